@@ -1,0 +1,165 @@
+# trackwatch: see README.md.
+#   make            build build/trackwatchd and build/trackwatch
+#   make deps       install the Debian 12 packages the build and tests use
+#   make demo       set up, then run the sensor on a bundled browser capture
+#   make check      set up, then run every test under ASan and UBSan
+#   make fuzz       build the libFuzzer harnesses (clang)
+#   make install    PREFIX=/usr/local, DESTDIR= for staging
+#
+# pkg-config is only asked when a recipe needs the flags, so `make deps`
+# works before the libraries are installed.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/trackwatch
+
+CC ?= cc
+CLANG ?= clang
+CFLAGS ?= -O2 -g
+TW_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
+
+PKGS = libpcap libndpi sqlite3 yaml-0.1 jansson
+# Library headers are system headers: their warnings are not ours to fix.
+pkg_cflags = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS)))
+pkg_libs = $(shell pkg-config --libs $(PKGS))
+cmocka_cflags = $(shell pkg-config --cflags cmocka)
+cmocka_libs = $(shell pkg-config --libs cmocka)
+
+# Every Debian package the build, the tests, the fuzzers and the benchmark use.
+DEB_PACKAGES = pkg-config libpcap-dev libndpi-dev libsqlite3-dev libyaml-dev \
+	libjansson-dev libcmocka-dev clang libclang-rt-14-dev time man-db \
+	tshark libndpi-bin
+
+B = build
+CORE_SRC = daemon/capture.c daemon/decode.c daemon/flow.c daemon/observation.c \
+	daemon/pipeline.c dissectors/ndpi_glue.c
+DAEMON_SRC = $(CORE_SRC) daemon/main.c
+CLI_SRC = cli/trackwatch.c
+UNIT_TESTS = test_decode test_flow test_observation
+FUZZERS = fuzz_decode fuzz_flow
+
+obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
+
+.PHONY: all deps demo check check-run unit golden cli-tests crosscheck fuzz fuzz-smoke \
+	man-check install uninstall clean bench
+
+all: $(B)/trackwatchd $(B)/trackwatch
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TW_CFLAGS) $(pkg_cflags) -c $< -o $@
+
+$(B)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $(SAN_FLAGS) $(TW_CFLAGS) $(pkg_cflags) $(cmocka_cflags) -c $< -o $@
+
+$(B)/trackwatchd: $(call obj,obj,$(DAEMON_SRC))
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(pkg_libs)
+
+$(B)/trackwatch: $(call obj,obj,$(CLI_SRC))
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS)
+
+# The sanitizer builds that `make check` runs.
+$(B)/asan/trackwatchd: $(call obj,asan,$(DAEMON_SRC))
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(pkg_libs)
+
+$(B)/asan/trackwatch: $(call obj,asan,$(CLI_SRC))
+	$(CC) $(SAN_FLAGS) -o $@ $^
+
+$(B)/asan/test_decode: $(call obj,asan,tests/unit/test_decode.c daemon/decode.c)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs)
+
+$(B)/asan/test_flow: $(call obj,asan,tests/unit/test_flow.c daemon/flow.c daemon/decode.c)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs)
+
+$(B)/asan/test_observation: $(call obj,asan,tests/unit/test_observation.c daemon/observation.c)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs) $(pkg_libs)
+
+$(B)/fuzz/fuzz_decode: tests/fuzz/fuzz_decode.c daemon/decode.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $^
+
+$(B)/fuzz/fuzz_flow: tests/fuzz/fuzz_flow.c daemon/flow.c daemon/decode.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $^
+
+deps:
+	@SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	missing=; for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${db:Status-Status}\n' $$p 2>/dev/null | grep -qx installed \
+			|| missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing$$missing"; \
+		$$SUDO apt-get update -q && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends $$missing; \
+	fi
+
+DEMO_PCAP = tests/data/browser-accept-http.pcap
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@echo "== trackwatchd -r $(DEMO_PCAP)"
+	@$(B)/trackwatchd -r $(DEMO_PCAP)
+
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run: unit golden cli-tests crosscheck man-check fuzz-smoke
+	@echo "make check: all tests passed"
+
+unit: $(addprefix $(B)/asan/,$(UNIT_TESTS))
+	@for t in $^; do echo "== $$t"; $$t || exit 1; done
+
+golden: $(B)/asan/trackwatchd
+	tests/integration/golden.sh $(B)/asan/trackwatchd
+
+cli-tests: $(B)/asan/trackwatchd $(B)/asan/trackwatch
+	tests/integration/cli.sh $(B)/asan/trackwatchd $(B)/asan/trackwatch
+
+crosscheck: $(B)/asan/trackwatchd
+	tests/integration/crosscheck.sh $(B)/asan/trackwatchd
+
+man-check:
+	tests/integration/man.sh
+
+fuzz: $(addprefix $(B)/fuzz/,$(FUZZERS))
+
+# A few seconds each: enough to catch a regression on the seeds and nearby.
+FUZZ_SECONDS ?= 5
+fuzz-smoke: fuzz
+	@for f in $(FUZZERS); do \
+		echo "== $$f ($(FUZZ_SECONDS) s)"; \
+		mkdir -p $(B)/fuzz/corpus-$$f; \
+		$(B)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=0 \
+			-error_exitcode=77 $(B)/fuzz/corpus-$$f tests/fuzz/seeds \
+			2> $(B)/fuzz/$$f.log || { tail -40 $(B)/fuzz/$$f.log; exit 1; }; \
+		grep -E '^#[0-9]+.*DONE' $(B)/fuzz/$$f.log | tail -1; \
+	done
+
+bench: all
+	bench/throughput.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(B)/trackwatchd $(DESTDIR)$(SBINDIR)/trackwatchd
+	install -m 0755 $(B)/trackwatch $(DESTDIR)$(BINDIR)/trackwatch
+	install -m 0644 man/trackwatchd.8 $(DESTDIR)$(MANDIR)/man8/trackwatchd.8
+	install -m 0644 man/trackwatch.1 $(DESTDIR)$(MANDIR)/man1/trackwatch.1
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/trackwatchd $(DESTDIR)$(BINDIR)/trackwatch \
+		$(DESTDIR)$(MANDIR)/man8/trackwatchd.8 $(DESTDIR)$(MANDIR)/man1/trackwatch.1 \
+		$(DESTDIR)$(DOCDIR)/README.md
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,51 @@
+/*
+ * capture: the first stage. Takes a capture file (pcap or pcapng, "-" for
+ * standard input) or a live interface, gives frames with their timestamps
+ * and link type, numbered from 1 so that errors can name the packet.
+ */
+#ifndef TRACKWATCH_CAPTURE_H
+#define TRACKWATCH_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct capture;
+
+typedef void (*capture_frame_fn)(void *context, int dlt, uint64_t ts_us, const uint8_t *frame,
+				 size_t caplen, size_t wirelen);
+/* Called about twice a second in live capture, with the wall clock. */
+typedef void (*capture_idle_fn)(void *context, uint64_t now_us);
+
+enum { CAPTURE_ERROR_MAX = 512 };
+
+/*
+ * Opens a capture file. On failure returns NULL with a message in `error`.
+ * `filter` (may be NULL) is a BPF expression applied as in tcpdump -r.
+ */
+struct capture *capture_open_file(const char *path, const char *filter, char *error,
+				  size_t error_len);
+/* Opens an interface in promiscuous mode. */
+struct capture *capture_open_live(const char *interface, const char *filter, char *error,
+				  size_t error_len);
+void capture_close(struct capture *capture);
+
+/*
+ * Reads frames until the end of the file, an error, or capture_stop().
+ * Returns 0 at the end or on stop, -1 on a read error with a message naming
+ * the source and the packet number in `error`.
+ */
+int capture_run(struct capture *capture, capture_frame_fn on_frame, capture_idle_fn on_idle,
+		void *context, char *error, size_t error_len);
+
+/* Async-signal-safe: makes capture_run() return soon. */
+void capture_stop(struct capture *capture);
+
+const char *capture_name(const struct capture *capture);
+int capture_linktype(const struct capture *capture);
+uint64_t capture_frames(const struct capture *capture);
+
+/* Kernel counters of a live capture; returns -1 for files. */
+int capture_drops(struct capture *capture, uint64_t *received, uint64_t *dropped,
+		  uint64_t *if_dropped);
+
+#endif

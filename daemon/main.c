@@ -1,0 +1,340 @@
+/*
+ * trackwatchd: the sensor. Reads capture files or a live interface, runs the
+ * pipeline, and writes observations as JSON lines or text. Exit status: 0 on
+ * success, 1 on a runtime error (a file that could not be read in full, a
+ * write error), 2 on a usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcap/pcap.h>
+
+#include "../dissectors/ndpi_glue.h"
+#include "capture.h"
+#include "observation.h"
+#include "pipeline.h"
+#include "version.h"
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+enum { MAX_FILES = 1024 };
+
+static const char *program = "trackwatchd";
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: trackwatchd [OPTION]... -r FILE [-r FILE]...\n"
+"       trackwatchd [OPTION]... -i INTERFACE\n"
+"Watch traffic for the names devices contact (DNS, TLS and QUIC SNI, HTTP Host)\n"
+"and write one observation per fact seen.\n"
+"\n"
+"Input:\n"
+"  -r, --read=FILE          read a pcap or pcapng file; '-' reads standard input;\n"
+"                           repeat for several files, read in order as one stream\n"
+"  -i, --interface=IFACE    capture live on IFACE, in promiscuous mode\n"
+"  -f, --filter=EXPR        only packets matching the BPF filter EXPR\n"
+"\n"
+"Output:\n"
+"      --jsonl=PATH         write observations as JSON lines to PATH ('-' for\n"
+"                           standard output); without it, text goes to standard output\n"
+"  -q, --quiet              no statistics on standard error at the end\n"
+"\n"
+"Limits:\n"
+"      --max-flows=N        flows tracked at once; the least recently used is\n"
+"                           evicted beyond this (default 262144)\n"
+"      --tcp-timeout=SECS   idle time before a TCP flow ends (default 300)\n"
+"      --udp-timeout=SECS   idle time before a UDP flow ends (default 60)\n"
+"\n"
+"  -h, --help               show this help and exit\n"
+"  -V, --version            show version information and exit\n"
+"\n"
+"Exit status: 0 on success, 1 if input could not be read in full or output\n"
+"could not be written, 2 on a usage error.\n"
+"See trackwatchd(8).\n");
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", program);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'trackwatchd --help' for more information.\n");
+	return EXIT_USAGE;
+}
+
+/* Parses a positive integer option within [min, max]. */
+static int parse_number(const char *text, unsigned long long min, unsigned long long max,
+			unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	if (!*text || *text == '-')
+		return -1;
+	unsigned long long value = strtoull(text, &end, 10);
+	if (errno || *end || value < min || value > max)
+		return -1;
+	*out = value;
+	return 0;
+}
+
+struct run {
+	struct observation_writer *writer;
+	struct pipeline *pipeline;
+	int write_failed;
+};
+
+static int sink(void *context, const struct observation *obs)
+{
+	struct run *run = context;
+	if (observation_write(run->writer, obs) != 0) {
+		if (!run->write_failed)
+			fprintf(stderr, "%s: cannot write observations: %s\n", program,
+				strerror(errno));
+		run->write_failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static void on_frame(void *context, int dlt, uint64_t ts_us, const uint8_t *frame,
+		     size_t caplen, size_t wirelen)
+{
+	struct run *run = context;
+	pipeline_packet(run->pipeline, dlt, ts_us, frame, caplen, wirelen);
+}
+
+static void on_idle(void *context, uint64_t now_us)
+{
+	struct run *run = context;
+	pipeline_tick(run->pipeline, now_us);
+}
+
+static struct capture *volatile current_capture;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	struct capture *capture = current_capture;
+	if (capture)
+		capture_stop(capture);
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal_between(int sig)
+{
+	stop_requested = 1;
+	on_signal(sig);
+}
+
+static void print_counts(const char *title, const uint64_t *counts, int first, int last,
+			 const char *(*name)(int))
+{
+	int any = 0;
+	fprintf(stderr, "%s: %s:", program, title);
+	for (int i = first; i < last; i++) {
+		if (!counts[i])
+			continue;
+		fprintf(stderr, "%s %s %" PRIu64, any ? "," : "", name(i), counts[i]);
+		any = 1;
+	}
+	fprintf(stderr, "%s\n", any ? "" : " none");
+}
+
+static const char *decode_name(int i)
+{
+	return decode_result_name((enum decode_result)i);
+}
+
+static const char *kind_name(int i)
+{
+	return observation_kind_name((enum observation_kind)i);
+}
+
+static void print_stats(const struct pipeline *pipeline)
+{
+	const struct pipeline_stats *s = pipeline_stats(pipeline);
+	const struct flow_table_stats *f = pipeline_flow_stats(pipeline);
+	fprintf(stderr, "%s: packets %" PRIu64 ", bytes %" PRIu64 "\n", program, s->packets,
+		s->bytes);
+	fprintf(stderr,
+		"%s: flows %" PRIu64 " (peak %zu at once; ended: idle %" PRIu64 ", closed %" PRIu64
+		", evicted %" PRIu64 ", at end %" PRIu64 ")\n",
+		program, f->created, f->peak_active, f->expired, f->closed, f->evicted, f->flushed);
+	print_counts("malformed", s->decode, DECODE_MALFORMED_FIRST, DECODE_RESULT_COUNT,
+		     decode_name);
+	print_counts("skipped", s->decode, DECODE_OK + 1, DECODE_MALFORMED_FIRST, decode_name);
+	print_counts("observations", s->observations, 0, OBS_KIND_COUNT, kind_name);
+	if (s->out_of_memory)
+		fprintf(stderr, "%s: packets dropped for lack of memory: %" PRIu64 "\n", program,
+			s->out_of_memory);
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_JSONL = 256, OPT_MAX_FLOWS, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT };
+	static const struct option options[] = {
+		{ "read", required_argument, NULL, 'r' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "jsonl", required_argument, NULL, OPT_JSONL },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+		{ "tcp-timeout", required_argument, NULL, OPT_TCP_TIMEOUT },
+		{ "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *files[MAX_FILES];
+	size_t file_count = 0;
+	const char *interface = NULL, *filter = NULL, *jsonl = NULL;
+	int quiet = 0;
+	struct pipeline_config config;
+	pipeline_config_defaults(&config);
+
+	int c;
+	while ((c = getopt_long(argc, argv, "r:i:f:qhV", options, NULL)) != -1) {
+		unsigned long long n;
+		switch (c) {
+		case 'r':
+			if (file_count == MAX_FILES)
+				return usage_error("too many files (at most 1024 -r)%s", "");
+			files[file_count++] = optarg;
+			break;
+		case 'i':
+			if (interface)
+				return usage_error("only one interface can be given (-i %s)", optarg);
+			interface = optarg;
+			break;
+		case 'f':
+			filter = optarg;
+			break;
+		case OPT_JSONL:
+			jsonl = optarg;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case OPT_MAX_FLOWS:
+			if (parse_number(optarg, 1, 1ULL << 28, &n) != 0)
+				return usage_error("--max-flows: '%s' is not a number from 1 to 268435456",
+						   optarg);
+			config.flows.max_flows = (size_t)n;
+			break;
+		case OPT_TCP_TIMEOUT:
+		case OPT_UDP_TIMEOUT:
+			if (parse_number(optarg, 1, 86400, &n) != 0)
+				return usage_error("timeout: '%s' is not a number of seconds from 1 to 86400",
+						   optarg);
+			if (c == OPT_TCP_TIMEOUT)
+				config.flows.tcp_timeout_us = n * 1000000;
+			else
+				config.flows.udp_timeout_us = n * 1000000;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("trackwatchd %s\nnDPI %s\n%s\n", TRACKWATCH_VERSION, dpi_version(),
+			       pcap_lib_version());
+			return EXIT_OK;
+		default:
+			fprintf(stderr, "Try 'trackwatchd --help' for more information.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (file_count && interface)
+		return usage_error("-r and -i cannot be used together%s", "");
+	if (!file_count && !interface)
+		return usage_error("nothing to read: give -r FILE or -i INTERFACE%s", "");
+
+	int status = EXIT_OK;
+	struct run run = { 0 };
+	char error[CAPTURE_ERROR_MAX];
+
+	/* Open live capture before anything else can fail on the way. */
+	struct capture *live = NULL;
+	if (interface) {
+		live = capture_open_live(interface, filter, error, sizeof error);
+		if (!live) {
+			fprintf(stderr, "%s: %s\n", program, error);
+			return EXIT_RUNTIME;
+		}
+	}
+
+	run.writer = observation_writer_open(jsonl ? jsonl : "-",
+					     jsonl ? OBS_FORMAT_JSONL : OBS_FORMAT_TEXT,
+					     interface != NULL);
+	if (!run.writer) {
+		fprintf(stderr, "%s: %s: %s\n", program, jsonl, strerror(errno));
+		capture_close(live);
+		return EXIT_RUNTIME;
+	}
+	run.pipeline = pipeline_new(&config, sink, &run);
+	if (!run.pipeline) {
+		fprintf(stderr, "%s: cannot start the pipeline: out of memory\n", program);
+		observation_writer_close(run.writer);
+		capture_close(live);
+		return EXIT_RUNTIME;
+	}
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal_between;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	if (live) {
+		current_capture = live;
+		if (capture_run(live, on_frame, on_idle, &run, error, sizeof error) != 0) {
+			fprintf(stderr, "%s: %s\n", program, error);
+			status = EXIT_RUNTIME;
+		}
+		current_capture = NULL;
+		uint64_t received, dropped, if_dropped;
+		if (!quiet && capture_drops(live, &received, &dropped, &if_dropped) == 0)
+			fprintf(stderr,
+				"%s: %s: received by filter %" PRIu64 ", dropped by kernel %" PRIu64
+				", dropped by interface %" PRIu64 "\n",
+				program, capture_name(live), received, dropped, if_dropped);
+		capture_close(live);
+	}
+	/* Several files are one stream in time order, as when tcpdump -C split a capture. */
+	for (size_t i = 0; i < file_count && !stop_requested; i++) {
+		struct capture *capture = capture_open_file(files[i], filter, error, sizeof error);
+		if (!capture) {
+			fprintf(stderr, "%s: %s\n", program, error);
+			status = EXIT_RUNTIME;
+			continue;
+		}
+		current_capture = capture;
+		if (capture_run(capture, on_frame, NULL, &run, error, sizeof error) != 0) {
+			fprintf(stderr, "%s: %s\n", program, error);
+			status = EXIT_RUNTIME;
+		}
+		current_capture = NULL;
+		capture_close(capture);
+	}
+
+	/* Ending the flows emits what nDPI found in flows still open. */
+	pipeline_flush(run.pipeline);
+	if (!quiet)
+		print_stats(run.pipeline);
+	pipeline_free(run.pipeline);
+	if (observation_writer_close(run.writer) != 0 || run.write_failed) {
+		if (!run.write_failed)
+			fprintf(stderr, "%s: cannot write observations: %s\n", program,
+				strerror(errno));
+		status = EXIT_RUNTIME;
+	}
+	return status;
+}

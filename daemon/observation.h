@@ -1,0 +1,74 @@
+/*
+ * observation: the value the dissect stage hands forward. One observation is
+ * one fact seen on the wire: a name asked for in DNS, a server name in a TLS
+ * or QUIC handshake, an HTTP request. Writers (JSON lines, text, and later
+ * the store) take observations and own nothing of the stage that made them.
+ */
+#ifndef TRACKWATCH_OBSERVATION_H
+#define TRACKWATCH_OBSERVATION_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* Keep observation_kind_name() in step. */
+enum observation_kind {
+	OBS_DNS_QUERY = 0,  /* a DNS query on port 53 */
+	OBS_DNS_ANSWER,     /* a DNS answer on port 53 whose query was not seen */
+	OBS_MDNS_QUERY,     /* multicast DNS, port 5353 */
+	OBS_LLMNR_QUERY,    /* link-local multicast name resolution, port 5355 */
+	OBS_TLS_SNI,
+	OBS_DTLS_SNI,
+	OBS_QUIC_SNI,       /* IETF QUIC and Google QUIC */
+	OBS_HTTP_REQUEST,
+	OBS_DHCP_HOSTNAME,  /* the name a client gives itself: names a device */
+	OBS_NETBIOS_NAME,
+	OBS_STUN_REALM,
+	OBS_OTHER_NAME,     /* a name nDPI found in another protocol */
+	OBS_KIND_COUNT
+};
+
+const char *observation_kind_name(enum observation_kind kind);
+
+enum { OBS_HOST_MAX = 256, OBS_APP_MAX = 64 };
+
+struct observation {
+	uint64_t ts_us;            /* packet time, microseconds since the epoch */
+	enum observation_kind kind;
+	uint64_t flow_id;
+	char host[OBS_HOST_MAX];   /* lower case; may hold any byte from the wire */
+	uint8_t ip_version;
+	uint8_t l4_proto;          /* 6 or 17 */
+	uint8_t client_addr[16], server_addr[16];
+	uint16_t client_port, server_port;
+	uint8_t has_client_mac;
+	uint8_t client_mac[6];
+	char app[OBS_APP_MAX];     /* nDPI's label, "TLS.Google" */
+	uint16_t dns_qtype;        /* OBS_*_QUERY: 0 when unknown */
+	const char *http_method;   /* OBS_HTTP_REQUEST; valid during the emit call only */
+	const char *http_path;     /* with its query string; NULL when unknown */
+};
+
+/* An observation sink: the writers below, and later the store. */
+struct observation_writer;
+
+enum observation_format { OBS_FORMAT_JSONL, OBS_FORMAT_TEXT };
+
+/*
+ * Opens a writer on `path` ("-" for standard output). `line_buffered` flushes
+ * after each observation, for live capture. Returns NULL with errno set.
+ */
+struct observation_writer *observation_writer_open(const char *path,
+						   enum observation_format format,
+						   int line_buffered);
+/* Writes one observation; returns 0, or -1 on a write error (errno set). */
+int observation_write(struct observation_writer *writer, const struct observation *obs);
+/* Flushes and closes; returns 0, or -1 if anything failed to be written. */
+int observation_writer_close(struct observation_writer *writer);
+
+/* Text helpers shared by writers. */
+void observation_addr_text(uint8_t ip_version, const uint8_t addr[16], char *buf, size_t len);
+void observation_mac_text(const uint8_t mac[6], char *buf, size_t len);
+/* Wire bytes as printable ASCII, non-printables as \xNN; caller frees. */
+char *observation_escape(const char *in);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * pipeline: one capture thread's path from frame to observation. Takes
+ * captured frames, runs them through decode, the flow table and nDPI, and
+ * hands each observation to a sink. A pipeline owns its flow table and its
+ * nDPI engine; it is not shared between threads.
+ */
+#ifndef TRACKWATCH_PIPELINE_H
+#define TRACKWATCH_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+#include "flow.h"
+#include "observation.h"
+
+/* Receives each observation; returns 0, or -1 if it could not keep it. */
+typedef int (*pipeline_sink_fn)(void *context, const struct observation *obs);
+
+struct pipeline_config {
+	struct flow_table_config flows;
+	unsigned dpi_max_packets_tcp; /* give nDPI up after this many packets */
+	unsigned dpi_max_packets_udp;
+};
+
+/* The defaults: 262144 flows, TCP idle 300 s, UDP 60 s, closed TCP 10 s. */
+void pipeline_config_defaults(struct pipeline_config *config);
+
+struct pipeline_stats {
+	uint64_t packets;
+	uint64_t bytes;      /* on the wire */
+	uint64_t decode[DECODE_RESULT_COUNT];
+	uint64_t observations[OBS_KIND_COUNT];
+	uint64_t sink_errors;
+	uint64_t dpi_flows;  /* flows given to nDPI */
+	uint64_t dpi_giveups;/* flows nDPI had not finished with when dropped */
+	uint64_t out_of_memory;
+};
+
+struct pipeline;
+
+struct pipeline *pipeline_new(const struct pipeline_config *config, pipeline_sink_fn sink,
+			      void *sink_context);
+/* Ends every flow (emitting what they hold) and frees everything. */
+void pipeline_free(struct pipeline *pipeline);
+
+/* One captured frame of link type `dlt`, at `ts_us` microseconds since the epoch. */
+void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const uint8_t *frame,
+		     size_t caplen, size_t wirelen);
+
+/* Expires idle flows at `now_us`; for live capture when no packets arrive. */
+void pipeline_tick(struct pipeline *pipeline, uint64_t now_us);
+
+/* Ends every flow, as at the end of a capture file. */
+void pipeline_flush(struct pipeline *pipeline);
+
+const struct pipeline_stats *pipeline_stats(const struct pipeline *pipeline);
+const struct flow_table_stats *pipeline_flow_stats(const struct pipeline *pipeline);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * ndpi_glue: nDPI 4.2 behind a small interface (see ndpi_glue.h). nDPI's
+ * per-flow state is large (about 1 KiB plus what its dissectors allocate), so
+ * the pipeline frees it as soon as detection is over and keeps only a
+ * struct dpi_label.
+ */
+#include "ndpi_glue.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <ndpi_api.h>
+
+struct dpi_engine {
+	struct ndpi_detection_module_struct *ndpi;
+};
+
+struct dpi_flow {
+	ndpi_protocol protocol; /* the latest answer */
+	struct ndpi_flow_struct ndpi;
+};
+
+struct dpi_engine *dpi_engine_new(void)
+{
+	struct dpi_engine *engine = calloc(1, sizeof *engine);
+	if (!engine)
+		return NULL;
+	/* Tor exit lists are for risk scoring, which we do not use. */
+	engine->ndpi = ndpi_init_detection_module(ndpi_dont_load_tor_hosts);
+	if (!engine->ndpi) {
+		free(engine);
+		return NULL;
+	}
+	NDPI_PROTOCOL_BITMASK all;
+	NDPI_BITMASK_SET_ALL(all);
+	ndpi_set_protocol_detection_bitmask2(engine->ndpi, &all);
+	ndpi_finalize_initialization(engine->ndpi);
+	return engine;
+}
+
+void dpi_engine_free(struct dpi_engine *engine)
+{
+	if (!engine)
+		return;
+	ndpi_exit_detection_module(engine->ndpi);
+	free(engine);
+}
+
+struct dpi_flow *dpi_flow_new(void)
+{
+	return calloc(1, sizeof(struct dpi_flow));
+}
+
+void dpi_flow_free(struct dpi_flow *flow)
+{
+	if (!flow)
+		return;
+	/* Frees what nDPI's dissectors hung off the flow, not the flow itself. */
+	ndpi_free_flow_data(&flow->ndpi);
+	free(flow);
+}
+
+int dpi_flow_process(struct dpi_engine *engine, struct dpi_flow *flow, const uint8_t *l3,
+		     size_t l3_len, uint64_t time_ms)
+{
+	/* nDPI takes an unsigned short length; longer IP packets exist (jumbo, GRO). */
+	unsigned short len = l3_len > 0xffff ? 0xffff : (unsigned short)l3_len;
+	flow->protocol = ndpi_detection_process_packet(engine->ndpi, &flow->ndpi, l3, len, time_ms);
+	int classified = flow->protocol.app_protocol != NDPI_PROTOCOL_UNKNOWN ||
+			 flow->protocol.master_protocol != NDPI_PROTOCOL_UNKNOWN;
+	return classified && !ndpi_extra_dissection_possible(engine->ndpi, &flow->ndpi);
+}
+
+void dpi_flow_giveup(struct dpi_engine *engine, struct dpi_flow *flow)
+{
+	uint8_t guessed = 0;
+	if (flow->protocol.app_protocol == NDPI_PROTOCOL_UNKNOWN &&
+	    flow->protocol.master_protocol == NDPI_PROTOCOL_UNKNOWN)
+		flow->protocol = ndpi_detection_giveup(engine->ndpi, &flow->ndpi, 1, &guessed);
+}
+
+void dpi_flow_label(const struct dpi_flow *flow, struct dpi_label *label)
+{
+	label->master = flow->protocol.master_protocol;
+	label->app = flow->protocol.app_protocol;
+	label->category = (uint16_t)flow->protocol.category;
+}
+
+static enum dpi_name_source name_source(uint16_t id)
+{
+	switch (id) {
+	case NDPI_PROTOCOL_DNS: return DPI_NAME_DNS;
+	case NDPI_PROTOCOL_MDNS: return DPI_NAME_MDNS;
+	case NDPI_PROTOCOL_LLMNR: return DPI_NAME_LLMNR;
+	case NDPI_PROTOCOL_TLS: return DPI_NAME_TLS;
+	case NDPI_PROTOCOL_DTLS: return DPI_NAME_DTLS;
+	case NDPI_PROTOCOL_QUIC: return DPI_NAME_QUIC;
+	case NDPI_PROTOCOL_HTTP:
+	case NDPI_PROTOCOL_HTTP_CONNECT:
+	case NDPI_PROTOCOL_HTTP_PROXY: return DPI_NAME_HTTP;
+	case NDPI_PROTOCOL_DHCP: return DPI_NAME_DHCP;
+	case NDPI_PROTOCOL_NETBIOS: return DPI_NAME_NETBIOS;
+	case NDPI_PROTOCOL_STUN: return DPI_NAME_STUN;
+	default: return DPI_NAME_NONE;
+	}
+}
+
+void dpi_flow_facts(const struct dpi_flow *flow, struct dpi_facts *facts)
+{
+	memset(facts, 0, sizeof *facts);
+	/* The master protocol (DNS of "DNS.Google") says which dissector ran. */
+	enum dpi_name_source source = name_source(flow->protocol.master_protocol);
+	if (source == DPI_NAME_NONE)
+		source = name_source(flow->protocol.app_protocol);
+	const struct ndpi_flow_struct *n = &flow->ndpi;
+	facts->host = n->host_server_name;
+	if (source == DPI_NAME_NONE && n->host_server_name[0])
+		source = DPI_NAME_OTHER;
+	facts->source = source;
+	if (source == DPI_NAME_DNS || source == DPI_NAME_MDNS || source == DPI_NAME_LLMNR) {
+		facts->dns_is_query = n->protos.dns.is_query;
+		facts->dns_qtype = n->protos.dns.query_type;
+	}
+	if (source == DPI_NAME_HTTP && n->http.method != NDPI_HTTP_METHOD_UNKNOWN) {
+		facts->http_method = ndpi_http_method2str(n->http.method);
+		facts->http_url = n->http.url;
+	}
+}
+
+const char *dpi_label_name(struct dpi_engine *engine, const struct dpi_label *label,
+			   char *buf, size_t len)
+{
+	ndpi_protocol protocol = { .master_protocol = label->master, .app_protocol = label->app };
+	unsigned bounded = len > 0xffff ? 0xffff : (unsigned)len;
+	return ndpi_protocol2name(engine->ndpi, protocol, buf, bounded);
+}
+
+const char *dpi_category_name(struct dpi_engine *engine, const struct dpi_label *label)
+{
+	return ndpi_category_get_name(engine->ndpi, (ndpi_protocol_category_t)label->category);
+}
+
+const char *dpi_version(void)
+{
+	return ndpi_revision();
+}
