@@ -82,6 +82,23 @@ static int parse_number(const char *text, unsigned long long min, unsigned long 
 	return 0;
 }
 
+/* A filter that does not compile is a usage error, found before any input is read. */
+static int filter_compiles(const char *filter)
+{
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
+	if (!dead)
+		return 1; /* cannot tell here; opening the capture will */
+	struct bpf_program code;
+	int ok = pcap_compile(dead, &code, filter, 1, PCAP_NETMASK_UNKNOWN) == 0;
+	if (ok)
+		pcap_freecode(&code);
+	else
+		fprintf(stderr, "%s: bad filter '%s': %s\n", program, filter,
+			pcap_geterr(dead));
+	pcap_close(dead);
+	return ok;
+}
+
 struct run {
 	struct observation_writer *writer;
 	struct pipeline *pipeline;
@@ -255,6 +272,10 @@ int main(int argc, char **argv)
 		return usage_error("-r and -i cannot be used together%s", "");
 	if (!file_count && !interface)
 		return usage_error("nothing to read: give -r FILE or -i INTERFACE%s", "");
+	if (filter && !filter_compiles(filter)) {
+		fprintf(stderr, "Try 'trackwatchd --help' for more information.\n");
+		return EXIT_USAGE;
+	}
 
 	int status = EXIT_OK;
 	struct run run = { 0 };

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../dissectors/ndpi_glue.h"
 
@@ -91,16 +92,20 @@ static void normalise_host(const char *in, int is_http, char *out, size_t len)
 }
 
 /*
- * nDPI 4.2 keeps an HTTP request's URL as the Host header followed by the
- * request target; the path is what follows the host.
+ * nDPI 4.2 keeps an HTTP request's URL as the Host header (port included)
+ * followed by the request target, and the host without the port: the path is
+ * what follows the host and its port.
  */
 static const char *http_path_of(const char *url, const char *host)
 {
 	if (!url)
 		return NULL;
 	size_t host_len = strlen(host);
-	if (host_len && strncasecmp(url, host, host_len) == 0)
-		return url + host_len;
+	if (host_len && strncasecmp(url, host, host_len) == 0) {
+		url += host_len;
+		if (*url == ':')
+			url += 1 + strspn(url + 1, "0123456789");
+	}
 	return url;
 }
 

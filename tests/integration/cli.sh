@@ -1,0 +1,149 @@
+#!/bin/sh
+# Command-line behaviour of trackwatchd and trackwatch: options, exit status
+# (0 ok, 1 runtime error, 2 usage), standard input, filters, and what happens
+# on a corrupt or truncated capture (a one-line error naming the file and the
+# packet, nonzero exit, and every observation made before the damage kept).
+#   tests/integration/cli.sh TRACKWATCHD TRACKWATCH
+set -u
+d=${1:?usage: cli.sh TRACKWATCHD TRACKWATCH}
+cli=${2:?usage: cli.sh TRACKWATCHD TRACKWATCH}
+here=$(cd "$(dirname "$0")/../.." && pwd)
+data=$here/tests/data
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# expect STATUS DESCRIPTION -- COMMAND...: runs COMMAND, output in $tmp/out, $tmp/err
+expect() {
+	want=$1; what=$2; shift 3
+	"$@" > "$tmp/out" 2> "$tmp/err"
+	got=$?
+	if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, want $want"; sed 's/^/    /' "$tmp/err" | head -5; fi
+}
+contains() { # FILE TEXT DESCRIPTION
+	if grep -qF -- "$2" "$1"; then ok; else bad "$3: '$2' not in output"; sed 's/^/    /' "$1" | head -5; fi
+}
+
+kakao=$data/KakaoTalk_chat.pcap
+
+expect 0 "trackwatchd --help" -- "$d" --help
+contains "$tmp/out" "--jsonl" "trackwatchd --help"
+contains "$tmp/out" "Exit status" "trackwatchd --help"
+expect 0 "trackwatchd -h" -- "$d" -h
+expect 0 "trackwatchd --version" -- "$d" --version
+contains "$tmp/out" "trackwatchd 0." "trackwatchd --version"
+contains "$tmp/out" "nDPI" "trackwatchd --version"
+expect 2 "no input" -- "$d"
+contains "$tmp/err" "nothing to read" "no input"
+expect 2 "unknown option" -- "$d" --frobnicate
+expect 2 "-r and -i together" -- "$d" -r "$kakao" -i lo
+expect 2 "stray argument" -- "$d" -r "$kakao" extra
+expect 2 "--max-flows 0" -- "$d" --max-flows 0 -r "$kakao"
+expect 2 "--max-flows text" -- "$d" --max-flows many -r "$kakao"
+expect 2 "--tcp-timeout negative" -- "$d" --tcp-timeout -5 -r "$kakao"
+expect 1 "missing file" -- "$d" -r "$tmp/nonexistent.pcap"
+contains "$tmp/err" "$tmp/nonexistent.pcap" "missing file names the file"
+printf 'this is not a capture file, just text\n' > "$tmp/text.pcap"
+expect 1 "not a capture" -- "$d" -r "$tmp/text.pcap"
+contains "$tmp/err" "text.pcap" "not a capture names the file"
+expect 2 "bad filter" -- "$d" -r "$kakao" -f 'port port'
+expect 1 "unwritable --jsonl" -- "$d" -q -r "$kakao" --jsonl /nonexistent-dir/x.jsonl
+contains "$tmp/err" "/nonexistent-dir/x.jsonl" "unwritable --jsonl names the path"
+
+# The same capture from a file and from standard input gives the same observations.
+expect 0 "read file" -- "$d" -q -r "$kakao" --jsonl "$tmp/file.jsonl"
+"$d" -q -r - --jsonl "$tmp/stdin.jsonl" < "$kakao"
+if cmp -s "$tmp/file.jsonl" "$tmp/stdin.jsonl" && [ -s "$tmp/file.jsonl" ]; then ok; else bad "-r - differs from -r FILE"; fi
+# Statistics go to standard error, observations to standard output.
+expect 0 "text output" -- "$d" -r "$kakao"
+contains "$tmp/out" "tls_sni" "text output"
+contains "$tmp/err" "packets 347" "statistics"
+contains "$tmp/err" "observations: dns_query 18, tls_sni 3, http_request 2" "statistics by kind"
+# -q silences the statistics.
+expect 0 "quiet" -- "$d" -q -r "$kakao"
+if [ -s "$tmp/err" ]; then bad "-q still wrote to standard error"; else ok; fi
+# A BPF filter applies to files as in tcpdump -r.
+expect 0 "filter" -- "$d" -q -r "$kakao" -f 'udp port 53' --jsonl -
+if [ -s "$tmp/out" ] && ! grep -v '"kind":"dns_query"' "$tmp/out" | grep -q .; then ok; else bad "filter kept non-DNS observations"; fi
+# Two files are one stream: the observations of both, in order.
+expect 0 "two files" -- "$d" -q -r "$data/dns.pcap" -r "$data/tls_alert.pcap" --jsonl -
+if [ "$(grep -c . "$tmp/out")" -eq 3 ]; then ok; else bad "two files: $(grep -c . "$tmp/out") observations, want 3"; fi
+# A tiny flow bound evicts, and says so.
+expect 0 "max-flows" -- "$d" -r "$kakao" --max-flows 2 -q --jsonl /dev/null
+expect 0 "max-flows stats" -- "$d" -r "$kakao" --max-flows 2 --jsonl /dev/null
+if grep -q 'evicted [1-9]' "$tmp/err"; then ok; else bad "--max-flows 2 evicted nothing"; fi
+
+# A capture cut in the middle of a packet record: the error names the file and
+# the packet number, the exit status is 1, and the observations before the
+# cut are all there. The expected packet number comes from the record headers.
+cut_at=40000
+head -c $cut_at "$kakao" > "$tmp/cut.pcap"
+packet=$(python3 - "$tmp/cut.pcap" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+order = "<" if data[:4] == b"\xd4\xc3\xb2\xa1" else ">"
+offset, n = 24, 0
+while offset + 16 <= len(data):
+    incl = struct.unpack(order + "I", data[offset + 8:offset + 12])[0]
+    if offset + 16 + incl > len(data):
+        break
+    offset += 16 + incl
+    n += 1
+print(n + 1)
+PY
+)
+expect 1 "truncated capture" -- "$d" -r "$tmp/cut.pcap" --jsonl "$tmp/cut.jsonl"
+contains "$tmp/err" "$tmp/cut.pcap: packet $packet:" "truncated capture error"
+if [ "$(grep -c "cut.pcap" "$tmp/err")" -eq 1 ]; then ok; else bad "truncated capture: error is not one line"; fi
+last_ts=$(python3 - "$tmp/cut.pcap" "$packet" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+order = "<" if data[:4] == b"\xd4\xc3\xb2\xa1" else ">"
+offset, ts = 24, 0
+for _ in range(int(sys.argv[2]) - 1):
+    sec, usec, incl = struct.unpack(order + "III", data[offset:offset + 12])
+    ts = sec * 1000000 + usec
+    offset += 16 + incl
+print(ts)
+PY
+)
+python3 - "$tmp/file.jsonl" "$tmp/cut.jsonl" "$last_ts" <<'PY' && ok || bad "observations before the cut were lost"
+import json, sys
+full = [json.loads(l) for l in open(sys.argv[1])]
+cut = [json.loads(l) for l in open(sys.argv[2])]
+last = int(sys.argv[3])
+before = [o for o in full if round(o["ts"] * 1e6) <= last]
+keys = {(o["flow"], o["kind"], o["host"]) for o in cut}
+missing = [o for o in before if (o["flow"], o["kind"], o["host"]) not in keys]
+print(f"truncated capture: {len(before)} observations before the cut, {len(cut)} written, {len(missing)} missing")
+sys.exit(1 if missing or not before else 0)
+PY
+# A corrupt record length in the middle of the file (a huge captured length).
+python3 - "$kakao" "$tmp/corrupt.pcap" <<'PY'
+import struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+offset = 24
+for _ in range(99):
+    incl = struct.unpack("<I", data[offset + 8:offset + 12])[0]
+    offset += 16 + incl
+data[offset + 8:offset + 12] = struct.pack("<I", 0x7fffffff)
+open(sys.argv[2], "wb").write(data)
+PY
+expect 1 "corrupt record" -- "$d" -r "$tmp/corrupt.pcap" --jsonl "$tmp/corrupt.jsonl"
+contains "$tmp/err" "corrupt.pcap: packet 100:" "corrupt record error"
+if [ -s "$tmp/corrupt.jsonl" ]; then ok; else bad "corrupt record: observations before it lost"; fi
+
+expect 0 "trackwatch --help" -- "$cli" --help
+contains "$tmp/out" "Usage: trackwatch" "trackwatch --help"
+expect 0 "trackwatch --version" -- "$cli" --version
+contains "$tmp/out" "trackwatch 0." "trackwatch --version"
+expect 2 "trackwatch no command" -- "$cli"
+expect 2 "trackwatch unknown command" -- "$cli" frobnicate
+expect 2 "trackwatch unknown option" -- "$cli" --frobnicate
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
