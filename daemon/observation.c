@@ -41,6 +41,8 @@ struct observation_writer {
 	enum observation_format format;
 	int line_buffered;
 	int failed;
+	char *line;       /* one JSON line, reused: one write per observation */
+	size_t line_cap;
 };
 
 struct observation_writer *observation_writer_open(const char *path,
@@ -152,12 +154,29 @@ static int write_jsonl(struct observation_writer *writer, const struct observati
 		if (obs->http_path && rc == 0)
 			rc = set_wire_string(o, "path", obs->http_path);
 	}
-	if (rc == 0)
-		rc = json_dumpf(o, writer->out, JSON_COMPACT | JSON_REAL_PRECISION(16));
+	size_t len = 0;
+	if (rc == 0) {
+		const size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(16);
+		len = json_dumpb(o, writer->line, writer->line_cap, flags);
+		if (len + 1 > writer->line_cap) {
+			size_t cap = len + 1 > 2 * writer->line_cap ? len + 1 : 2 * writer->line_cap;
+			char *line = realloc(writer->line, cap);
+			if (line) {
+				writer->line = line;
+				writer->line_cap = cap;
+				len = json_dumpb(o, writer->line, writer->line_cap, flags);
+			} else {
+				rc = -1;
+			}
+		}
+		if (len == 0)
+			rc = -1;
+	}
 	json_decref(o);
-	if (rc != 0 || fputc('\n', writer->out) == EOF)
+	if (rc != 0)
 		return -1;
-	return 0;
+	writer->line[len] = '\n';
+	return fwrite(writer->line, 1, len + 1, writer->out) == len + 1 ? 0 : -1;
 }
 
 
@@ -211,6 +230,7 @@ int observation_writer_close(struct observation_writer *writer)
 		rc = -1;
 	if (writer->owned && fclose(writer->out) == EOF)
 		rc = -1;
+	free(writer->line);
 	free(writer);
 	return rc;
 }

@@ -252,6 +252,13 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 	int done = dpi_flow_process(pipeline->dpi, d->dpi, packet.l3, packet.l3_len, ts_us / 1000);
 	d->dpi_packets++;
 	maybe_emit(pipeline, flow, ts_us);
+	/*
+	 * Once nDPI has classified the flow and given its name, what it could
+	 * still extract (certificates, DNS answers, HTTP responses) is not used:
+	 * stop here rather than feed it the rest of the handshake.
+	 */
+	if (d->name_emitted && dpi_flow_classified(d->dpi))
+		done = 1;
 	unsigned budget = packet.l4_proto == 6 ? pipeline->config.dpi_max_packets_tcp
 					       : pipeline->config.dpi_max_packets_udp;
 	if (done)

@@ -60,15 +60,19 @@ void dpi_flow_free(struct dpi_flow *flow)
 	free(flow);
 }
 
+int dpi_flow_classified(const struct dpi_flow *flow)
+{
+	return flow->protocol.app_protocol != NDPI_PROTOCOL_UNKNOWN ||
+	       flow->protocol.master_protocol != NDPI_PROTOCOL_UNKNOWN;
+}
+
 int dpi_flow_process(struct dpi_engine *engine, struct dpi_flow *flow, const uint8_t *l3,
 		     size_t l3_len, uint64_t time_ms)
 {
 	/* nDPI takes an unsigned short length; longer IP packets exist (jumbo, GRO). */
 	unsigned short len = l3_len > 0xffff ? 0xffff : (unsigned short)l3_len;
 	flow->protocol = ndpi_detection_process_packet(engine->ndpi, &flow->ndpi, l3, len, time_ms);
-	int classified = flow->protocol.app_protocol != NDPI_PROTOCOL_UNKNOWN ||
-			 flow->protocol.master_protocol != NDPI_PROTOCOL_UNKNOWN;
-	return classified && !ndpi_extra_dissection_possible(engine->ndpi, &flow->ndpi);
+	return dpi_flow_classified(flow) && !ndpi_extra_dissection_possible(engine->ndpi, &flow->ndpi);
 }
 
 void dpi_flow_giveup(struct dpi_engine *engine, struct dpi_flow *flow)

@@ -63,6 +63,9 @@ void dpi_flow_free(struct dpi_flow *flow);
 int dpi_flow_process(struct dpi_engine *engine, struct dpi_flow *flow, const uint8_t *l3,
 		     size_t l3_len, uint64_t time_ms);
 
+/* Whether nDPI has named the flow's protocol (it may still want packets). */
+int dpi_flow_classified(const struct dpi_flow *flow);
+
 /* Ends detection: nDPI guesses from ports and addresses if it has no answer. */
 void dpi_flow_giveup(struct dpi_engine *engine, struct dpi_flow *flow);
 
