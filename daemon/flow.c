@@ -4,12 +4,13 @@
  * to the tail of its list on every packet keeps each list ordered by last
  * activity: expiry looks only at list heads, eviction takes the oldest head.
  *
- * The hash is SipHash-2-4 under a random per-table key, so that traffic
+ * The hash is SipHash-1-3 under a random per-table key, so that traffic
  * crafted to collide on one bucket cannot turn lookups linear.
  */
 #include "flow.h"
 
 #include <stdlib.h>
+#include <endian.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -32,7 +33,10 @@ struct flow_table {
 	struct flow_table_stats stats;
 };
 
-/* SipHash-2-4 (Aumasson and Bernstein), over a byte string. */
+/*
+ * SipHash-1-3 (Aumasson and Bernstein; the variant Rust and Python use for
+ * their hash tables), over a byte string.
+ */
 static inline uint64_t rotl64(uint64_t x, int b)
 {
 	return (x << b) | (x >> (64 - b));
@@ -48,13 +52,12 @@ static inline uint64_t rotl64(uint64_t x, int b)
 
 static inline uint64_t load_le64(const uint8_t *p)
 {
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
+	uint64_t v;
+	memcpy(&v, p, sizeof v);
+	return le64toh(v);
 }
 
-static uint64_t siphash24(const uint64_t key[2], const uint8_t *data, size_t len)
+static uint64_t siphash13(const uint64_t key[2], const uint8_t *data, size_t len)
 {
 	uint64_t v0 = 0x736f6d6570736575ULL ^ key[0];
 	uint64_t v1 = 0x646f72616e646f6dULL ^ key[1];
@@ -65,7 +68,6 @@ static uint64_t siphash24(const uint64_t key[2], const uint8_t *data, size_t len
 		uint64_t m = load_le64(data + i);
 		v3 ^= m;
 		SIPROUND(v0, v1, v2, v3);
-		SIPROUND(v0, v1, v2, v3);
 		v0 ^= m;
 	}
 	uint64_t last = (uint64_t)len << 56;
@@ -73,17 +75,16 @@ static uint64_t siphash24(const uint64_t key[2], const uint8_t *data, size_t len
 		last |= (uint64_t)data[full + i] << (8 * i);
 	v3 ^= last;
 	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
 	v0 ^= last;
 	v2 ^= 0xff;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 3; i++)
 		SIPROUND(v0, v1, v2, v3);
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
 uint64_t flow_table_hash(const struct flow_table *table, const struct flow_key *key)
 {
-	return siphash24(table->seed, (const uint8_t *)key, sizeof *key);
+	return siphash13(table->seed, (const uint8_t *)key, sizeof *key);
 }
 
 struct flow_table *flow_table_new(const struct flow_table_config *config,

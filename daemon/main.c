@@ -183,6 +183,8 @@ static void print_stats(const struct pipeline *pipeline)
 		"%s: flows %" PRIu64 " (peak %zu at once; ended: idle %" PRIu64 ", closed %" PRIu64
 		", evicted %" PRIu64 ", at end %" PRIu64 ")\n",
 		program, f->created, f->peak_active, f->expired, f->closed, f->evicted, f->flushed);
+	fprintf(stderr, "%s: nDPI: %" PRIu64 " flows, %" PRIu64 " packets, %" PRIu64
+		" flows given up unfinished\n", program, s->dpi_flows, s->dpi_packets, s->dpi_giveups);
 	print_counts("malformed", s->decode, DECODE_MALFORMED_FIRST, DECODE_RESULT_COUNT,
 		     decode_name);
 	print_counts("skipped", s->decode, DECODE_OK + 1, DECODE_MALFORMED_FIRST, decode_name);

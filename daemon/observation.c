@@ -35,15 +35,93 @@ const char *observation_kind_name(enum observation_kind kind)
 	return kind_names[kind];
 }
 
+/*
+ * The JSON object is made once and its values updated in place for each
+ * observation: no allocation per field, and jansson still does all the
+ * encoding. Optional fields come last so that their presence does not move
+ * the others.
+ */
+struct json_fields {
+	json_t *object;
+	json_t *ts, *kind, *host, *client, *server, *proto, *sport, *dport, *app, *flow;
+	json_t *client_mac, *qtype, *method, *path;
+	unsigned optional; /* which optional fields the object holds now */
+};
+
+enum { OPT_MAC = 1, OPT_QTYPE = 2, OPT_METHOD = 4, OPT_PATH = 8 };
+
 struct observation_writer {
 	FILE *out;
 	int owned; /* we opened it, we close it */
 	enum observation_format format;
 	int line_buffered;
 	int failed;
+	struct json_fields json;
 	char *line;       /* one JSON line, reused: one write per observation */
 	size_t line_cap;
+	char *escaped;    /* escape buffer, reused */
+	size_t escaped_cap;
 };
+
+static int json_fields_init(struct json_fields *f)
+{
+	f->object = json_object();
+	if (!f->object)
+		return -1;
+	struct { const char *key; json_t **value; json_t *initial; } fixed[] = {
+		{ "ts", &f->ts, json_real(0) },
+		{ "kind", &f->kind, json_string("") },
+		{ "host", &f->host, json_string("") },
+		{ "client", &f->client, json_string("") },
+		{ "server", &f->server, json_string("") },
+		{ "proto", &f->proto, json_string("") },
+		{ "sport", &f->sport, json_integer(0) },
+		{ "dport", &f->dport, json_integer(0) },
+		{ "app", &f->app, json_string("") },
+		{ "flow", &f->flow, json_integer(0) },
+	};
+	int rc = 0;
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+		*fixed[i].value = fixed[i].initial;
+		if (!fixed[i].initial || json_object_set_new(f->object, fixed[i].key, fixed[i].initial))
+			rc = -1;
+	}
+	/* Optional values are owned here and lent to the object while present. */
+	f->client_mac = json_string("");
+	f->qtype = json_integer(0);
+	f->method = json_string("");
+	f->path = json_string("");
+	if (!f->client_mac || !f->qtype || !f->method || !f->path)
+		rc = -1;
+	return rc;
+}
+
+static void json_fields_free(struct json_fields *f)
+{
+	json_decref(f->object);
+	json_decref(f->client_mac);
+	json_decref(f->qtype);
+	json_decref(f->method);
+	json_decref(f->path);
+}
+
+/* Puts exactly the optional fields in `want` into the object, in a fixed order. */
+static int json_fields_optional(struct json_fields *f, unsigned want)
+{
+	if (want == f->optional)
+		return 0;
+	static const char *const keys[] = { "client_mac", "qtype", "method", "path" };
+	json_t *values[] = { f->client_mac, f->qtype, f->method, f->path };
+	for (unsigned i = 0; i < 4; i++)
+		if (f->optional & (1u << i))
+			json_object_del(f->object, keys[i]);
+	int rc = 0;
+	for (unsigned i = 0; i < 4; i++)
+		if ((want & (1u << i)) && json_object_set(f->object, keys[i], values[i]) != 0)
+			rc = -1;
+	f->optional = rc == 0 ? want : 0;
+	return rc;
+}
 
 struct observation_writer *observation_writer_open(const char *path,
 						   enum observation_format format,
@@ -52,12 +130,19 @@ struct observation_writer *observation_writer_open(const char *path,
 	struct observation_writer *writer = calloc(1, sizeof *writer);
 	if (!writer)
 		return NULL;
+	if (format == OBS_FORMAT_JSONL && json_fields_init(&writer->json) != 0) {
+		json_fields_free(&writer->json);
+		free(writer);
+		errno = ENOMEM;
+		return NULL;
+	}
 	if (strcmp(path, "-") == 0) {
 		writer->out = stdout;
 	} else {
 		writer->out = fopen(path, "w");
 		if (!writer->out) {
 			int saved = errno;
+			json_fields_free(&writer->json);
 			free(writer);
 			errno = saved;
 			return NULL;
@@ -71,6 +156,20 @@ struct observation_writer *observation_writer_open(const char *path,
 
 void observation_addr_text(uint8_t ip_version, const uint8_t addr[16], char *buf, size_t len)
 {
+	if (ip_version == 4 && len >= INET_ADDRSTRLEN) {
+		/* inet_ntop goes through printf; this is most of the addresses we write. */
+		char *o = buf;
+		for (int i = 0; i < 4; i++) {
+			unsigned v = addr[i];
+			if (v >= 100)
+				*o++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*o++ = (char)('0' + v / 10 % 10);
+			*o++ = (char)('0' + v % 10);
+			*o++ = i < 3 ? '.' : '\0';
+		}
+		return;
+	}
 	if (!inet_ntop(ip_version == 6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)len))
 		snprintf(buf, len, "?");
 }
@@ -87,98 +186,114 @@ void observation_mac_text(const uint8_t mac[6], char *buf, size_t len)
  * backslash itself) becomes \xNN, as Zeek writes its logs. Returns a string
  * the caller frees, or NULL when out of memory.
  */
-char *observation_escape(const char *in)
+static const char hex_digits[] = "0123456789abcdef";
+
+/* Escapes into `out`, which holds at least 4 * strlen(in) + 1 bytes. */
+static size_t escape_into(const char *in, char *out)
 {
-	size_t len = strlen(in);
-	char *out = malloc(len * 4 + 1);
-	if (!out)
-		return NULL;
 	char *o = out;
 	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
 		if (*p >= 0x21 && *p < 0x7f && *p != '\\') {
 			*o++ = (char)*p;
 		} else {
-			static const char hex[] = "0123456789abcdef";
 			*o++ = '\\';
 			*o++ = 'x';
-			*o++ = hex[*p >> 4];
-			*o++ = hex[*p & 15];
+			*o++ = hex_digits[*p >> 4];
+			*o++ = hex_digits[*p & 15];
 		}
 	}
 	*o = '\0';
+	return (size_t)(o - out);
+}
+
+char *observation_escape(const char *in)
+{
+	char *out = malloc(strlen(in) * 4 + 1);
+	if (out)
+		escape_into(in, out);
 	return out;
 }
 
-/* Sets key to the escaped wire string; returns -1 when out of memory. */
-static int set_wire_string(json_t *o, const char *key, const char *value)
+/* Sets a string value to the escaped wire bytes; -1 when out of memory. */
+static int set_wire_string(struct observation_writer *writer, json_t *value, const char *text)
 {
-	char *escaped = observation_escape(value);
-	if (!escaped)
-		return -1;
-	int rc = json_object_set_new(o, key, json_string(escaped));
-	free(escaped);
-	return rc;
+	size_t need = strlen(text) * 4 + 1;
+	if (need > writer->escaped_cap) {
+		char *buf = realloc(writer->escaped, need);
+		if (!buf)
+			return -1;
+		writer->escaped = buf;
+		writer->escaped_cap = need;
+	}
+	size_t len = escape_into(text, writer->escaped);
+	/* Escaped text is printable ASCII: no UTF-8 check needed. */
+	return json_string_setn_nocheck(value, writer->escaped, len);
+}
+
+/* Strings we make ourselves: ASCII by construction. */
+static int set_ascii(json_t *value, const char *text)
+{
+	return json_string_setn_nocheck(value, text, strlen(text));
 }
 
 static int write_jsonl(struct observation_writer *writer, const struct observation *obs)
 {
+	struct json_fields *f = &writer->json;
 	char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN], mac[18];
 	observation_addr_text(obs->ip_version, obs->client_addr, client, sizeof client);
 	observation_addr_text(obs->ip_version, obs->server_addr, server, sizeof server);
+	int is_dns = obs->kind == OBS_DNS_QUERY || obs->kind == OBS_DNS_ANSWER ||
+		     obs->kind == OBS_MDNS_QUERY || obs->kind == OBS_LLMNR_QUERY;
+	int is_http = obs->kind == OBS_HTTP_REQUEST;
+	unsigned optional = (obs->has_client_mac ? OPT_MAC : 0) | (is_dns ? OPT_QTYPE : 0) |
+			    (is_http && obs->http_method ? OPT_METHOD : 0) |
+			    (is_http && obs->http_path ? OPT_PATH : 0);
 
-	json_t *o = json_object();
-	if (!o)
-		return -1;
+	int rc = 0;
 	/* Microsecond precision: 16 significant digits cover 10 + 6. */
-	json_object_set_new(o, "ts", json_real((double)(obs->ts_us / 1000000) +
-					      (double)(obs->ts_us % 1000000) / 1e6));
-	json_object_set_new(o, "kind", json_string(observation_kind_name(obs->kind)));
-	int rc = set_wire_string(o, "host", obs->host);
-	json_object_set_new(o, "client", json_string(client));
-	json_object_set_new(o, "server", json_string(server));
-	if (obs->has_client_mac) {
+	rc |= json_real_set(f->ts, (double)(obs->ts_us / 1000000) +
+				   (double)(obs->ts_us % 1000000) / 1e6);
+	rc |= set_ascii(f->kind, observation_kind_name(obs->kind));
+	rc |= set_wire_string(writer, f->host, obs->host);
+	rc |= set_ascii(f->client, client);
+	rc |= set_ascii(f->server, server);
+	rc |= set_ascii(f->proto, obs->l4_proto == 6 ? "tcp" : "udp");
+	rc |= json_integer_set(f->sport, obs->client_port);
+	rc |= json_integer_set(f->dport, obs->server_port);
+	rc |= set_wire_string(writer, f->app, obs->app);
+	rc |= json_integer_set(f->flow, (json_int_t)obs->flow_id);
+	if (optional & OPT_MAC) {
 		observation_mac_text(obs->client_mac, mac, sizeof mac);
-		json_object_set_new(o, "client_mac", json_string(mac));
+		rc |= set_ascii(f->client_mac, mac);
 	}
-	json_object_set_new(o, "proto", json_string(obs->l4_proto == 6 ? "tcp" : "udp"));
-	json_object_set_new(o, "sport", json_integer(obs->client_port));
-	json_object_set_new(o, "dport", json_integer(obs->server_port));
-	json_object_set_new(o, "app", json_string(obs->app));
-	json_object_set_new(o, "flow", json_integer((json_int_t)obs->flow_id));
-	if (obs->kind == OBS_DNS_QUERY || obs->kind == OBS_DNS_ANSWER || obs->kind == OBS_MDNS_QUERY ||
-	    obs->kind == OBS_LLMNR_QUERY)
-		json_object_set_new(o, "qtype", json_integer(obs->dns_qtype));
-	if (obs->kind == OBS_HTTP_REQUEST) {
-		if (obs->http_method)
-			json_object_set_new(o, "method", json_string(obs->http_method));
-		if (obs->http_path && rc == 0)
-			rc = set_wire_string(o, "path", obs->http_path);
-	}
-	size_t len = 0;
-	if (rc == 0) {
-		const size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(16);
-		len = json_dumpb(o, writer->line, writer->line_cap, flags);
-		if (len + 1 > writer->line_cap) {
-			size_t cap = len + 1 > 2 * writer->line_cap ? len + 1 : 2 * writer->line_cap;
-			char *line = realloc(writer->line, cap);
-			if (line) {
-				writer->line = line;
-				writer->line_cap = cap;
-				len = json_dumpb(o, writer->line, writer->line_cap, flags);
-			} else {
-				rc = -1;
-			}
-		}
-		if (len == 0)
-			rc = -1;
-	}
-	json_decref(o);
+	if (optional & OPT_QTYPE)
+		rc |= json_integer_set(f->qtype, obs->dns_qtype);
+	if (optional & OPT_METHOD)
+		rc |= set_wire_string(writer, f->method, obs->http_method);
+	if (optional & OPT_PATH)
+		rc |= set_wire_string(writer, f->path, obs->http_path);
+	rc |= json_fields_optional(f, optional);
 	if (rc != 0)
 		return -1;
+
+	const size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(16);
+	size_t len = json_dumpb(f->object, writer->line, writer->line_cap, flags);
+	if (len == 0)
+		return -1;
+	if (len + 1 > writer->line_cap) {
+		size_t cap = len + 1 > 2 * writer->line_cap ? len + 1 : 2 * writer->line_cap;
+		char *line = realloc(writer->line, cap);
+		if (!line)
+			return -1;
+		writer->line = line;
+		writer->line_cap = cap;
+		len = json_dumpb(f->object, writer->line, writer->line_cap, flags);
+		if (len == 0 || len + 1 > writer->line_cap)
+			return -1;
+	}
 	writer->line[len] = '\n';
 	return fwrite(writer->line, 1, len + 1, writer->out) == len + 1 ? 0 : -1;
 }
-
 
 static int write_text(struct observation_writer *writer, const struct observation *obs)
 {
@@ -230,7 +345,10 @@ int observation_writer_close(struct observation_writer *writer)
 		rc = -1;
 	if (writer->owned && fclose(writer->out) == EOF)
 		rc = -1;
+	if (writer->format == OBS_FORMAT_JSONL)
+		json_fields_free(&writer->json);
 	free(writer->line);
+	free(writer->escaped);
 	free(writer);
 	return rc;
 }

@@ -19,6 +19,7 @@ struct flow_dissect {
 	struct dpi_label label;
 	uint16_t dpi_packets;
 	uint8_t name_emitted;
+	uint8_t payload_fed;   /* nDPI has had a TCP packet with payload */
 };
 
 struct pipeline {
@@ -248,6 +249,17 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 	}
 	if (!d->dpi)
 		return; /* detection over: nothing more to do for this packet */
+	/*
+	 * A bare TCP ACK after the handshake carries nothing nDPI dissects; the
+	 * handshake itself (up to the first payload) it does use, to track the
+	 * connection's sequence numbers.
+	 */
+	if (packet.l4_proto == 6 && packet.payload_len == 0 && d->payload_fed &&
+	    !(packet.tcp_flags & (DECODE_TCP_SYN | DECODE_TCP_FIN | DECODE_TCP_RST)))
+		return;
+	if (packet.payload_len)
+		d->payload_fed = 1;
+	stats->dpi_packets++;
 
 	int done = dpi_flow_process(pipeline->dpi, d->dpi, packet.l3, packet.l3_len, ts_us / 1000);
 	d->dpi_packets++;

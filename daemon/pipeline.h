@@ -33,6 +33,7 @@ struct pipeline_stats {
 	uint64_t observations[OBS_KIND_COUNT];
 	uint64_t sink_errors;
 	uint64_t dpi_flows;  /* flows given to nDPI */
+	uint64_t dpi_packets;/* packets given to nDPI */
 	uint64_t dpi_giveups;/* flows nDPI had not finished with when dropped */
 	uint64_t out_of_memory;
 };
