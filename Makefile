@@ -32,7 +32,7 @@ cmocka_libs = $(shell pkg-config --libs cmocka)
 # Every Debian package the build, the tests, the fuzzers and the benchmark use.
 DEB_PACKAGES = pkg-config libpcap-dev libndpi-dev libsqlite3-dev libyaml-dev \
 	libjansson-dev libcmocka-dev clang libclang-rt-14-dev time man-db \
-	tshark libndpi-bin
+	tshark libndpi-bin python3
 
 B = build
 CORE_SRC = daemon/capture.c daemon/decode.c daemon/flow.c daemon/observation.c \
@@ -44,7 +44,7 @@ FUZZERS = fuzz_decode fuzz_flow
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
-.PHONY: all deps demo check check-run unit golden cli-tests crosscheck fuzz fuzz-smoke \
+.PHONY: all deps demo check check-run unit golden cli-tests crosscheck live fuzz fuzz-smoke \
 	man-check install uninstall clean bench
 
 all: $(B)/trackwatchd $(B)/trackwatch
@@ -110,7 +110,7 @@ demo: deps
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: unit golden cli-tests crosscheck man-check fuzz-smoke
+check-run: unit golden cli-tests crosscheck live man-check fuzz-smoke
 	@echo "make check: all tests passed"
 
 unit: $(addprefix $(B)/asan/,$(UNIT_TESTS))
@@ -123,7 +123,10 @@ cli-tests: $(B)/asan/trackwatchd $(B)/asan/trackwatch
 	tests/integration/cli.sh $(B)/asan/trackwatchd $(B)/asan/trackwatch
 
 crosscheck: $(B)/asan/trackwatchd
-	tests/integration/crosscheck.sh $(B)/asan/trackwatchd
+	tests/integration/crosscheck.py $(B)/asan/trackwatchd tests/data
+
+live: $(B)/asan/trackwatchd
+	tests/integration/live.sh $(B)/asan/trackwatchd
 
 man-check:
 	tests/integration/man.sh
