@@ -40,7 +40,7 @@ CORE_SRC = daemon/capture.c daemon/decode.c daemon/flow.c daemon/observation.c \
 DAEMON_SRC = $(CORE_SRC) daemon/main.c
 CLI_SRC = cli/trackwatch.c
 UNIT_TESTS = test_decode test_flow test_observation
-FUZZERS = fuzz_decode fuzz_flow
+FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
@@ -86,6 +86,10 @@ $(B)/fuzz/fuzz_decode: tests/fuzz/fuzz_decode.c daemon/decode.c
 $(B)/fuzz/fuzz_flow: tests/fuzz/fuzz_flow.c daemon/flow.c daemon/decode.c
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $^
+
+$(B)/fuzz/fuzz_pipeline: tests/fuzz/fuzz_pipeline.c $(CORE_SRC)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(pkg_cflags) -o $@ $^ $(pkg_libs)
 
 deps:
 	@SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -139,8 +143,9 @@ fuzz-smoke: fuzz
 	@for f in $(FUZZERS); do \
 		echo "== $$f ($(FUZZ_SECONDS) s)"; \
 		mkdir -p $(B)/fuzz/corpus-$$f; \
+		seeds=tests/fuzz/seeds/$${f#fuzz_}; [ -d $$seeds ] || seeds=; \
 		$(B)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=0 \
-			-error_exitcode=77 $(B)/fuzz/corpus-$$f tests/fuzz/seeds \
+			-error_exitcode=77 $(B)/fuzz/corpus-$$f $$seeds \
 			2> $(B)/fuzz/$$f.log || { tail -40 $(B)/fuzz/$$f.log; exit 1; }; \
 		grep -E '^#[0-9]+.*DONE' $(B)/fuzz/$$f.log | tail -1; \
 	done
