@@ -44,7 +44,7 @@ FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
-.PHONY: all deps demo check check-run unit golden cli-tests crosscheck live fuzz fuzz-smoke \
+.PHONY: all deps demo check check-run unit golden cli-tests crosscheck live install-test fuzz fuzz-smoke \
 	man-check install uninstall clean bench
 
 all: $(B)/trackwatchd $(B)/trackwatch
@@ -114,7 +114,7 @@ demo: deps
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: unit golden cli-tests crosscheck live man-check fuzz-smoke
+check-run: unit golden cli-tests crosscheck live install-test man-check fuzz-smoke
 	@echo "make check: all tests passed"
 
 unit: $(addprefix $(B)/asan/,$(UNIT_TESTS))
@@ -131,6 +131,9 @@ crosscheck: $(B)/asan/trackwatchd
 
 live: $(B)/asan/trackwatchd
 	tests/integration/live.sh $(B)/asan/trackwatchd
+
+install-test: all
+	tests/integration/install.sh
 
 man-check:
 	tests/integration/man.sh

@@ -4,6 +4,7 @@
  */
 #include "capture.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +21,11 @@ struct capture {
 	int live;
 	int dlt;
 	uint64_t frames;
+	char *read_buffer; /* stdio buffer of the file; freed after pcap_close() */
 	volatile sig_atomic_t stop;
 };
+
+enum { READ_BUFFER_SIZE = 1 << 20 };
 
 static struct capture *capture_wrap(pcap_t *pcap, const char *name, int live)
 {
@@ -72,24 +76,42 @@ struct capture *capture_open_file(const char *path, const char *filter, char *er
 				  size_t error_len)
 {
 	char pcap_error[PCAP_ERRBUF_SIZE] = "";
-	const char *name = strcmp(path, "-") == 0 ? "(standard input)" : path;
-	pcap_t *pcap = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO,
-							       pcap_error);
+	int is_stdin = strcmp(path, "-") == 0;
+	const char *name = is_stdin ? "(standard input)" : path;
+	FILE *file = is_stdin ? stdin : fopen(path, "rb");
+	if (!file) {
+		snprintf(error, error_len, "%s: cannot read capture: %s", name, strerror(errno));
+		return NULL;
+	}
+	/*
+	 * stdio's default 4 KiB buffer costs a system call every few packets;
+	 * glibc ignores a size given without a buffer, so we give both.
+	 */
+	char *buffer = malloc(READ_BUFFER_SIZE);
+	if (buffer)
+		setvbuf(file, buffer, _IOFBF, READ_BUFFER_SIZE);
+	pcap_t *pcap = pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_MICRO,
+								pcap_error);
 	if (!pcap) {
-		/* libpcap's message already names the file for open errors; not for format ones. */
 		snprintf(error, error_len, "%s: cannot read capture: %s", name, pcap_error);
+		if (!is_stdin)
+			fclose(file);
+		free(buffer);
 		return NULL;
 	}
-	if (check_linktype(pcap, name, error, error_len) != 0 ||
-	    apply_filter(pcap, name, filter, error, error_len) != 0) {
-		pcap_close(pcap);
-		return NULL;
+	struct capture *capture = NULL;
+	if (check_linktype(pcap, name, error, error_len) == 0 &&
+	    apply_filter(pcap, name, filter, error, error_len) == 0) {
+		capture = capture_wrap(pcap, name, 0);
+		if (!capture)
+			snprintf(error, error_len, "%s: out of memory", name);
 	}
-	struct capture *capture = capture_wrap(pcap, name, 0);
 	if (!capture) {
-		snprintf(error, error_len, "%s: out of memory", name);
 		pcap_close(pcap);
+		free(buffer);
+		return NULL;
 	}
+	capture->read_buffer = buffer;
 	return capture;
 }
 
@@ -135,6 +157,7 @@ void capture_close(struct capture *capture)
 	if (!capture)
 		return;
 	pcap_close(capture->pcap);
+	free(capture->read_buffer);
 	free(capture->name);
 	free(capture);
 }
