@@ -174,10 +174,20 @@ void observation_addr_text(uint8_t ip_version, const uint8_t addr[16], char *buf
 		snprintf(buf, len, "?");
 }
 
+static const char hex_digits[] = "0123456789abcdef";
+
 void observation_mac_text(const uint8_t mac[6], char *buf, size_t len)
 {
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-		 mac[4], mac[5]);
+	if (len < 18) {
+		if (len)
+			buf[0] = '\0';
+		return;
+	}
+	for (int i = 0; i < 6; i++) {
+		buf[3 * i] = hex_digits[mac[i] >> 4];
+		buf[3 * i + 1] = hex_digits[mac[i] & 15];
+		buf[3 * i + 2] = i < 5 ? ':' : '\0';
+	}
 }
 
 /*
@@ -186,8 +196,6 @@ void observation_mac_text(const uint8_t mac[6], char *buf, size_t len)
  * backslash itself) becomes \xNN, as Zeek writes its logs. Returns a string
  * the caller frees, or NULL when out of memory.
  */
-static const char hex_digits[] = "0123456789abcdef";
-
 /* Escapes into `out`, which holds at least 4 * strlen(in) + 1 bytes. */
 static size_t escape_into(const char *in, char *out)
 {
