@@ -47,7 +47,7 @@ static void usage(FILE *out)
 "\n"
 "Limits:\n"
 "      --max-flows=N        flows tracked at once; the least recently used is\n"
-"                           evicted beyond this (default 262144)\n"
+"                           evicted beyond this (default 65536)\n"
 "      --tcp-timeout=SECS   idle time before a TCP flow ends (default 300)\n"
 "      --udp-timeout=SECS   idle time before a UDP flow ends (default 60)\n"
 "\n"

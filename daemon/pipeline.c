@@ -37,7 +37,7 @@ enum { EXPIRY_INTERVAL_US = 1000000 };
 void pipeline_config_defaults(struct pipeline_config *config)
 {
 	memset(config, 0, sizeof *config);
-	config->flows.max_flows = 262144;
+	config->flows.max_flows = 65536;
 	config->flows.tcp_timeout_us = 300ULL * 1000000;
 	config->flows.udp_timeout_us = 60ULL * 1000000;
 	config->flows.tcp_closed_timeout_us = 10ULL * 1000000;
