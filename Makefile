@@ -114,8 +114,9 @@ demo: deps
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: unit golden cli-tests crosscheck live install-test man-check fuzz-smoke
-	@echo "make check: all tests passed"
+CHECK_SUITES = unit golden cli-tests crosscheck live install-test man-check fuzz-smoke
+check-run: $(CHECK_SUITES)
+	@echo "suites: $(words $(CHECK_SUITES)) passed, 0 failed"
 
 unit: $(addprefix $(B)/asan/,$(UNIT_TESTS))
 	@for t in $^; do echo "== $$t"; $$t || exit 1; done

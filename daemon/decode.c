@@ -78,8 +78,9 @@ int decode_linktype_supported(int dlt)
 
 /*
  * Transport layer. `len` is the IP payload length as the IP header states it,
- * bounded by what was captured; `snapped` says the capture cut it short, in
- * which case length fields may rightly exceed what we hold.
+ * bounded by what was captured; `snapped` says the capture cut this datagram
+ * short (not merely the frame's padding), in which case length fields may
+ * rightly exceed what we hold.
  */
 static enum decode_result decode_l4(const uint8_t *p, size_t len, int snapped,
 				    struct decoded_packet *out)
@@ -150,7 +151,7 @@ static enum decode_result decode_ipv4(const uint8_t *p, size_t len, int snapped,
 	uint16_t fragment = get_be16(p + 6);
 	if ((fragment & 0x1fff) != 0 || (fragment & 0x2000) != 0)
 		return DECODE_SKIP_FRAGMENT;
-	return decode_l4(p + header_len, total_len - header_len, snapped, out);
+	return decode_l4(p + header_len, total_len - header_len, out->payload_truncated, out);
 }
 
 static enum decode_result decode_ipv6(const uint8_t *p, size_t len, int snapped,
@@ -218,7 +219,7 @@ static enum decode_result decode_ipv6(const uint8_t *p, size_t len, int snapped,
 			break;
 		default:
 			out->l4_proto = next;
-			return decode_l4(p + offset, total_len - offset, snapped, out);
+			return decode_l4(p + offset, total_len - offset, out->payload_truncated, out);
 		}
 	}
 }
