@@ -107,7 +107,7 @@ deps:
 DEMO_PCAP = tests/data/browser-accept-http.pcap
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -s all
 	@echo "== trackwatchd -r $(DEMO_PCAP)"
 	@$(B)/trackwatchd -r $(DEMO_PCAP)
 

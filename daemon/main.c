@@ -350,6 +350,8 @@ int main(int argc, char **argv)
 
 	/* Ending the flows emits what nDPI found in flows still open. */
 	pipeline_flush(run.pipeline);
+	/* Observations first, then the statistics, when both go to one terminal or pipe. */
+	fflush(stdout);
 	if (!quiet)
 		print_stats(run.pipeline);
 	pipeline_free(run.pipeline);
