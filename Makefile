@@ -36,7 +36,7 @@ DEB_PACKAGES = pkg-config libpcap-dev libndpi-dev libsqlite3-dev libyaml-dev \
 
 B = build
 CORE_SRC = daemon/capture.c daemon/decode.c daemon/flow.c daemon/observation.c \
-	daemon/pipeline.c dissectors/ndpi_glue.c
+	daemon/pipeline.c dissectors/ndpi_glue.c dissectors/dns.c
 DAEMON_SRC = $(CORE_SRC) daemon/main.c
 CLI_SRC = cli/trackwatch.c
 UNIT_TESTS = test_decode test_flow test_observation
@@ -78,6 +78,13 @@ $(B)/asan/test_flow: $(call obj,asan,tests/unit/test_flow.c daemon/flow.c daemon
 
 $(B)/asan/test_observation: $(call obj,asan,tests/unit/test_observation.c daemon/observation.c)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs) $(pkg_libs)
+
+$(B)/asan/test_dns: $(call obj,asan,tests/unit/test_dns.c dissectors/dns.c)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs)
+
+$(B)/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c dissectors/dns.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $^
 
 $(B)/fuzz/fuzz_decode: tests/fuzz/fuzz_decode.c daemon/decode.c
 	@mkdir -p $(dir $@)

@@ -15,6 +15,7 @@
 
 #include <pcap/pcap.h>
 
+#include "../dissectors/dns.h"
 #include "../dissectors/ndpi_glue.h"
 #include "capture.h"
 #include "observation.h"
@@ -168,6 +169,11 @@ static const char *decode_name(int i)
 	return decode_result_name((enum decode_result)i);
 }
 
+static const char *dns_error_text(int i)
+{
+	return dns_error_name((enum dns_error)-i);
+}
+
 static const char *kind_name(int i)
 {
 	return observation_kind_name((enum observation_kind)i);
@@ -185,6 +191,8 @@ static void print_stats(const struct pipeline *pipeline)
 		program, f->created, f->peak_active, f->expired, f->closed, f->evicted, f->flushed);
 	fprintf(stderr, "%s: nDPI: %" PRIu64 " flows, %" PRIu64 " packets, %" PRIu64
 		" flows given up unfinished\n", program, s->dpi_flows, s->dpi_packets, s->dpi_giveups);
+	fprintf(stderr, "%s: DNS messages %" PRIu64 "\n", program, s->dns_messages);
+	print_counts("DNS errors", s->dns_errors, 1, 8, dns_error_text);
 	print_counts("malformed", s->decode, DECODE_MALFORMED_FIRST, DECODE_RESULT_COUNT,
 		     decode_name);
 	print_counts("skipped", s->decode, DECODE_OK + 1, DECODE_MALFORMED_FIRST, decode_name);

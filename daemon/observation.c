@@ -17,7 +17,9 @@ static const char *const kind_names[OBS_KIND_COUNT] = {
 	[OBS_DNS_QUERY] = "dns_query",
 	[OBS_DNS_ANSWER] = "dns_answer",
 	[OBS_MDNS_QUERY] = "mdns_query",
+	[OBS_MDNS_ANSWER] = "mdns_answer",
 	[OBS_LLMNR_QUERY] = "llmnr_query",
+	[OBS_LLMNR_ANSWER] = "llmnr_answer",
 	[OBS_TLS_SNI] = "tls_sni",
 	[OBS_DTLS_SNI] = "dtls_sni",
 	[OBS_QUIC_SNI] = "quic_sni",
@@ -41,14 +43,32 @@ const char *observation_kind_name(enum observation_kind kind)
  * encoding. Optional fields come last so that their presence does not move
  * the others.
  */
+/* Optional fields, in the order they are written after the fixed ones. */
+enum optional_field {
+	OPT_CLIENT_MAC, OPT_QTYPE, OPT_RCODE, OPT_ANSWERS, OPT_CHAIN, OPT_METHOD, OPT_PATH,
+	OPT_COUNT
+};
+
+static const char *const optional_keys[OPT_COUNT] = {
+	[OPT_CLIENT_MAC] = "client_mac", [OPT_QTYPE] = "qtype", [OPT_RCODE] = "rcode",
+	[OPT_ANSWERS] = "answers", [OPT_CHAIN] = "chain", [OPT_METHOD] = "method",
+	[OPT_PATH] = "path",
+};
+
+/* One element of "answers", kept and reused like the fields of the object. */
+struct answer_json {
+	json_t *object, *name, *type, *ttl, *data;
+	int has_ech;
+};
+
 struct json_fields {
 	json_t *object;
 	json_t *ts, *kind, *host, *client, *server, *proto, *sport, *dport, *app, *flow;
-	json_t *client_mac, *qtype, *method, *path;
-	unsigned optional; /* which optional fields the object holds now */
+	json_t *optional[OPT_COUNT]; /* owned here, lent to the object while present */
+	unsigned present;            /* bit i: optional field i is in the object */
+	struct answer_json *answers; /* pool for the "answers" array */
+	size_t answers_made;
 };
-
-enum { OPT_MAC = 1, OPT_QTYPE = 2, OPT_METHOD = 4, OPT_PATH = 8 };
 
 struct observation_writer {
 	FILE *out;
@@ -86,40 +106,68 @@ static int json_fields_init(struct json_fields *f)
 		if (!fixed[i].initial || json_object_set_new(f->object, fixed[i].key, fixed[i].initial))
 			rc = -1;
 	}
-	/* Optional values are owned here and lent to the object while present. */
-	f->client_mac = json_string("");
-	f->qtype = json_integer(0);
-	f->method = json_string("");
-	f->path = json_string("");
-	if (!f->client_mac || !f->qtype || !f->method || !f->path)
-		rc = -1;
+	for (int i = 0; i < OPT_COUNT; i++) {
+		f->optional[i] = i == OPT_ANSWERS || i == OPT_CHAIN ? json_array()
+			       : i == OPT_QTYPE || i == OPT_RCODE ? json_integer(0)
+			       : json_string("");
+		if (!f->optional[i])
+			rc = -1;
+	}
 	return rc;
 }
 
 static void json_fields_free(struct json_fields *f)
 {
 	json_decref(f->object);
-	json_decref(f->client_mac);
-	json_decref(f->qtype);
-	json_decref(f->method);
-	json_decref(f->path);
+	for (int i = 0; i < OPT_COUNT; i++)
+		json_decref(f->optional[i]);
+	for (size_t i = 0; i < f->answers_made; i++)
+		json_decref(f->answers[i].object);
+	free(f->answers);
+}
+
+/* The i-th pooled answer object, made on first use. */
+static struct answer_json *answer_json_get(struct json_fields *f, size_t i)
+{
+	if (i < f->answers_made)
+		return &f->answers[i];
+	struct answer_json *pool = realloc(f->answers, (i + 1) * sizeof *pool);
+	if (!pool)
+		return NULL;
+	f->answers = pool;
+	struct answer_json *a = &pool[i];
+	memset(a, 0, sizeof *a);
+	a->object = json_object();
+	a->name = json_string("");
+	a->type = json_integer(0);
+	a->ttl = json_integer(0);
+	a->data = json_string("");
+	if (!a->object || !a->name || !a->type || !a->ttl || !a->data ||
+	    json_object_set_new(a->object, "name", a->name) ||
+	    json_object_set_new(a->object, "type", a->type) ||
+	    json_object_set_new(a->object, "ttl", a->ttl) ||
+	    json_object_set_new(a->object, "data", a->data)) {
+		json_decref(a->object);
+		return NULL;
+	}
+	f->answers_made = i + 1;
+	return a;
 }
 
 /* Puts exactly the optional fields in `want` into the object, in a fixed order. */
 static int json_fields_optional(struct json_fields *f, unsigned want)
 {
-	if (want == f->optional)
+	if (want == f->present)
 		return 0;
-	static const char *const keys[] = { "client_mac", "qtype", "method", "path" };
-	json_t *values[] = { f->client_mac, f->qtype, f->method, f->path };
-	for (unsigned i = 0; i < 4; i++)
-		if (f->optional & (1u << i))
-			json_object_del(f->object, keys[i]);
+	for (int i = 0; i < OPT_COUNT; i++)
+		if (f->present & (1u << i))
+			json_object_del(f->object, optional_keys[i]);
 	int rc = 0;
-	for (unsigned i = 0; i < 4; i++)
-		if ((want & (1u << i)) && json_object_set(f->object, keys[i], values[i]) != 0)
+	for (int i = 0; i < OPT_COUNT; i++)
+		if ((want & (1u << i)) &&
+		    json_object_set(f->object, optional_keys[i], f->optional[i]) != 0)
 			rc = -1;
-	f->optional = rc == 0 ? want : 0;
+	f->present = rc == 0 ? want : 0;
 	return rc;
 }
 
@@ -250,14 +298,64 @@ static int write_jsonl(struct observation_writer *writer, const struct observati
 	char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN], mac[18];
 	observation_addr_text(obs->ip_version, obs->client_addr, client, sizeof client);
 	observation_addr_text(obs->ip_version, obs->server_addr, server, sizeof server);
-	int is_dns = obs->kind == OBS_DNS_QUERY || obs->kind == OBS_DNS_ANSWER ||
-		     obs->kind == OBS_MDNS_QUERY || obs->kind == OBS_LLMNR_QUERY;
+	int is_query = obs->kind == OBS_DNS_QUERY || obs->kind == OBS_MDNS_QUERY ||
+		       obs->kind == OBS_LLMNR_QUERY;
+	int is_answer = obs->kind == OBS_DNS_ANSWER || obs->kind == OBS_MDNS_ANSWER ||
+			obs->kind == OBS_LLMNR_ANSWER;
 	int is_http = obs->kind == OBS_HTTP_REQUEST;
-	unsigned optional = (obs->has_client_mac ? OPT_MAC : 0) | (is_dns ? OPT_QTYPE : 0) |
-			    (is_http && obs->http_method ? OPT_METHOD : 0) |
-			    (is_http && obs->http_path ? OPT_PATH : 0);
-
+	unsigned optional = 0;
+	json_t *const *v = f->optional;
 	int rc = 0;
+	if (obs->has_client_mac) {
+		observation_mac_text(obs->client_mac, mac, sizeof mac);
+		rc |= set_ascii(v[OPT_CLIENT_MAC], mac);
+		optional |= 1u << OPT_CLIENT_MAC;
+	}
+	if (is_query) {
+		rc |= json_integer_set(v[OPT_QTYPE], obs->dns_qtype);
+		optional |= 1u << OPT_QTYPE;
+	}
+	if (is_answer) {
+		rc |= json_integer_set(v[OPT_RCODE], obs->dns_rcode);
+		rc |= json_array_clear(v[OPT_ANSWERS]);
+		for (size_t i = 0; i < obs->dns_answer_count && rc == 0; i++) {
+			const struct observation_dns_record *r = &obs->dns_answers[i];
+			struct answer_json *a = answer_json_get(f, i);
+			if (!a) {
+				rc = -1;
+				break;
+			}
+			rc |= set_wire_string(writer, a->name, r->name);
+			rc |= json_integer_set(a->type, r->type);
+			rc |= json_integer_set(a->ttl, r->ttl);
+			rc |= set_wire_string(writer, a->data, r->data);
+			if (r->ech != a->has_ech) {
+				rc |= r->ech ? json_object_set(a->object, "ech", json_true())
+					     : json_object_del(a->object, "ech");
+				a->has_ech = r->ech;
+			}
+			rc |= json_array_append(v[OPT_ANSWERS], a->object);
+		}
+		optional |= 1u << OPT_RCODE | 1u << OPT_ANSWERS;
+		if (obs->dns_chain_count) {
+			rc |= json_array_clear(v[OPT_CHAIN]);
+			for (size_t i = 0; i < obs->dns_chain_count && rc == 0; i++) {
+				char *escaped = observation_escape(obs->dns_chain[i]);
+				rc |= escaped ? json_array_append_new(v[OPT_CHAIN], json_string(escaped)) : -1;
+				free(escaped);
+			}
+			optional |= 1u << OPT_CHAIN;
+		}
+	}
+	if (is_http && obs->http_method) {
+		rc |= set_wire_string(writer, v[OPT_METHOD], obs->http_method);
+		optional |= 1u << OPT_METHOD;
+	}
+	if (is_http && obs->http_path) {
+		rc |= set_wire_string(writer, v[OPT_PATH], obs->http_path);
+		optional |= 1u << OPT_PATH;
+	}
+
 	/* Microsecond precision: 16 significant digits cover 10 + 6. */
 	rc |= json_real_set(f->ts, (double)(obs->ts_us / 1000000) +
 				   (double)(obs->ts_us % 1000000) / 1e6);
@@ -270,16 +368,6 @@ static int write_jsonl(struct observation_writer *writer, const struct observati
 	rc |= json_integer_set(f->dport, obs->server_port);
 	rc |= set_wire_string(writer, f->app, obs->app);
 	rc |= json_integer_set(f->flow, (json_int_t)obs->flow_id);
-	if (optional & OPT_MAC) {
-		observation_mac_text(obs->client_mac, mac, sizeof mac);
-		rc |= set_ascii(f->client_mac, mac);
-	}
-	if (optional & OPT_QTYPE)
-		rc |= json_integer_set(f->qtype, obs->dns_qtype);
-	if (optional & OPT_METHOD)
-		rc |= set_wire_string(writer, f->method, obs->http_method);
-	if (optional & OPT_PATH)
-		rc |= set_wire_string(writer, f->path, obs->http_path);
 	rc |= json_fields_optional(f, optional);
 	if (rc != 0)
 		return -1;
@@ -322,6 +410,33 @@ static int write_text(struct observation_writer *writer, const struct observatio
 		return -1;
 	fputs(host, writer->out);
 	free(host);
+	if (obs->kind == OBS_DNS_ANSWER || obs->kind == OBS_MDNS_ANSWER ||
+	    obs->kind == OBS_LLMNR_ANSWER) {
+		/* The chain, then the addresses and other data the answer gives. */
+		fputs(" ->", writer->out);
+		for (size_t i = 1; i < obs->dns_chain_count; i++) {
+			char *name = observation_escape(obs->dns_chain[i]);
+			if (!name)
+				return -1;
+			fprintf(writer->out, " %s ->", name);
+			free(name);
+		}
+		int any = 0;
+		for (size_t i = 0; i < obs->dns_answer_count; i++) {
+			const struct observation_dns_record *r = &obs->dns_answers[i];
+			if (!r->data[0] || r->type == 5 /* CNAME: in the chain */)
+				continue;
+			char *data = observation_escape(r->data);
+			if (!data)
+				return -1;
+			fprintf(writer->out, "%s%s%s", any ? "," : " ", data, r->ech ? "[ech]" : "");
+			free(data);
+			any = 1;
+		}
+		if (!any)
+			fprintf(writer->out, " (rcode %u, %u records)", (unsigned)obs->dns_rcode,
+				(unsigned)obs->dns_answer_count);
+	}
 	if (obs->kind == OBS_HTTP_REQUEST && obs->http_method) {
 		char *path = observation_escape(obs->http_path ? obs->http_path : "-");
 		if (!path)

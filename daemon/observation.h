@@ -12,10 +12,12 @@
 
 /* Keep observation_kind_name() in step. */
 enum observation_kind {
-	OBS_DNS_QUERY = 0,  /* a DNS query on port 53 */
-	OBS_DNS_ANSWER,     /* a DNS answer on port 53 whose query was not seen */
+	OBS_DNS_QUERY = 0,  /* a question of a DNS query on port 53 */
+	OBS_DNS_ANSWER,     /* the answer section of a DNS response on port 53 */
 	OBS_MDNS_QUERY,     /* multicast DNS, port 5353 */
+	OBS_MDNS_ANSWER,
 	OBS_LLMNR_QUERY,    /* link-local multicast name resolution, port 5355 */
+	OBS_LLMNR_ANSWER,
 	OBS_TLS_SNI,
 	OBS_DTLS_SNI,
 	OBS_QUIC_SNI,       /* IETF QUIC and Google QUIC */
@@ -31,6 +33,15 @@ const char *observation_kind_name(enum observation_kind kind);
 
 enum { OBS_HOST_MAX = 256, OBS_APP_MAX = 64 };
 
+/* One record of a DNS answer section. */
+struct observation_dns_record {
+	const char *name;
+	const char *data;   /* address text, or the CNAME/PTR/HTTPS target; "" otherwise */
+	uint16_t type;
+	uint32_t ttl;
+	uint8_t ech;        /* an HTTPS/SVCB record that offers ECH */
+};
+
 struct observation {
 	uint64_t ts_us;            /* packet time, microseconds since the epoch */
 	enum observation_kind kind;
@@ -44,6 +55,13 @@ struct observation {
 	uint8_t client_mac[6];
 	char app[OBS_APP_MAX];     /* nDPI's label, "TLS.Google" */
 	uint16_t dns_qtype;        /* OBS_*_QUERY: 0 when unknown */
+	/* OBS_*_ANSWER: one per response; host is its question, strings valid during the call */
+	uint8_t dns_rcode;
+	uint16_t dns_answer_count;         /* records in dns_answers */
+	uint16_t dns_answers_dropped;      /* records past what one observation holds */
+	const struct observation_dns_record *dns_answers;
+	uint8_t dns_chain_count;           /* CNAME chain from host, host first; 0 without CNAME */
+	const char *const *dns_chain;
 	const char *http_method;   /* OBS_HTTP_REQUEST; valid during the emit call only */
 	const char *http_path;     /* with its query string; NULL when unknown */
 };

@@ -7,10 +7,13 @@
 #include "pipeline.h"
 
 #include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "../dissectors/dns.h"
 #include "../dissectors/ndpi_glue.h"
 
 /* What the dissect stage keeps per flow (flow.h leaves it opaque). */
@@ -30,6 +33,8 @@ struct pipeline {
 	void *sink_context;
 	uint64_t next_expiry_us;
 	struct pipeline_stats stats;
+	struct dns_record dns_record;    /* scratch for the DNS parser, one per thread */
+	struct dns_answers *dns_answers; /* one response's answers, gathered */
 };
 
 enum { EXPIRY_INTERVAL_US = 1000000 };
@@ -51,9 +56,10 @@ static enum observation_kind kind_of(const struct dpi_facts *facts, const struct
 	uint16_t port = flow_server_port(flow);
 	switch (facts->source) {
 	case DPI_NAME_DNS:
+		/* Only DNS over TCP gets here (UDP is ours): the name of its query. */
 		if (port != 53 && flow_client_port(flow) != 53)
 			return OBS_OTHER_NAME;
-		return facts->dns_is_query ? OBS_DNS_QUERY : OBS_DNS_ANSWER;
+		return OBS_DNS_QUERY;
 	case DPI_NAME_MDNS: return OBS_MDNS_QUERY;
 	case DPI_NAME_LLMNR: return OBS_LLMNR_QUERY;
 	case DPI_NAME_TLS: return OBS_TLS_SNI;
@@ -110,36 +116,222 @@ static const char *http_path_of(const char *url, const char *host)
 	return url;
 }
 
+/*
+ * DNS, mDNS and LLMNR over UDP, by port: our own parser (dissectors/dns.c)
+ * reads every question and answer of every message.
+ */
+enum dns_port_kind { DNS_PORT_NONE, DNS_PORT_DNS, DNS_PORT_MDNS, DNS_PORT_LLMNR };
+
+static enum dns_port_kind dns_port_kind(const struct flow *flow)
+{
+	if (flow->key.l4_proto != 17)
+		return DNS_PORT_NONE;
+	uint16_t lo = flow->key.port_lo, hi = flow->key.port_hi;
+	if (lo == 53 || hi == 53)
+		return DNS_PORT_DNS;
+	if (lo == 5353 || hi == 5353)
+		return DNS_PORT_MDNS;
+	if (lo == 5355 || hi == 5355)
+		return DNS_PORT_LLMNR;
+	return DNS_PORT_NONE;
+}
+
+/* The fields every observation of a flow shares. */
+static void observation_init(struct pipeline *pipeline, const struct flow *flow, uint64_t ts_us,
+			     enum observation_kind kind, struct observation *obs)
+{
+	struct flow_dissect *d = flow->dissect;
+	memset(obs, 0, offsetof(struct observation, host));
+	obs->host[0] = '\0';
+	obs->ts_us = ts_us;
+	obs->kind = kind;
+	obs->flow_id = flow->id;
+	obs->ip_version = flow->key.ip_version;
+	obs->l4_proto = flow->key.l4_proto;
+	memcpy(obs->client_addr, flow_client_addr(flow), 16);
+	memcpy(obs->server_addr, flow_server_addr(flow), 16);
+	obs->client_port = flow_client_port(flow);
+	obs->server_port = flow_server_port(flow);
+	obs->has_client_mac = flow->has_client_mac;
+	memcpy(obs->client_mac, flow->client_mac, 6);
+	if (d->dpi)
+		dpi_flow_label(d->dpi, &d->label);
+	dpi_label_name(pipeline->dpi, &d->label, obs->app, sizeof obs->app);
+	obs->dns_qtype = 0;
+	obs->dns_rcode = 0;
+	obs->dns_answer_count = obs->dns_answers_dropped = 0;
+	obs->dns_answers = NULL;
+	obs->dns_chain_count = 0;
+	obs->dns_chain = NULL;
+	obs->http_method = obs->http_path = NULL;
+}
+
+static void observation_emit(struct pipeline *pipeline, const struct observation *obs)
+{
+	pipeline->stats.observations[obs->kind]++;
+	if (pipeline->sink(pipeline->sink_context, obs) != 0)
+		pipeline->stats.sink_errors++;
+}
+
+/*
+ * The answer section of one response, gathered for a single observation.
+ * Bounded: at most DNS_ANSWERS_MAX records and DNS_ARENA_SIZE bytes of text;
+ * what does not fit is counted as dropped.
+ */
+enum { DNS_ANSWERS_MAX = 64, DNS_ARENA_SIZE = 16384, DNS_CHAIN_MAX = 16 };
+
+struct dns_answers {
+	struct observation_dns_record records[DNS_ANSWERS_MAX];
+	uint16_t count, dropped;
+	char arena[DNS_ARENA_SIZE];
+	size_t arena_used;
+	const char *chain[DNS_CHAIN_MAX];
+	char qname[OBS_HOST_MAX];
+};
+
+struct dns_context {
+	struct pipeline *pipeline;
+	struct flow *flow;
+	uint64_t ts_us;
+	enum dns_port_kind port_kind;
+	struct dns_answers *answers;
+};
+
+/* A lower-cased copy in the arena, or NULL when it is full. */
+static const char *arena_copy(struct dns_answers *answers, const char *text)
+{
+	size_t len = strlen(text);
+	if (len + 1 > DNS_ARENA_SIZE - answers->arena_used)
+		return NULL;
+	char *copy = answers->arena + answers->arena_used;
+	for (size_t i = 0; i < len; i++)
+		copy[i] = (char)tolower((unsigned char)text[i]);
+	copy[len] = '\0';
+	answers->arena_used += len + 1;
+	return copy;
+}
+
+static int on_dns_record(void *context, const struct dns_header *header,
+			 const struct dns_record *record)
+{
+	struct dns_context *c = context;
+	static const enum observation_kind query_kinds[] = {
+		[DNS_PORT_DNS] = OBS_DNS_QUERY, [DNS_PORT_MDNS] = OBS_MDNS_QUERY,
+		[DNS_PORT_LLMNR] = OBS_LLMNR_QUERY,
+	};
+	struct dns_answers *answers = c->answers;
+	if (header->is_response) {
+		if (record->section == DNS_QUESTION && answers->qname[0] == '\0')
+			normalise_host(record->name, 0, answers->qname, sizeof answers->qname);
+		if (record->section != DNS_ANSWER)
+			return 0;
+		char data[DNS_NAME_TEXT_MAX];
+		if (record->addr_len)
+			observation_addr_text(record->addr_len == 4 ? 4 : 6, record->addr, data,
+					      sizeof data);
+		else
+			snprintf(data, sizeof data, "%s", record->target);
+		const char *name = NULL, *copy = NULL;
+		if (answers->count < DNS_ANSWERS_MAX && (name = arena_copy(answers, record->name)) &&
+		    (copy = arena_copy(answers, data))) {
+			struct observation_dns_record *r = &answers->records[answers->count++];
+			r->name = name;
+			r->data = copy;
+			r->type = record->type;
+			r->ttl = record->ttl;
+			r->ech = record->svc_has_ech;
+		} else {
+			answers->dropped++;
+		}
+		return 0;
+	}
+	if (record->section != DNS_QUESTION)
+		return 0;
+	struct observation obs;
+	observation_init(c->pipeline, c->flow, c->ts_us, query_kinds[c->port_kind], &obs);
+	normalise_host(record->name, 0, obs.host, sizeof obs.host);
+	obs.dns_qtype = record->type;
+	observation_emit(c->pipeline, &obs);
+	return 0;
+}
+
+/* Follows CNAME records from the question: the chain a tracker may hide behind. */
+static uint8_t dns_chain(struct dns_answers *answers)
+{
+	uint8_t count = 0;
+	answers->chain[count++] = answers->qname;
+	while (count < DNS_CHAIN_MAX) {
+		const char *next = NULL;
+		for (size_t i = 0; i < answers->count && !next; i++) {
+			const struct observation_dns_record *r = &answers->records[i];
+			if (r->type == DNS_TYPE_CNAME && r->data[0] &&
+			    strcmp(r->name, answers->chain[count - 1]) == 0)
+				next = r->data;
+		}
+		for (uint8_t i = 0; next && i < count; i++)
+			if (strcmp(answers->chain[i], next) == 0)
+				next = NULL; /* a CNAME loop: stop where it closes */
+		if (!next)
+			break;
+		answers->chain[count++] = next;
+	}
+	return count > 1 ? count : 0;
+}
+
+static void dissect_dns(struct pipeline *pipeline, struct flow *flow,
+			const struct decoded_packet *packet, uint64_t ts_us)
+{
+	static const enum observation_kind answer_kinds[] = {
+		[DNS_PORT_DNS] = OBS_DNS_ANSWER, [DNS_PORT_MDNS] = OBS_MDNS_ANSWER,
+		[DNS_PORT_LLMNR] = OBS_LLMNR_ANSWER,
+	};
+	struct dns_answers *answers = pipeline->dns_answers;
+	answers->count = answers->dropped = 0;
+	answers->arena_used = 0;
+	answers->qname[0] = '\0';
+	struct dns_context context = {
+		.pipeline = pipeline, .flow = flow, .ts_us = ts_us,
+		.port_kind = dns_port_kind(flow), .answers = answers,
+	};
+	struct dns_header header;
+	enum dns_error error = dns_parse(packet->payload, packet->payload_len, &header,
+					 &pipeline->dns_record, on_dns_record, &context);
+	pipeline->stats.dns_messages++;
+	if (error != DNS_OK)
+		pipeline->stats.dns_errors[-error]++;
+	/* Whatever of a response could be read, including an empty answer (NXDOMAIN). */
+	if (!header.is_response || (answers->qname[0] == '\0' && answers->count == 0))
+		return;
+	struct observation obs;
+	observation_init(pipeline, flow, ts_us, answer_kinds[context.port_kind], &obs);
+	if (answers->qname[0])
+		snprintf(obs.host, sizeof obs.host, "%s", answers->qname);
+	else
+		snprintf(obs.host, sizeof obs.host, "%s", answers->records[0].name);
+	obs.dns_rcode = header.rcode;
+	obs.dns_answers = answers->records;
+	obs.dns_answer_count = answers->count;
+	obs.dns_answers_dropped = answers->dropped;
+	if (answers->qname[0]) {
+		obs.dns_chain_count = dns_chain(answers);
+		obs.dns_chain = answers->chain;
+	}
+	observation_emit(pipeline, &obs);
+}
+
 static void emit(struct pipeline *pipeline, struct flow *flow, uint64_t ts_us,
 		 const struct dpi_facts *facts)
 {
-	struct flow_dissect *d = flow->dissect;
 	struct observation obs;
-	memset(&obs, 0, sizeof obs);
-	obs.ts_us = ts_us;
-	obs.kind = kind_of(facts, flow);
-	obs.flow_id = flow->id;
+	observation_init(pipeline, flow, ts_us, kind_of(facts, flow), &obs);
 	normalise_host(facts->host, obs.kind == OBS_HTTP_REQUEST, obs.host, sizeof obs.host);
-	obs.ip_version = flow->key.ip_version;
-	obs.l4_proto = flow->key.l4_proto;
-	memcpy(obs.client_addr, flow_client_addr(flow), 16);
-	memcpy(obs.server_addr, flow_server_addr(flow), 16);
-	obs.client_port = flow_client_port(flow);
-	obs.server_port = flow_server_port(flow);
-	if (flow->has_client_mac) {
-		obs.has_client_mac = 1;
-		memcpy(obs.client_mac, flow->client_mac, 6);
-	}
-	dpi_label_name(pipeline->dpi, &d->label, obs.app, sizeof obs.app);
 	obs.dns_qtype = facts->dns_qtype;
 	if (obs.kind == OBS_HTTP_REQUEST) {
 		obs.http_method = facts->http_method;
 		obs.http_path = http_path_of(facts->http_url, facts->host);
 	}
-	pipeline->stats.observations[obs.kind]++;
-	if (pipeline->sink(pipeline->sink_context, &obs) != 0)
-		pipeline->stats.sink_errors++;
-	d->name_emitted = 1;
+	observation_emit(pipeline, &obs);
+	flow->dissect->name_emitted = 1;
 }
 
 /* Emits the flow's name once nDPI has one (or an HTTP request without Host). */
@@ -150,10 +342,15 @@ static void maybe_emit(struct pipeline *pipeline, struct flow *flow, uint64_t ts
 		return;
 	struct dpi_facts facts;
 	dpi_flow_facts(d->dpi, &facts);
-	if (facts.host[0] || facts.http_method) {
-		dpi_flow_label(d->dpi, &d->label);
-		emit(pipeline, flow, ts_us, &facts);
+	if (!facts.host[0] && !facts.http_method)
+		return;
+	/* Our own DNS parser reports every name of these flows; nDPI's one is dropped. */
+	if ((facts.source == DPI_NAME_DNS || facts.source == DPI_NAME_MDNS ||
+	     facts.source == DPI_NAME_LLMNR) && dns_port_kind(flow) != DNS_PORT_NONE) {
+		d->name_emitted = 1;
+		return;
 	}
+	emit(pipeline, flow, ts_us, &facts);
 }
 
 static void finish_dpi(struct pipeline *pipeline, struct flow *flow, uint64_t ts_us, int gave_up)
@@ -191,8 +388,9 @@ struct pipeline *pipeline_new(const struct pipeline_config *config, pipeline_sin
 	pipeline->sink = sink;
 	pipeline->sink_context = sink_context;
 	pipeline->dpi = dpi_engine_new();
+	pipeline->dns_answers = malloc(sizeof *pipeline->dns_answers);
 	pipeline->flows = flow_table_new(&config->flows, on_flow_end, pipeline);
-	if (!pipeline->dpi || !pipeline->flows) {
+	if (!pipeline->dpi || !pipeline->flows || !pipeline->dns_answers) {
 		pipeline_free(pipeline);
 		return NULL;
 	}
@@ -206,7 +404,46 @@ void pipeline_free(struct pipeline *pipeline)
 	/* Flows first: ending them uses the engine. */
 	flow_table_free(pipeline->flows);
 	dpi_engine_free(pipeline->dpi);
+	free(pipeline->dns_answers);
 	free(pipeline);
+}
+
+/* nDPI: classification, and the names it extracts where we have no parser. */
+static void dissect_dpi(struct pipeline *pipeline, struct flow *flow,
+			const struct decoded_packet *p, uint64_t ts_us)
+{
+	struct flow_dissect *d = flow->dissect;
+	struct pipeline_stats *stats = &pipeline->stats;
+	if (!d->dpi)
+		return; /* detection over: nothing more to do for this packet */
+	/*
+	 * A bare TCP ACK after the handshake carries nothing nDPI dissects; the
+	 * handshake itself (up to the first payload) it does use, to track the
+	 * connection's sequence numbers.
+	 */
+	if (p->l4_proto == 6 && p->payload_len == 0 && d->payload_fed &&
+	    !(p->tcp_flags & (DECODE_TCP_SYN | DECODE_TCP_FIN | DECODE_TCP_RST)))
+		return;
+	if (p->payload_len)
+		d->payload_fed = 1;
+	stats->dpi_packets++;
+
+	int done = dpi_flow_process(pipeline->dpi, d->dpi, p->l3, p->l3_len, ts_us / 1000);
+	d->dpi_packets++;
+	maybe_emit(pipeline, flow, ts_us);
+	/*
+	 * Once nDPI has classified the flow and given its name, what it could
+	 * still extract (certificates, DNS answers, HTTP responses) is not used:
+	 * stop here rather than feed it the rest of the handshake.
+	 */
+	if (d->name_emitted && dpi_flow_classified(d->dpi))
+		done = 1;
+	unsigned budget = p->l4_proto == 6 ? pipeline->config.dpi_max_packets_tcp
+					       : pipeline->config.dpi_max_packets_udp;
+	if (done)
+		finish_dpi(pipeline, flow, ts_us, 0);
+	else if (d->dpi_packets >= budget)
+		finish_dpi(pipeline, flow, ts_us, 1);
 }
 
 void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const uint8_t *frame,
@@ -247,36 +484,9 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 		}
 		stats->dpi_flows++;
 	}
-	if (!d->dpi)
-		return; /* detection over: nothing more to do for this packet */
-	/*
-	 * A bare TCP ACK after the handshake carries nothing nDPI dissects; the
-	 * handshake itself (up to the first payload) it does use, to track the
-	 * connection's sequence numbers.
-	 */
-	if (packet.l4_proto == 6 && packet.payload_len == 0 && d->payload_fed &&
-	    !(packet.tcp_flags & (DECODE_TCP_SYN | DECODE_TCP_FIN | DECODE_TCP_RST)))
-		return;
-	if (packet.payload_len)
-		d->payload_fed = 1;
-	stats->dpi_packets++;
-
-	int done = dpi_flow_process(pipeline->dpi, d->dpi, packet.l3, packet.l3_len, ts_us / 1000);
-	d->dpi_packets++;
-	maybe_emit(pipeline, flow, ts_us);
-	/*
-	 * Once nDPI has classified the flow and given its name, what it could
-	 * still extract (certificates, DNS answers, HTTP responses) is not used:
-	 * stop here rather than feed it the rest of the handshake.
-	 */
-	if (d->name_emitted && dpi_flow_classified(d->dpi))
-		done = 1;
-	unsigned budget = packet.l4_proto == 6 ? pipeline->config.dpi_max_packets_tcp
-					       : pipeline->config.dpi_max_packets_udp;
-	if (done)
-		finish_dpi(pipeline, flow, ts_us, 0);
-	else if (d->dpi_packets >= budget)
-		finish_dpi(pipeline, flow, ts_us, 1);
+	dissect_dpi(pipeline, flow, &packet, ts_us);
+	if (packet.l4_proto == 17 && packet.payload_len && dns_port_kind(flow) != DNS_PORT_NONE)
+		dissect_dns(pipeline, flow, &packet, ts_us);
 }
 
 void pipeline_tick(struct pipeline *pipeline, uint64_t now_us)

@@ -40,6 +40,8 @@ struct pipeline_stats {
 	uint64_t dpi_packets;/* packets given to nDPI */
 	uint64_t dpi_giveups;/* flows nDPI had not finished with when dropped */
 	uint64_t out_of_memory;
+	uint64_t dns_messages;  /* DNS, mDNS and LLMNR messages parsed */
+	uint64_t dns_errors[8]; /* by -enum dns_error: [1] short_header, [2] truncated, ... */
 };
 
 struct pipeline;

@@ -152,10 +152,14 @@ static void assert_integer_field(json_t *o, const char *key, json_int_t expected
 	assert_int_equal(json_integer_value(v), expected);
 }
 
-static int is_dns_kind(enum observation_kind kind)
+static int is_query_kind(enum observation_kind kind)
 {
-	return kind == OBS_DNS_QUERY || kind == OBS_DNS_ANSWER || kind == OBS_MDNS_QUERY ||
-	       kind == OBS_LLMNR_QUERY;
+	return kind == OBS_DNS_QUERY || kind == OBS_MDNS_QUERY || kind == OBS_LLMNR_QUERY;
+}
+
+static int is_answer_kind(enum observation_kind kind)
+{
+	return kind == OBS_DNS_ANSWER || kind == OBS_MDNS_ANSWER || kind == OBS_LLMNR_ANSWER;
 }
 
 /*
@@ -192,11 +196,47 @@ static void assert_json_matches(json_t *o, const struct observation *obs, const 
 	} else {
 		assert_null(json_object_get(o, "client_mac"));
 	}
-	if (is_dns_kind(obs->kind)) {
+	if (is_query_kind(obs->kind)) {
 		assert_integer_field(o, "qtype", obs->dns_qtype);
 		fields++;
 	} else {
 		assert_null(json_object_get(o, "qtype"));
+	}
+	if (is_answer_kind(obs->kind)) {
+		assert_integer_field(o, "rcode", obs->dns_rcode);
+		json_t *answers = json_object_get(o, "answers");
+		assert_true(json_is_array(answers));
+		assert_int_equal(json_array_size(answers), obs->dns_answer_count);
+		for (size_t i = 0; i < obs->dns_answer_count; i++) {
+			const struct observation_dns_record *r = &obs->dns_answers[i];
+			json_t *a = json_array_get(answers, i);
+			char *name = observation_escape(r->name), *data = observation_escape(r->data);
+			assert_string_field(a, "name", name);
+			assert_string_field(a, "data", data);
+			free(name);
+			free(data);
+			assert_integer_field(a, "type", r->type);
+			assert_integer_field(a, "ttl", r->ttl);
+			if (r->ech)
+				assert_true(json_is_true(json_object_get(a, "ech")));
+			else
+				assert_null(json_object_get(a, "ech"));
+			assert_int_equal(json_object_size(a), 4 + (r->ech ? 1 : 0));
+		}
+		fields += 2;
+		json_t *chain = json_object_get(o, "chain");
+		if (obs->dns_chain_count) {
+			assert_int_equal(json_array_size(chain), obs->dns_chain_count);
+			for (size_t i = 0; i < obs->dns_chain_count; i++)
+				assert_string_equal(json_string_value(json_array_get(chain, i)),
+						    obs->dns_chain[i]);
+			fields++;
+		} else {
+			assert_null(chain);
+		}
+	} else {
+		assert_null(json_object_get(o, "answers"));
+		assert_null(json_object_get(o, "rcode"));
 	}
 	int http = obs->kind == OBS_HTTP_REQUEST;
 	if (http && obs->http_method) {
@@ -338,7 +378,7 @@ static void test_jsonl_method_only_for_http(void **state)
 static void test_jsonl_optional_fields_per_line(void **state)
 {
 	(void)state;
-	struct observation obs[9];
+	struct observation obs[10];
 	obs[0] = http_obs();
 	obs[1] = dns_obs();
 	obs[2] = tls_obs();
@@ -352,18 +392,34 @@ static void test_jsonl_optional_fields_per_line(void **state)
 	obs[5] = tls_obs();
 	obs[5].kind = OBS_QUIC_SNI;
 	obs[5].l4_proto = 17;
+	/* A response through a CNAME to an HTTPS record offering ECH, then an address. */
+	static const struct observation_dns_record records[] = {
+		{ "smetrics.news.example", "news-example.sc.omtrdc.net", 5, 300, 0 },
+		{ "news-example.sc.omtrdc.net", ".", 65, 60, 1 },
+		{ "news-example.sc.omtrdc.net", "10.99.0.12", 1, 60, 0 },
+	};
+	static const char *const chain[] = { "smetrics.news.example", "news-example.sc.omtrdc.net" };
 	obs[6] = dns_obs();
 	obs[6].kind = OBS_DNS_ANSWER;
 	obs[6].dns_qtype = 0;
+	obs[6].dns_rcode = 0;
+	obs[6].dns_answers = records;
+	obs[6].dns_answer_count = 3;
+	obs[6].dns_chain = chain;
+	obs[6].dns_chain_count = 2;
 	obs[7] = dns_obs();
 	obs[7].kind = OBS_LLMNR_QUERY;
 	obs[8] = tls_obs();
 	obs[8].kind = OBS_DHCP_HOSTNAME;
 	obs[8].has_client_mac = 0;
-	char *text = write_all(OBS_FORMAT_JSONL, obs, 9);
-	char *lines[9];
-	split_lines(text, lines, 9);
-	for (size_t i = 0; i < 9; i++) {
+	/* An NXDOMAIN answer: no records, no chain, after one that had both. */
+	obs[9] = dns_obs();
+	obs[9].kind = OBS_MDNS_ANSWER;
+	obs[9].dns_rcode = 3;
+	char *text = write_all(OBS_FORMAT_JSONL, obs, 10);
+	char *lines[10];
+	split_lines(text, lines, 10);
+	for (size_t i = 0; i < 10; i++) {
 		json_t *o = parse_line(lines[i]);
 		int v6 = obs[i].ip_version == 6;
 		assert_json_matches(o, &obs[i], v6 ? "2001:db8::2" : "10.0.0.2",
