@@ -18,7 +18,7 @@ DOCDIR ?= $(PREFIX)/share/doc/trackwatch
 CC ?= cc
 CLANG ?= clang
 CFLAGS ?= -O2 -g
-TW_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP
+TW_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror -MMD -MP
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
 
@@ -37,9 +37,9 @@ DEB_PACKAGES = pkg-config libpcap-dev libndpi-dev libsqlite3-dev libyaml-dev \
 B = build
 CORE_SRC = daemon/capture.c daemon/decode.c daemon/flow.c daemon/observation.c \
 	daemon/pipeline.c dissectors/ndpi_glue.c dissectors/dns.c
-DAEMON_SRC = $(CORE_SRC) daemon/main.c
+DAEMON_SRC = $(CORE_SRC) daemon/queue.c daemon/main.c
 CLI_SRC = cli/trackwatch.c
-UNIT_TESTS = test_decode test_flow test_observation
+UNIT_TESTS = test_decode test_flow test_observation test_queue
 FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
@@ -58,14 +58,14 @@ $(B)/asan/%.o: %.c
 	$(CC) -O1 -g $(SAN_FLAGS) $(TW_CFLAGS) $(pkg_cflags) $(cmocka_cflags) -c $< -o $@
 
 $(B)/trackwatchd: $(call obj,obj,$(DAEMON_SRC))
-	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(pkg_libs)
+	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDFLAGS) $(pkg_libs)
 
 $(B)/trackwatch: $(call obj,obj,$(CLI_SRC))
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS)
 
 # The sanitizer builds that `make check` runs.
 $(B)/asan/trackwatchd: $(call obj,asan,$(DAEMON_SRC))
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(pkg_libs)
+	$(CC) $(SAN_FLAGS) -pthread -o $@ $^ $(pkg_libs)
 
 $(B)/asan/trackwatch: $(call obj,asan,$(CLI_SRC))
 	$(CC) $(SAN_FLAGS) -o $@ $^
@@ -75,6 +75,9 @@ $(B)/asan/test_decode: $(call obj,asan,tests/unit/test_decode.c daemon/decode.c)
 
 $(B)/asan/test_flow: $(call obj,asan,tests/unit/test_flow.c daemon/flow.c daemon/decode.c)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs)
+
+$(B)/asan/test_queue: $(call obj,asan,tests/unit/test_queue.c daemon/queue.c)
+	$(CC) $(SAN_FLAGS) -pthread -o $@ $^ $(cmocka_libs)
 
 $(B)/asan/test_observation: $(call obj,asan,tests/unit/test_observation.c daemon/observation.c)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs) $(pkg_libs)

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "capture.h"
 #include "observation.h"
 #include "pipeline.h"
+#include "queue.h"
 #include "version.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
@@ -100,23 +102,48 @@ static int filter_compiles(const char *filter)
 	return ok;
 }
 
+/*
+ * Observations go to the writer through a queue, and the writer formats and
+ * writes them on a thread of its own: formatting JSON costs about as much as
+ * finding what to write, and a slow disk or pipe must not hold up capture.
+ */
+enum { OUTPUT_QUEUE_BYTES = 4 << 20 };
+
 struct run {
 	struct observation_writer *writer;
 	struct pipeline *pipeline;
-	int write_failed;
+	struct queue *queue;
+	pthread_t writer_thread;
+	int wait_when_full;      /* reading files: wait; live: drop and count */
+	int write_failed;        /* set by the writer thread */
+	int write_errno;
 };
 
 static int sink(void *context, const struct observation *obs)
 {
 	struct run *run = context;
-	if (observation_write(run->writer, obs) != 0) {
-		if (!run->write_failed)
-			fprintf(stderr, "%s: cannot write observations: %s\n", program,
-				strerror(errno));
-		run->write_failed = 1;
-		return -1;
-	}
+	size_t size = observation_packed_size(obs);
+	void *slot = queue_push_reserve(run->queue, size, run->wait_when_full);
+	if (!slot)
+		return -1; /* counted by the queue */
+	observation_pack(obs, slot);
+	queue_push_commit(run->queue);
 	return 0;
+}
+
+static void *writer_main(void *context)
+{
+	struct run *run = context;
+	size_t size;
+	void *entry;
+	while ((entry = queue_pop(run->queue, &size))) {
+		if (!run->write_failed && observation_write(run->writer, observation_unpack(entry)) != 0) {
+			run->write_errno = errno;
+			run->write_failed = 1;
+		}
+		queue_pop_release(run->queue);
+	}
+	return NULL;
 }
 
 static void on_frame(void *context, int dlt, uint64_t ts_us, const uint8_t *frame,
@@ -310,8 +337,13 @@ int main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	run.pipeline = pipeline_new(&config, sink, &run);
-	if (!run.pipeline) {
+	run.queue = queue_new(OUTPUT_QUEUE_BYTES);
+	run.wait_when_full = live == NULL;
+	if (!run.pipeline || !run.queue ||
+	    pthread_create(&run.writer_thread, NULL, writer_main, &run) != 0) {
 		fprintf(stderr, "%s: cannot start the pipeline: out of memory\n", program);
+		pipeline_free(run.pipeline);
+		queue_free(run.queue);
 		observation_writer_close(run.writer);
 		capture_close(live);
 		return EXIT_RUNTIME;
@@ -358,16 +390,23 @@ int main(int argc, char **argv)
 
 	/* Ending the flows emits what nDPI found in flows still open. */
 	pipeline_flush(run.pipeline);
-	/* Observations first, then the statistics, when both go to one terminal or pipe. */
-	fflush(stdout);
-	if (!quiet)
-		print_stats(run.pipeline);
-	pipeline_free(run.pipeline);
-	if (observation_writer_close(run.writer) != 0 || run.write_failed) {
-		if (!run.write_failed)
-			fprintf(stderr, "%s: cannot write observations: %s\n", program,
-				strerror(errno));
+	queue_close(run.queue);
+	pthread_join(run.writer_thread, NULL);
+	int close_failed = observation_writer_close(run.writer) != 0;
+	if (run.write_failed || close_failed) {
+		fprintf(stderr, "%s: cannot write observations to %s: %s\n", program,
+			jsonl ? jsonl : "standard output",
+			strerror(run.write_failed ? run.write_errno : errno));
 		status = EXIT_RUNTIME;
 	}
+	/* Observations first, then the statistics, when both go to one terminal or pipe. */
+	if (!quiet) {
+		print_stats(run.pipeline);
+		if (queue_dropped(run.queue))
+			fprintf(stderr, "%s: observations dropped, output too slow: %" PRIu64 "\n",
+				program, queue_dropped(run.queue));
+	}
+	pipeline_free(run.pipeline);
+	queue_free(run.queue);
 	return status;
 }

@@ -30,6 +30,93 @@ static const char *const kind_names[OBS_KIND_COUNT] = {
 	[OBS_OTHER_NAME] = "other_name",
 };
 
+/*
+ * Packed layout: the struct, the answer records, the chain, then the strings.
+ * Pointers are stored as offsets into the block, plus one (0 stays NULL).
+ */
+static size_t round8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+static size_t string_size(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+size_t observation_packed_size(const struct observation *obs)
+{
+	size_t size = round8(sizeof *obs);
+	size += round8(obs->dns_answer_count * sizeof *obs->dns_answers);
+	size += round8(obs->dns_chain_count * sizeof *obs->dns_chain);
+	size_t strings = string_size(obs->http_method) + string_size(obs->http_path);
+	for (size_t i = 0; i < obs->dns_answer_count; i++)
+		strings += string_size(obs->dns_answers[i].name) + string_size(obs->dns_answers[i].data);
+	for (size_t i = 0; i < obs->dns_chain_count; i++)
+		strings += string_size(obs->dns_chain[i]);
+	return size + round8(strings);
+}
+
+/* Copies a string to the block's string area; returns its offset plus one, or 0. */
+static uintptr_t pack_string(uint8_t *base, size_t *at, const char *s)
+{
+	if (!s)
+		return 0;
+	size_t len = strlen(s) + 1;
+	memcpy(base + *at, s, len);
+	uintptr_t offset = *at + 1;
+	*at += len;
+	return offset;
+}
+
+void observation_pack(const struct observation *obs, void *out)
+{
+	uint8_t *base = out;
+	struct observation *copy = out;
+	*copy = *obs;
+	size_t answers_at = round8(sizeof *obs);
+	size_t chain_at = answers_at + round8(obs->dns_answer_count * sizeof *obs->dns_answers);
+	size_t at = chain_at + round8(obs->dns_chain_count * sizeof *obs->dns_chain);
+	struct observation_dns_record *records = (void *)(base + answers_at);
+	uintptr_t *chain = (void *)(base + chain_at);
+	for (size_t i = 0; i < obs->dns_answer_count; i++) {
+		records[i] = obs->dns_answers[i];
+		records[i].name = (const char *)pack_string(base, &at, obs->dns_answers[i].name);
+		records[i].data = (const char *)pack_string(base, &at, obs->dns_answers[i].data);
+	}
+	for (size_t i = 0; i < obs->dns_chain_count; i++)
+		chain[i] = pack_string(base, &at, obs->dns_chain[i]);
+	copy->http_method = (const char *)pack_string(base, &at, obs->http_method);
+	copy->http_path = (const char *)pack_string(base, &at, obs->http_path);
+	copy->dns_answers = obs->dns_answer_count ? (const void *)(uintptr_t)(answers_at + 1) : NULL;
+	copy->dns_chain = obs->dns_chain_count ? (const void *)(uintptr_t)(chain_at + 1) : NULL;
+}
+
+static const char *unpack_pointer(uint8_t *base, const void *offset)
+{
+	uintptr_t value = (uintptr_t)offset;
+	return value ? (const char *)(base + value - 1) : NULL;
+}
+
+const struct observation *observation_unpack(void *packed)
+{
+	uint8_t *base = packed;
+	struct observation *obs = packed;
+	obs->http_method = unpack_pointer(base, obs->http_method);
+	obs->http_path = unpack_pointer(base, obs->http_path);
+	struct observation_dns_record *records = (void *)unpack_pointer(base, obs->dns_answers);
+	for (size_t i = 0; records && i < obs->dns_answer_count; i++) {
+		records[i].name = unpack_pointer(base, records[i].name);
+		records[i].data = unpack_pointer(base, records[i].data);
+	}
+	obs->dns_answers = records;
+	const char **chain = (const char **)(void *)unpack_pointer(base, obs->dns_chain);
+	for (size_t i = 0; chain && i < obs->dns_chain_count; i++)
+		chain[i] = unpack_pointer(base, chain[i]);
+	obs->dns_chain = chain;
+	return obs;
+}
+
 const char *observation_kind_name(enum observation_kind kind)
 {
 	if ((unsigned)kind >= OBS_KIND_COUNT)

@@ -7,6 +7,7 @@
 #ifndef TRACKWATCH_OBSERVATION_H
 #define TRACKWATCH_OBSERVATION_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -82,6 +83,16 @@ struct observation_writer *observation_writer_open(const char *path,
 int observation_write(struct observation_writer *writer, const struct observation *obs);
 /* Flushes and closes; returns 0, or -1 if anything failed to be written. */
 int observation_writer_close(struct observation_writer *writer);
+
+/*
+ * An observation as one self-contained block of bytes, to hand to another
+ * thread: observation_packed_size() says how many bytes (a multiple of 8),
+ * observation_pack() writes them to 8-aligned `out`, and observation_unpack()
+ * makes the block usable in place again (its pointers point into it).
+ */
+size_t observation_packed_size(const struct observation *obs);
+void observation_pack(const struct observation *obs, void *out);
+const struct observation *observation_unpack(void *packed);
 
 /* Text helpers shared by writers. */
 void observation_addr_text(uint8_t ip_version, const uint8_t addr[16], char *buf, size_t len);

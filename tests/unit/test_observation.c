@@ -513,6 +513,57 @@ static void test_writer_open_fails(void **state)
 	assert_int_equal(observation_writer_close(NULL), 0);
 }
 
+/*
+ * Packing for the writer thread: an observation with every pointer field set
+ * comes back from its packed copy field for field, and writes the same line.
+ */
+static void test_pack_round_trip(void **state)
+{
+	(void)state;
+	static const struct observation_dns_record records[] = {
+		{ "a.example", "b.example", 5, 30, 0 },
+		{ "b.example", "", 65, 40, 1 },
+		{ "b.example", "192.0.2.1", 1, 50, 0 },
+	};
+	static const char *const chain[] = { "a.example", "b.example" };
+	struct observation obs[2];
+	obs[0] = dns_obs();
+	obs[0].kind = OBS_DNS_ANSWER;
+	obs[0].dns_answers = records;
+	obs[0].dns_answer_count = 3;
+	obs[0].dns_chain = chain;
+	obs[0].dns_chain_count = 2;
+	obs[1] = http_obs();
+	for (int i = 0; i < 2; i++) {
+		size_t size = observation_packed_size(&obs[i]);
+		assert_int_equal(size % 8, 0);
+		uint64_t *block = malloc(size);
+		assert_non_null(block);
+		/* Poison, so that a byte the packer forgot shows. */
+		memset(block, 0xa5, size);
+		observation_pack(&obs[i], block);
+		const struct observation *copy = observation_unpack(block);
+		assert_string_equal(copy->host, obs[i].host);
+		assert_int_equal(copy->dns_answer_count, obs[i].dns_answer_count);
+		for (size_t r = 0; r < copy->dns_answer_count; r++) {
+			assert_ptr_not_equal(copy->dns_answers[r].name, records[r].name);
+			assert_string_equal(copy->dns_answers[r].name, records[r].name);
+			assert_string_equal(copy->dns_answers[r].data, records[r].data);
+			assert_int_equal(copy->dns_answers[r].ech, records[r].ech);
+		}
+		for (size_t c = 0; c < copy->dns_chain_count; c++)
+			assert_string_equal(copy->dns_chain[c], chain[c]);
+		if (obs[i].http_path)
+			assert_string_equal(copy->http_path, obs[i].http_path);
+		char *want = write_all(OBS_FORMAT_JSONL, &obs[i], 1);
+		char *got = write_all(OBS_FORMAT_JSONL, copy, 1);
+		assert_string_equal(got, want);
+		free(want);
+		free(got);
+		free(block);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -529,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_jsonl_hostile_host),
 		cmocka_unit_test(test_text_lines),
 		cmocka_unit_test(test_writer_open_fails),
+		cmocka_unit_test(test_pack_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
