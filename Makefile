@@ -39,8 +39,8 @@ CORE_SRC = daemon/capture.c daemon/decode.c daemon/flow.c daemon/observation.c \
 	daemon/pipeline.c dissectors/ndpi_glue.c dissectors/dns.c
 DAEMON_SRC = $(CORE_SRC) daemon/queue.c daemon/main.c
 CLI_SRC = cli/trackwatch.c
-UNIT_TESTS = test_decode test_flow test_observation test_queue
-FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline
+UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns
+FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 

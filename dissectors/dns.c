@@ -52,8 +52,8 @@ static inline uint32_t get_be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-enum dns_error dns_read_name(const uint8_t *message, size_t len, size_t offset, char *text,
-			     size_t *next)
+static enum dns_error read_name(const uint8_t *message, size_t len, size_t offset, char *text,
+				 size_t *next)
 {
 	char *out = text;
 	char *const out_end = text + DNS_NAME_TEXT_MAX - 1;
@@ -119,6 +119,15 @@ enum dns_error dns_read_name(const uint8_t *message, size_t len, size_t offset, 
 	}
 	*out = '\0';
 	return DNS_OK;
+}
+
+enum dns_error dns_read_name(const uint8_t *message, size_t len, size_t offset, char *text,
+			     size_t *next)
+{
+	enum dns_error error = read_name(message, len, offset, text, next);
+	if (error != DNS_OK)
+		*text = '\0'; /* no half names */
+	return error;
 }
 
 /*
@@ -232,6 +241,8 @@ enum dns_error dns_parse(const uint8_t *message, size_t len, struct dns_header *
 					/* Deliver the record with no decoded data rather than half of it. */
 					record->addr_len = 0;
 					record->target[0] = '\0';
+					record->svc_priority = 0;
+					record->svc_has_ech = record->svc_has_alpn = 0;
 					if (bad_data == DNS_OK)
 						bad_data = DNS_ERR_BAD_RDATA;
 				}

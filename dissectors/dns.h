@@ -87,7 +87,9 @@ typedef int (*dns_record_fn)(void *context, const struct dns_header *header,
 /*
  * Parses one message. Fills `header` (when the message has one) and calls
  * `on_record` for each question and record. Returns DNS_OK, or the error that
- * stopped it (records before it were delivered). `record` is scratch space of
+ * stopped it (records before it were delivered), or DNS_ERR_BAD_RDATA if a
+ * record's data did not fit its type (that record was delivered with no
+ * decoded data, and parsing went on; also when the callback stopped it). `record` is scratch space of
  * the caller's (it is large: keep one per thread, not one per call).
  */
 enum dns_error dns_parse(const uint8_t *message, size_t len, struct dns_header *header,
@@ -96,7 +98,8 @@ enum dns_error dns_parse(const uint8_t *message, size_t len, struct dns_header *
 /*
  * Reads the name at `offset` of `message` into `text` (DNS_NAME_TEXT_MAX
  * bytes), following compression pointers. On success sets *next to the
- * offset just past the name where it appears (not where pointers led).
+ * offset just past the name where it appears (not where pointers led). On
+ * error, `text` is "" and *next is unspecified.
  */
 enum dns_error dns_read_name(const uint8_t *message, size_t len, size_t offset, char *text,
 			     size_t *next);
