@@ -25,6 +25,12 @@ struct flow_dissect {
 	uint8_t payload_fed;   /* nDPI has had a TCP packet with payload */
 };
 
+struct label_cache_entry {
+	uint32_t key;
+	uint8_t valid;
+	char text[OBS_APP_MAX];
+};
+
 struct pipeline {
 	struct pipeline_config config;
 	struct flow_table *flows;
@@ -35,6 +41,7 @@ struct pipeline {
 	struct pipeline_stats stats;
 	struct dns_record dns_record;    /* scratch for the DNS parser, one per thread */
 	struct dns_answers *dns_answers; /* one response's answers, gathered */
+	struct label_cache_entry label_cache[256];
 };
 
 enum { EXPIRY_INTERVAL_US = 1000000 };
@@ -71,6 +78,32 @@ static enum observation_kind kind_of(const struct dpi_facts *facts, const struct
 	case DPI_NAME_STUN: return OBS_STUN_REALM;
 	default: return OBS_OTHER_NAME;
 	}
+}
+
+/* Copies as much of `src` as fits, always terminated (printf is slow for this). */
+static void copy_string(char *dst, size_t size, const char *src)
+{
+	size_t len = strnlen(src, size - 1);
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/*
+ * nDPI's label for a (master, app) pair, from a small direct-mapped cache:
+ * ndpi_protocol2name() formats with printf, and observations ask for the same
+ * few labels all the time.
+ */
+static void label_text(struct pipeline *pipeline, const struct dpi_label *label, char *out,
+		       size_t size)
+{
+	uint32_t key = (uint32_t)label->master << 16 | label->app;
+	struct label_cache_entry *e = &pipeline->label_cache[(key * 2654435761u) >> 24];
+	if (!e->valid || e->key != key) {
+		dpi_label_name(pipeline->dpi, label, e->text, sizeof e->text);
+		e->key = key;
+		e->valid = 1;
+	}
+	copy_string(out, size, e->text);
 }
 
 /* Lower case; for HTTP, the Host header's port (and IPv6 brackets) removed. */
@@ -156,7 +189,7 @@ static void observation_init(struct pipeline *pipeline, const struct flow *flow,
 	memcpy(obs->client_mac, flow->client_mac, 6);
 	if (d->dpi)
 		dpi_flow_label(d->dpi, &d->label);
-	dpi_label_name(pipeline->dpi, &d->label, obs->app, sizeof obs->app);
+	label_text(pipeline, &d->label, obs->app, sizeof obs->app);
 	obs->dns_qtype = 0;
 	obs->dns_rcode = 0;
 	obs->dns_answer_count = obs->dns_answers_dropped = 0;
@@ -230,7 +263,7 @@ static int on_dns_record(void *context, const struct dns_header *header,
 			observation_addr_text(record->addr_len == 4 ? 4 : 6, record->addr, data,
 					      sizeof data);
 		else
-			snprintf(data, sizeof data, "%s", record->target);
+			copy_string(data, sizeof data, record->target);
 		const char *name = NULL, *copy = NULL;
 		if (answers->count < DNS_ANSWERS_MAX && (name = arena_copy(answers, record->name)) &&
 		    (copy = arena_copy(answers, data))) {
@@ -305,9 +338,9 @@ static void dissect_dns(struct pipeline *pipeline, struct flow *flow,
 	struct observation obs;
 	observation_init(pipeline, flow, ts_us, answer_kinds[context.port_kind], &obs);
 	if (answers->qname[0])
-		snprintf(obs.host, sizeof obs.host, "%s", answers->qname);
+		copy_string(obs.host, sizeof obs.host, answers->qname);
 	else
-		snprintf(obs.host, sizeof obs.host, "%s", answers->records[0].name);
+		copy_string(obs.host, sizeof obs.host, answers->records[0].name);
 	obs.dns_rcode = header.rcode;
 	obs.dns_answers = answers->records;
 	obs.dns_answer_count = answers->count;
