@@ -39,8 +39,8 @@ CORE_SRC = daemon/capture.c daemon/decode.c daemon/flow.c daemon/observation.c \
 	daemon/pipeline.c dissectors/ndpi_glue.c dissectors/dns.c
 DAEMON_SRC = $(CORE_SRC) daemon/queue.c daemon/main.c
 CLI_SRC = cli/trackwatch.c
-UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns
-FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns
+UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly
+FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
@@ -76,6 +76,9 @@ $(B)/asan/test_decode: $(call obj,asan,tests/unit/test_decode.c daemon/decode.c)
 $(B)/asan/test_flow: $(call obj,asan,tests/unit/test_flow.c daemon/flow.c daemon/decode.c)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs)
 
+$(B)/asan/test_reassembly: $(call obj,asan,tests/unit/test_reassembly.c daemon/reassembly.c)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs)
+
 $(B)/asan/test_queue: $(call obj,asan,tests/unit/test_queue.c daemon/queue.c)
 	$(CC) $(SAN_FLAGS) -pthread -o $@ $^ $(cmocka_libs)
 
@@ -86,6 +89,10 @@ $(B)/asan/test_dns: $(call obj,asan,tests/unit/test_dns.c dissectors/dns.c)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs)
 
 $(B)/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c dissectors/dns.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $^
+
+$(B)/fuzz/fuzz_reassembly: tests/fuzz/fuzz_reassembly.c daemon/reassembly.c
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $^
 
