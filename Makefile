@@ -36,11 +36,11 @@ DEB_PACKAGES = pkg-config libpcap-dev libndpi-dev libsqlite3-dev libyaml-dev \
 
 B = build
 CORE_SRC = daemon/capture.c daemon/decode.c daemon/flow.c daemon/observation.c \
-	daemon/pipeline.c dissectors/ndpi_glue.c dissectors/dns.c
+	daemon/pipeline.c daemon/reassembly.c dissectors/ndpi_glue.c dissectors/dns.c dissectors/tls.c dissectors/http1.c
 DAEMON_SRC = $(CORE_SRC) daemon/queue.c daemon/main.c
 CLI_SRC = cli/trackwatch.c
-UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly
-FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly
+UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_http1
+FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_http1
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
@@ -88,7 +88,21 @@ $(B)/asan/test_observation: $(call obj,asan,tests/unit/test_observation.c daemon
 $(B)/asan/test_dns: $(call obj,asan,tests/unit/test_dns.c dissectors/dns.c)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs)
 
+$(B)/asan/test_http1: $(call obj,asan,tests/unit/test_http1.c dissectors/http1.c)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs)
+
+$(B)/asan/test_tls: $(call obj,asan,tests/unit/test_tls.c dissectors/tls.c)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs)
+
 $(B)/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c dissectors/dns.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $^
+
+$(B)/fuzz/fuzz_http1: tests/fuzz/fuzz_http1.c dissectors/http1.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $^
+
+$(B)/fuzz/fuzz_tls: tests/fuzz/fuzz_tls.c dissectors/tls.c
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $^
 

@@ -321,8 +321,13 @@ struct flow *flow_table_lookup(struct flow_table *table, const struct decoded_pa
 	}
 
 	if (is_tcp) {
-		if (packet->tcp_flags & DECODE_TCP_SYN)
+		if (packet->tcp_flags & DECODE_TCP_SYN) {
 			flow->syn_seen = 1;
+			if (!flow->has_isn[dir]) {
+				flow->isn[dir] = packet->tcp_seq;
+				flow->has_isn[dir] = 1;
+			}
+		}
 		if (packet->tcp_flags & DECODE_TCP_FIN)
 			flow->fin_seen[dir] = 1;
 		if (packet->tcp_flags & DECODE_TCP_RST)

@@ -51,6 +51,8 @@ struct flow {
 	uint8_t has_client_mac;
 	uint8_t client_mac[6];
 	uint8_t syn_seen, fin_seen[2], rst_seen;
+	uint8_t has_isn[2];       /* a SYN was seen this way: isn[] holds its number */
+	uint32_t isn[2];
 	struct flow_dissect *dissect;
 
 	/* table internals */

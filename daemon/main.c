@@ -18,6 +18,7 @@
 
 #include "../dissectors/dns.h"
 #include "../dissectors/ndpi_glue.h"
+#include "../dissectors/tls.h"
 #include "capture.h"
 #include "observation.h"
 #include "pipeline.h"
@@ -201,6 +202,11 @@ static const char *dns_error_text(int i)
 	return dns_error_name((enum dns_error)-i);
 }
 
+static const char *tls_end_text(int i)
+{
+	return i == TLS_MORE ? "unfinished" : tls_end_name((enum tls_end)i);
+}
+
 static const char *kind_name(int i)
 {
 	return observation_kind_name((enum observation_kind)i);
@@ -220,6 +226,7 @@ static void print_stats(const struct pipeline *pipeline)
 		" flows given up unfinished\n", program, s->dpi_flows, s->dpi_packets, s->dpi_giveups);
 	fprintf(stderr, "%s: DNS messages %" PRIu64 "\n", program, s->dns_messages);
 	print_counts("DNS errors", s->dns_errors, 1, 8, dns_error_text);
+	print_counts("TLS client streams", s->tls_ends, 0, 16, tls_end_text);
 	print_counts("malformed", s->decode, DECODE_MALFORMED_FIRST, DECODE_RESULT_COUNT,
 		     decode_name);
 	print_counts("skipped", s->decode, DECODE_OK + 1, DECODE_MALFORMED_FIRST, decode_name);

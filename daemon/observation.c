@@ -49,7 +49,9 @@ size_t observation_packed_size(const struct observation *obs)
 	size_t size = round8(sizeof *obs);
 	size += round8(obs->dns_answer_count * sizeof *obs->dns_answers);
 	size += round8(obs->dns_chain_count * sizeof *obs->dns_chain);
-	size_t strings = string_size(obs->http_method) + string_size(obs->http_path);
+	size += round8(obs->tls_version_count * sizeof *obs->tls_versions);
+	size_t strings = string_size(obs->http_method) + string_size(obs->http_path) +
+			 string_size(obs->tls_alpn);
 	for (size_t i = 0; i < obs->dns_answer_count; i++)
 		strings += string_size(obs->dns_answers[i].name) + string_size(obs->dns_answers[i].data);
 	for (size_t i = 0; i < obs->dns_chain_count; i++)
@@ -76,7 +78,11 @@ void observation_pack(const struct observation *obs, void *out)
 	*copy = *obs;
 	size_t answers_at = round8(sizeof *obs);
 	size_t chain_at = answers_at + round8(obs->dns_answer_count * sizeof *obs->dns_answers);
-	size_t at = chain_at + round8(obs->dns_chain_count * sizeof *obs->dns_chain);
+	size_t versions_at = chain_at + round8(obs->dns_chain_count * sizeof *obs->dns_chain);
+	size_t at = versions_at + round8(obs->tls_version_count * sizeof *obs->tls_versions);
+	if (obs->tls_version_count)
+		memcpy(base + versions_at, obs->tls_versions,
+		       obs->tls_version_count * sizeof *obs->tls_versions);
 	struct observation_dns_record *records = (void *)(base + answers_at);
 	uintptr_t *chain = (void *)(base + chain_at);
 	for (size_t i = 0; i < obs->dns_answer_count; i++) {
@@ -88,6 +94,9 @@ void observation_pack(const struct observation *obs, void *out)
 		chain[i] = pack_string(base, &at, obs->dns_chain[i]);
 	copy->http_method = (const char *)pack_string(base, &at, obs->http_method);
 	copy->http_path = (const char *)pack_string(base, &at, obs->http_path);
+	copy->tls_alpn = (const char *)pack_string(base, &at, obs->tls_alpn);
+	copy->tls_versions = obs->tls_version_count ? (const void *)(uintptr_t)(versions_at + 1)
+						    : NULL;
 	copy->dns_answers = obs->dns_answer_count ? (const void *)(uintptr_t)(answers_at + 1) : NULL;
 	copy->dns_chain = obs->dns_chain_count ? (const void *)(uintptr_t)(chain_at + 1) : NULL;
 }
@@ -104,6 +113,8 @@ const struct observation *observation_unpack(void *packed)
 	struct observation *obs = packed;
 	obs->http_method = unpack_pointer(base, obs->http_method);
 	obs->http_path = unpack_pointer(base, obs->http_path);
+	obs->tls_alpn = unpack_pointer(base, obs->tls_alpn);
+	obs->tls_versions = (const void *)unpack_pointer(base, obs->tls_versions);
 	struct observation_dns_record *records = (void *)unpack_pointer(base, obs->dns_answers);
 	for (size_t i = 0; records && i < obs->dns_answer_count; i++) {
 		records[i].name = unpack_pointer(base, records[i].name);
@@ -132,13 +143,14 @@ const char *observation_kind_name(enum observation_kind kind)
  */
 /* Optional fields, in the order they are written after the fixed ones. */
 enum optional_field {
-	OPT_CLIENT_MAC, OPT_QTYPE, OPT_RCODE, OPT_ANSWERS, OPT_CHAIN, OPT_METHOD, OPT_PATH,
-	OPT_COUNT
+	OPT_CLIENT_MAC, OPT_QTYPE, OPT_RCODE, OPT_ANSWERS, OPT_CHAIN, OPT_ALPN, OPT_TLS_VERSIONS,
+	OPT_ECH, OPT_METHOD, OPT_PATH, OPT_COUNT
 };
 
 static const char *const optional_keys[OPT_COUNT] = {
 	[OPT_CLIENT_MAC] = "client_mac", [OPT_QTYPE] = "qtype", [OPT_RCODE] = "rcode",
-	[OPT_ANSWERS] = "answers", [OPT_CHAIN] = "chain", [OPT_METHOD] = "method",
+	[OPT_ANSWERS] = "answers", [OPT_CHAIN] = "chain", [OPT_ALPN] = "alpn",
+	[OPT_TLS_VERSIONS] = "tls_versions", [OPT_ECH] = "ech", [OPT_METHOD] = "method",
 	[OPT_PATH] = "path",
 };
 
@@ -194,7 +206,8 @@ static int json_fields_init(struct json_fields *f)
 			rc = -1;
 	}
 	for (int i = 0; i < OPT_COUNT; i++) {
-		f->optional[i] = i == OPT_ANSWERS || i == OPT_CHAIN ? json_array()
+		f->optional[i] = i == OPT_ECH ? json_true()
+			       : i == OPT_ANSWERS || i == OPT_CHAIN || i == OPT_TLS_VERSIONS ? json_array()
 			       : i == OPT_QTYPE || i == OPT_RCODE ? json_integer(0)
 			       : json_string("");
 		if (!f->optional[i])
@@ -373,6 +386,16 @@ static int set_wire_string(struct observation_writer *writer, json_t *value, con
 	return json_string_setn_nocheck(value, writer->escaped, len);
 }
 
+/* "TLSv1.3", as Wireshark names versions; others as hex. */
+static void tls_version_text(uint16_t version, char *buf, size_t size)
+{
+	static const char *const names[] = { "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3" };
+	if (version >= 0x0300 && version <= 0x0304)
+		snprintf(buf, size, "%s", names[version - 0x0300]);
+	else
+		snprintf(buf, size, "0x%04x", version);
+}
+
 /* Strings we make ourselves: ASCII by construction. */
 static int set_ascii(json_t *value, const char *text)
 {
@@ -434,6 +457,21 @@ static int write_jsonl(struct observation_writer *writer, const struct observati
 			optional |= 1u << OPT_CHAIN;
 		}
 	}
+	if (obs->kind == OBS_TLS_SNI && obs->tls_alpn) {
+		rc |= set_wire_string(writer, v[OPT_ALPN], obs->tls_alpn);
+		optional |= 1u << OPT_ALPN;
+	}
+	if (obs->kind == OBS_TLS_SNI && obs->tls_version_count) {
+		rc |= json_array_clear(v[OPT_TLS_VERSIONS]);
+		for (size_t i = 0; i < obs->tls_version_count && rc == 0; i++) {
+			char name[16];
+			tls_version_text(obs->tls_versions[i], name, sizeof name);
+			rc |= json_array_append_new(v[OPT_TLS_VERSIONS], json_string(name));
+		}
+		optional |= 1u << OPT_TLS_VERSIONS;
+	}
+	if (obs->kind == OBS_TLS_SNI && obs->tls_ech)
+		optional |= 1u << OPT_ECH;
 	if (is_http && obs->http_method) {
 		rc |= set_wire_string(writer, v[OPT_METHOD], obs->http_method);
 		optional |= 1u << OPT_METHOD;

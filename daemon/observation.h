@@ -63,6 +63,11 @@ struct observation {
 	const struct observation_dns_record *dns_answers;
 	uint8_t dns_chain_count;           /* CNAME chain from host, host first; 0 without CNAME */
 	const char *const *dns_chain;
+	/* OBS_TLS_SNI from trackwatch's own reader (nDPI's have none of these) */
+	const char *tls_alpn;      /* the ALPN names joined with ',', or NULL */
+	const uint16_t *tls_versions; /* supported_versions, GREASE left out */
+	uint8_t tls_version_count;
+	uint8_t tls_ech;           /* an encrypted_client_hello extension is offered */
 	const char *http_method;   /* OBS_HTTP_REQUEST; valid during the emit call only */
 	const char *http_path;     /* with its query string; NULL when unknown */
 };

@@ -15,6 +15,8 @@
 
 #include "../dissectors/dns.h"
 #include "../dissectors/ndpi_glue.h"
+#include "../dissectors/tls.h"
+#include "reassembly.h"
 
 /* What the dissect stage keeps per flow (flow.h leaves it opaque). */
 struct flow_dissect {
@@ -23,6 +25,22 @@ struct flow_dissect {
 	uint16_t dpi_packets;
 	uint8_t name_emitted;
 	uint8_t payload_fed;   /* nDPI has had a TCP packet with payload */
+	uint8_t stream_kind;   /* enum stream_kind: what the client's byte stream holds */
+	struct client_stream *client; /* while the client's stream is being read */
+};
+
+/*
+ * The client's side of a TCP connection, reassembled for our own parsers. It
+ * is made at the client's first payload and freed as soon as the parser has
+ * what it wants (for TLS, the ClientHello).
+ */
+enum stream_kind { STREAM_UNKNOWN = 0, STREAM_TLS, STREAM_OTHER };
+
+struct client_stream {
+	struct tcp_stream tcp;
+	struct tls_reader tls;
+	uint8_t hello_ready;      /* a ClientHello waits to be emitted, after nDPI's turn */
+	struct tls_hello hello;
 };
 
 struct label_cache_entry {
@@ -42,6 +60,7 @@ struct pipeline {
 	struct dns_record dns_record;    /* scratch for the DNS parser, one per thread */
 	struct dns_answers *dns_answers; /* one response's answers, gathered */
 	struct label_cache_entry label_cache[256];
+	struct tcp_reassembly reassembly;
 };
 
 enum { EXPIRY_INTERVAL_US = 1000000 };
@@ -174,8 +193,7 @@ static void observation_init(struct pipeline *pipeline, const struct flow *flow,
 			     enum observation_kind kind, struct observation *obs)
 {
 	struct flow_dissect *d = flow->dissect;
-	memset(obs, 0, offsetof(struct observation, host));
-	obs->host[0] = '\0';
+	memset(obs, 0, sizeof *obs);
 	obs->ts_us = ts_us;
 	obs->kind = kind;
 	obs->flow_id = flow->id;
@@ -190,13 +208,6 @@ static void observation_init(struct pipeline *pipeline, const struct flow *flow,
 	if (d->dpi)
 		dpi_flow_label(d->dpi, &d->label);
 	label_text(pipeline, &d->label, obs->app, sizeof obs->app);
-	obs->dns_qtype = 0;
-	obs->dns_rcode = 0;
-	obs->dns_answer_count = obs->dns_answers_dropped = 0;
-	obs->dns_answers = NULL;
-	obs->dns_chain_count = 0;
-	obs->dns_chain = NULL;
-	obs->http_method = obs->http_path = NULL;
 }
 
 static void observation_emit(struct pipeline *pipeline, const struct observation *obs)
@@ -377,9 +388,10 @@ static void maybe_emit(struct pipeline *pipeline, struct flow *flow, uint64_t ts
 	dpi_flow_facts(d->dpi, &facts);
 	if (!facts.host[0] && !facts.http_method)
 		return;
-	/* Our own DNS parser reports every name of these flows; nDPI's one is dropped. */
-	if ((facts.source == DPI_NAME_DNS || facts.source == DPI_NAME_MDNS ||
-	     facts.source == DPI_NAME_LLMNR) && dns_port_kind(flow) != DNS_PORT_NONE) {
+	/* Our own parsers report the names of these flows; nDPI's one is dropped. */
+	if (((facts.source == DPI_NAME_DNS || facts.source == DPI_NAME_MDNS ||
+	      facts.source == DPI_NAME_LLMNR) && dns_port_kind(flow) != DNS_PORT_NONE) ||
+	    (facts.source == DPI_NAME_TLS && d->stream_kind == STREAM_TLS)) {
 		d->name_emitted = 1;
 		return;
 	}
@@ -399,6 +411,16 @@ static void finish_dpi(struct pipeline *pipeline, struct flow *flow, uint64_t ts
 	d->dpi = NULL;
 }
 
+static void client_stream_free(struct pipeline *pipeline, struct flow_dissect *d)
+{
+	if (!d->client)
+		return;
+	tcp_stream_free(&pipeline->reassembly, &d->client->tcp);
+	tls_reader_free(&d->client->tls);
+	free(d->client);
+	d->client = NULL;
+}
+
 static void on_flow_end(void *context, struct flow *flow, enum flow_end_reason reason)
 {
 	struct pipeline *pipeline = context;
@@ -407,6 +429,7 @@ static void on_flow_end(void *context, struct flow *flow, enum flow_end_reason r
 		return;
 	if (flow->dissect->dpi)
 		finish_dpi(pipeline, flow, flow->last_us, 1);
+	client_stream_free(pipeline, flow->dissect);
 	free(flow->dissect);
 	flow->dissect = NULL;
 }
@@ -422,6 +445,7 @@ struct pipeline *pipeline_new(const struct pipeline_config *config, pipeline_sin
 	pipeline->sink_context = sink_context;
 	pipeline->dpi = dpi_engine_new();
 	pipeline->dns_answers = malloc(sizeof *pipeline->dns_answers);
+	tcp_reassembly_init(&pipeline->reassembly);
 	pipeline->flows = flow_table_new(&config->flows, on_flow_end, pipeline);
 	if (!pipeline->dpi || !pipeline->flows || !pipeline->dns_answers) {
 		pipeline_free(pipeline);
@@ -439,6 +463,87 @@ void pipeline_free(struct pipeline *pipeline)
 	dpi_engine_free(pipeline->dpi);
 	free(pipeline->dns_answers);
 	free(pipeline);
+}
+
+/* ---- the client's TCP stream: reassembly and our own TLS reader ---- */
+
+struct stream_context {
+	struct pipeline *pipeline;
+	struct flow *flow;
+};
+
+/* Bytes of the client's stream, in order: sniffed once, then read by their parser. */
+static void on_client_bytes(void *context, const uint8_t *data, size_t len)
+{
+	struct stream_context *c = context;
+	struct flow_dissect *d = c->flow->dissect;
+	struct client_stream *stream = d->client;
+	if (d->stream_kind == STREAM_UNKNOWN) {
+		/* A TLS record header: handshake (22), version 3.x. */
+		if (data && len >= 2 && data[0] == TLS_CONTENT_HANDSHAKE && data[1] == 3) {
+			d->stream_kind = STREAM_TLS;
+		} else {
+			d->stream_kind = STREAM_OTHER;
+			tcp_stream_stop(&c->pipeline->reassembly, &stream->tcp);
+			return;
+		}
+	}
+	if (!data) {
+		/* A hole in the handshake: nothing after it can be read. */
+		c->pipeline->stats.tls_ends[TLS_END_BAD_RECORD]++;
+		tcp_stream_stop(&c->pipeline->reassembly, &stream->tcp);
+		return;
+	}
+	enum tls_end end = tls_reader_feed(&stream->tls, data, len, &stream->hello);
+	if (end == TLS_MORE)
+		return;
+	c->pipeline->stats.tls_ends[end]++;
+	if (end == TLS_DONE && stream->hello.has_sni)
+		stream->hello_ready = 1;
+	/* The handshake is all we read of a TLS connection: the rest is skipped unseen. */
+	tcp_stream_stop(&c->pipeline->reassembly, &stream->tcp);
+}
+
+static void dissect_client_stream(struct pipeline *pipeline, struct flow *flow,
+				  const struct decoded_packet *packet)
+{
+	struct flow_dissect *d = flow->dissect;
+	if (!d->client) {
+		if (d->stream_kind != STREAM_UNKNOWN || packet->payload_len == 0)
+			return;
+		d->client = calloc(1, sizeof *d->client);
+		if (!d->client) {
+			pipeline->stats.out_of_memory++;
+			d->stream_kind = STREAM_OTHER;
+			return;
+		}
+		tcp_stream_init(&d->client->tcp);
+		tls_reader_init(&d->client->tls, 0);
+		/* With the client's SYN seen, segments that come out of order still line up. */
+		if (flow->has_isn[FLOW_TO_SERVER])
+			tcp_stream_segment(&pipeline->reassembly, &d->client->tcp,
+					   flow->isn[FLOW_TO_SERVER], DECODE_TCP_SYN, NULL, 0, NULL, NULL);
+	}
+	struct stream_context context = { .pipeline = pipeline, .flow = flow };
+	tcp_stream_segment(&pipeline->reassembly, &d->client->tcp, packet->tcp_seq,
+			   packet->tcp_flags, packet->payload, packet->payload_len, on_client_bytes,
+			   &context);
+}
+
+/* Emits a ClientHello read from the stream, once nDPI has had the packet and its label. */
+static void emit_client_hello(struct pipeline *pipeline, struct flow *flow, uint64_t ts_us)
+{
+	struct client_stream *stream = flow->dissect->client;
+	const struct tls_hello *hello = &stream->hello;
+	struct observation obs;
+	observation_init(pipeline, flow, ts_us, OBS_TLS_SNI, &obs);
+	normalise_host(hello->sni, 0, obs.host, sizeof obs.host);
+	obs.tls_alpn = hello->alpn[0] ? hello->alpn : NULL;
+	obs.tls_versions = hello->versions;
+	obs.tls_version_count = hello->version_count;
+	obs.tls_ech = hello->ech_offered;
+	observation_emit(pipeline, &obs);
+	stream->hello_ready = 0;
 }
 
 /* nDPI: classification, and the names it extracts where we have no parser. */
@@ -517,7 +622,19 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 		}
 		stats->dpi_flows++;
 	}
+	/*
+	 * Our stream parsers read first, so that nDPI's name for the same flow is
+	 * known to be a duplicate; what they found is emitted after nDPI has seen
+	 * the packet, with its label.
+	 */
+	if (packet.l4_proto == 6 && (d->client || d->stream_kind == STREAM_UNKNOWN) &&
+	    direction == FLOW_TO_SERVER)
+		dissect_client_stream(pipeline, flow, &packet);
 	dissect_dpi(pipeline, flow, &packet, ts_us);
+	if (d->client && d->client->hello_ready)
+		emit_client_hello(pipeline, flow, ts_us);
+	if (d->client && d->client->tcp.stopped)
+		client_stream_free(pipeline, d);
 	if (packet.l4_proto == 17 && packet.payload_len && dns_port_kind(flow) != DNS_PORT_NONE)
 		dissect_dns(pipeline, flow, &packet, ts_us);
 }

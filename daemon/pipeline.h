@@ -42,6 +42,7 @@ struct pipeline_stats {
 	uint64_t out_of_memory;
 	uint64_t dns_messages;  /* DNS, mDNS and LLMNR messages parsed */
 	uint64_t dns_errors[8]; /* by -enum dns_error: [1] short_header, [2] truncated, ... */
+	uint64_t tls_ends[16];  /* client streams read as TLS, by enum tls_end */
 };
 
 struct pipeline;
