@@ -104,7 +104,32 @@ def check_against_tshark(binary, path):
                 if o["host"] not in names and not (kind == "http_request" and o["host"] == ""):
                     fail(f"{os.path.basename(path)}: {kind} flow {key}: we say {o['host']!r}, "
                          f"tshark saw {sorted(names)}")
-    return flows_named + check_dns_answers(path, obs)
+    return flows_named + check_dns_answers(path, obs) + check_tls_details(path, obs)
+
+
+def check_tls_details(path, obs):
+    """Our ClientHello reader's ALPN and supported versions, against tshark's."""
+    rows = tshark(path, "tls.handshake.type==1 && tcp",
+                  ["ip.src", "ipv6.src", "tcp.srcport", "ip.dst", "ipv6.dst", "tcp.dstport",
+                   "tls.handshake.extensions_alpn_str", "tls.handshake.extensions.supported_version"])
+    theirs = {}
+    for src4, src6, sport, dst4, dst6, dport, alpn, versions in rows:
+        names = {0x0300: "SSLv3", 0x0301: "TLSv1", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2",
+                 0x0304: "TLSv1.3"}
+        listed = [int(v, 16) for v in versions.split(",") if v]
+        listed = [names.get(v, f"0x{v:04x}") for v in listed if (v & 0x0f0f) != 0x0a0a]
+        theirs[flow_key("tcp", src4 or src6, sport, dst4 or dst6, dport)] = (alpn, listed)
+    checked = 0
+    for o in obs:
+        if o["kind"] != "tls_sni" or "tls_versions" not in o and "alpn" not in o:
+            continue
+        key = flow_key(o["proto"], o["client"], o["sport"], o["server"], o["dport"])
+        alpn, versions = theirs.get(key, (None, None))
+        if (o.get("alpn", ""), o.get("tls_versions", [])) != (alpn, versions):
+            fail(f"{os.path.basename(path)}: tls flow {key}: alpn {o.get('alpn')} versions "
+                 f"{o.get('tls_versions')}, tshark {alpn} {versions}")
+        checked += 1
+    return checked
 
 
 def check_dns_answers(path, obs):
@@ -189,7 +214,7 @@ def main():
     for name in sorted(os.listdir(data)):
         if name.endswith((".pcap", ".pcapng")):
             n = check_against_tshark(binary, os.path.join(data, name))
-            print(f"tshark   {name}: {n} named flows agree")
+            print(f"tshark   {name}: {n} named flows, answers and hellos agree")
     for name in sorted(os.listdir(data)):
         if name.endswith(".truth.json"):
             pcap = os.path.join(data, name.replace(".truth.json", ".pcap"))
