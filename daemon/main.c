@@ -17,6 +17,7 @@
 #include <pcap/pcap.h>
 
 #include "../dissectors/dns.h"
+#include "../dissectors/http1.h"
 #include "../dissectors/ndpi_glue.h"
 #include "../dissectors/tls.h"
 #include "capture.h"
@@ -207,6 +208,11 @@ static const char *tls_end_text(int i)
 	return i == TLS_MORE ? "unfinished" : tls_end_name((enum tls_end)i);
 }
 
+static const char *http_end_text(int i)
+{
+	return http1_end_name((enum http1_end)i);
+}
+
 static const char *kind_name(int i)
 {
 	return observation_kind_name((enum observation_kind)i);
@@ -227,6 +233,7 @@ static void print_stats(const struct pipeline *pipeline)
 	fprintf(stderr, "%s: DNS messages %" PRIu64 "\n", program, s->dns_messages);
 	print_counts("DNS errors", s->dns_errors, 1, 8, dns_error_text);
 	print_counts("TLS client streams", s->tls_ends, 0, 16, tls_end_text);
+	print_counts("HTTP/1 client streams ended", s->http_ends, 1, 16, http_end_text);
 	print_counts("malformed", s->decode, DECODE_MALFORMED_FIRST, DECODE_RESULT_COUNT,
 		     decode_name);
 	print_counts("skipped", s->decode, DECODE_OK + 1, DECODE_MALFORMED_FIRST, decode_name);

@@ -15,6 +15,7 @@
 
 #include "../dissectors/dns.h"
 #include "../dissectors/ndpi_glue.h"
+#include "../dissectors/http1.h"
 #include "../dissectors/tls.h"
 #include "reassembly.h"
 
@@ -34,14 +35,17 @@ struct flow_dissect {
  * is made at the client's first payload and freed as soon as the parser has
  * what it wants (for TLS, the ClientHello).
  */
-enum stream_kind { STREAM_UNKNOWN = 0, STREAM_TLS, STREAM_OTHER };
+enum stream_kind { STREAM_UNKNOWN = 0, STREAM_TLS, STREAM_HTTP, STREAM_OTHER };
 
 struct client_stream {
 	struct tcp_stream tcp;
-	struct tls_reader tls;
-	uint8_t hello_ready;      /* a ClientHello waits to be emitted, after nDPI's turn */
-	struct tls_hello hello;
+	union {
+		struct tls_reader tls;
+		struct http1_parser http;
+	} reader;                 /* by the flow's stream_kind */
 };
+
+enum { HTTP_PATH_MAX = 8192 };
 
 struct label_cache_entry {
 	uint32_t key;
@@ -61,6 +65,8 @@ struct pipeline {
 	struct dns_answers *dns_answers; /* one response's answers, gathered */
 	struct label_cache_entry label_cache[256];
 	struct tcp_reassembly reassembly;
+	struct tls_hello hello;           /* scratch for the TLS reader */
+	char http_path[HTTP_PATH_MAX];    /* scratch: a request target, bounded */
 };
 
 enum { EXPIRY_INTERVAL_US = 1000000 };
@@ -391,7 +397,8 @@ static void maybe_emit(struct pipeline *pipeline, struct flow *flow, uint64_t ts
 	/* Our own parsers report the names of these flows; nDPI's one is dropped. */
 	if (((facts.source == DPI_NAME_DNS || facts.source == DPI_NAME_MDNS ||
 	      facts.source == DPI_NAME_LLMNR) && dns_port_kind(flow) != DNS_PORT_NONE) ||
-	    (facts.source == DPI_NAME_TLS && d->stream_kind == STREAM_TLS)) {
+	    (facts.source == DPI_NAME_TLS && d->stream_kind == STREAM_TLS) ||
+	    (facts.source == DPI_NAME_HTTP && d->stream_kind == STREAM_HTTP)) {
 		d->name_emitted = 1;
 		return;
 	}
@@ -416,7 +423,10 @@ static void client_stream_free(struct pipeline *pipeline, struct flow_dissect *d
 	if (!d->client)
 		return;
 	tcp_stream_free(&pipeline->reassembly, &d->client->tcp);
-	tls_reader_free(&d->client->tls);
+	if (d->stream_kind == STREAM_TLS)
+		tls_reader_free(&d->client->reader.tls);
+	else if (d->stream_kind == STREAM_HTTP)
+		http1_parser_free(&d->client->reader.http);
 	free(d->client);
 	d->client = NULL;
 }
@@ -465,85 +475,166 @@ void pipeline_free(struct pipeline *pipeline)
 	free(pipeline);
 }
 
-/* ---- the client's TCP stream: reassembly and our own TLS reader ---- */
+/* ---- the client's TCP stream: reassembly, our own TLS and HTTP/1 readers ---- */
 
 struct stream_context {
 	struct pipeline *pipeline;
 	struct flow *flow;
+	uint64_t ts_us;
 };
 
-/* Bytes of the client's stream, in order: sniffed once, then read by their parser. */
-static void on_client_bytes(void *context, const uint8_t *data, size_t len)
+/*
+ * What a stream's first bytes say it holds: a TLS handshake record (22,
+ * version 3.x), or an HTTP/1 request (a method of capital letters, then a
+ * space; the HTTP/1 reader makes sure).
+ */
+static enum stream_kind sniff(const uint8_t *data, size_t len)
 {
-	struct stream_context *c = context;
-	struct flow_dissect *d = c->flow->dissect;
-	struct client_stream *stream = d->client;
-	if (d->stream_kind == STREAM_UNKNOWN) {
-		/* A TLS record header: handshake (22), version 3.x. */
-		if (data && len >= 2 && data[0] == TLS_CONTENT_HANDSHAKE && data[1] == 3) {
-			d->stream_kind = STREAM_TLS;
-		} else {
-			d->stream_kind = STREAM_OTHER;
-			tcp_stream_stop(&c->pipeline->reassembly, &stream->tcp);
-			return;
-		}
-	}
-	if (!data) {
-		/* A hole in the handshake: nothing after it can be read. */
-		c->pipeline->stats.tls_ends[TLS_END_BAD_RECORD]++;
-		tcp_stream_stop(&c->pipeline->reassembly, &stream->tcp);
-		return;
-	}
-	enum tls_end end = tls_reader_feed(&stream->tls, data, len, &stream->hello);
-	if (end == TLS_MORE)
-		return;
-	c->pipeline->stats.tls_ends[end]++;
-	if (end == TLS_DONE && stream->hello.has_sni)
-		stream->hello_ready = 1;
-	/* The handshake is all we read of a TLS connection: the rest is skipped unseen. */
-	tcp_stream_stop(&c->pipeline->reassembly, &stream->tcp);
+	if (len >= 2 && data[0] == TLS_CONTENT_HANDSHAKE && data[1] == 3)
+		return STREAM_TLS;
+	size_t i = 0;
+	while (i < len && i <= HTTP1_METHOD_MAX && data[i] >= 'A' && data[i] <= 'Z')
+		i++;
+	if (i > 0 && (i == len || (i < len && data[i] == ' ')))
+		return STREAM_HTTP;
+	return STREAM_OTHER;
 }
 
-static void dissect_client_stream(struct pipeline *pipeline, struct flow *flow,
-				  const struct decoded_packet *packet)
+static void emit_client_hello(struct stream_context *c, const struct tls_hello *hello)
 {
-	struct flow_dissect *d = flow->dissect;
-	if (!d->client) {
-		if (d->stream_kind != STREAM_UNKNOWN || packet->payload_len == 0)
-			return;
-		d->client = calloc(1, sizeof *d->client);
-		if (!d->client) {
-			pipeline->stats.out_of_memory++;
-			d->stream_kind = STREAM_OTHER;
-			return;
-		}
-		tcp_stream_init(&d->client->tcp);
-		tls_reader_init(&d->client->tls, 0);
-		/* With the client's SYN seen, segments that come out of order still line up. */
-		if (flow->has_isn[FLOW_TO_SERVER])
-			tcp_stream_segment(&pipeline->reassembly, &d->client->tcp,
-					   flow->isn[FLOW_TO_SERVER], DECODE_TCP_SYN, NULL, 0, NULL, NULL);
-	}
-	struct stream_context context = { .pipeline = pipeline, .flow = flow };
-	tcp_stream_segment(&pipeline->reassembly, &d->client->tcp, packet->tcp_seq,
-			   packet->tcp_flags, packet->payload, packet->payload_len, on_client_bytes,
-			   &context);
-}
-
-/* Emits a ClientHello read from the stream, once nDPI has had the packet and its label. */
-static void emit_client_hello(struct pipeline *pipeline, struct flow *flow, uint64_t ts_us)
-{
-	struct client_stream *stream = flow->dissect->client;
-	const struct tls_hello *hello = &stream->hello;
 	struct observation obs;
-	observation_init(pipeline, flow, ts_us, OBS_TLS_SNI, &obs);
+	observation_init(c->pipeline, c->flow, c->ts_us, OBS_TLS_SNI, &obs);
 	normalise_host(hello->sni, 0, obs.host, sizeof obs.host);
 	obs.tls_alpn = hello->alpn[0] ? hello->alpn : NULL;
 	obs.tls_versions = hello->versions;
 	obs.tls_version_count = hello->version_count;
 	obs.tls_ech = hello->ech_offered;
-	observation_emit(pipeline, &obs);
-	stream->hello_ready = 0;
+	observation_emit(c->pipeline, &obs);
+}
+
+/* Copies a header value into a NUL-terminated buffer, cut to fit. */
+static const char *span_text(struct http1_span span, char *buf, size_t size)
+{
+	size_t len = span.len < size - 1 ? span.len : size - 1;
+	if (len)
+		memcpy(buf, span.p, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+static int on_http_request(void *context, const struct http1_message *message)
+{
+	struct stream_context *c = context;
+	struct observation obs;
+	observation_init(c->pipeline, c->flow, c->ts_us, OBS_HTTP_REQUEST, &obs);
+	char host[OBS_HOST_MAX], method[HTTP1_METHOD_MAX + 1];
+	normalise_host(span_text(message->host, host, sizeof host), 1, obs.host, sizeof obs.host);
+	struct http1_span method_span = { message->method, message->method_len };
+	obs.http_method = span_text(method_span, method, sizeof method);
+	/* The target as sent, to 8 KiB: query strings can be long, never unbounded. */
+	char *path = c->pipeline->http_path;
+	struct http1_span target = { message->target, message->target_len };
+	obs.http_path = span_text(target, path, HTTP_PATH_MAX);
+	observation_emit(c->pipeline, &obs);
+	return 0;
+}
+
+/* Bytes of the client's stream, in order: sniffed once, then read by their reader. */
+static void on_client_bytes(void *context, const uint8_t *data, size_t len)
+{
+	struct stream_context *c = context;
+	struct pipeline *pipeline = c->pipeline;
+	struct flow_dissect *d = c->flow->dissect;
+	struct client_stream *stream = d->client;
+	if (d->stream_kind == STREAM_UNKNOWN)
+		d->stream_kind = data ? sniff(data, len) : STREAM_OTHER;
+	switch (d->stream_kind) {
+	case STREAM_TLS: {
+		if (!data) {
+			/* A hole in the handshake: nothing after it can be read. */
+			pipeline->stats.tls_ends[TLS_END_BAD_RECORD]++;
+			break;
+		}
+		struct tls_hello *hello = &pipeline->hello;
+		enum tls_end end = tls_reader_feed(&stream->reader.tls, data, len, hello);
+		if (end == TLS_MORE)
+			return;
+		pipeline->stats.tls_ends[end]++;
+		if (end == TLS_DONE && hello->has_sni)
+			emit_client_hello(c, hello);
+		/* The handshake is all we read of a TLS connection: the rest is skipped unseen. */
+		break;
+	}
+	case STREAM_HTTP: {
+		enum http1_end end = http1_parser_feed(&stream->reader.http, data, len,
+						       on_http_request, c);
+		if (end == HTTP1_MORE) {
+			/* Bodies are passed over in the reassembly, without being delivered. */
+			uint64_t skip = http1_parser_skip_hint(&stream->reader.http);
+			if (skip == HTTP1_BODY_UNTIL_CLOSE)
+				break;
+			if (skip) {
+				tcp_stream_skip(&stream->tcp, skip);
+				http1_parser_skipped(&stream->reader.http, skip);
+			}
+			return;
+		}
+		pipeline->stats.http_ends[end]++;
+		break;
+	}
+	default:
+		break;
+	}
+	tcp_stream_stop(&pipeline->reassembly, &stream->tcp);
+}
+
+/*
+ * Before nDPI sees the packet: make the client's stream at its first payload
+ * and, when that payload starts the stream, say what the stream holds, so that
+ * nDPI's name for the flow is known to be one our readers give.
+ */
+static void client_stream_open(struct pipeline *pipeline, struct flow *flow,
+			       const struct decoded_packet *packet)
+{
+	struct flow_dissect *d = flow->dissect;
+	if (d->client || d->stream_kind != STREAM_UNKNOWN || packet->payload_len == 0)
+		return;
+	struct client_stream *stream = calloc(1, sizeof *stream);
+	if (!stream) {
+		pipeline->stats.out_of_memory++;
+		d->stream_kind = STREAM_OTHER;
+		return;
+	}
+	d->client = stream;
+	tcp_stream_init(&stream->tcp);
+	/* With the client's SYN seen, segments that come out of order still line up. */
+	if (flow->has_isn[FLOW_TO_SERVER])
+		tcp_stream_segment(&pipeline->reassembly, &stream->tcp, flow->isn[FLOW_TO_SERVER],
+				   DECODE_TCP_SYN, NULL, 0, NULL, NULL);
+	if (!flow->has_isn[FLOW_TO_SERVER] || packet->tcp_seq == flow->isn[FLOW_TO_SERVER] + 1 ||
+	    (packet->tcp_flags & DECODE_TCP_SYN))
+		d->stream_kind = sniff(packet->payload, packet->payload_len);
+	if (d->stream_kind == STREAM_TLS)
+		tls_reader_init(&stream->reader.tls, 0);
+	else if (d->stream_kind == STREAM_HTTP)
+		http1_parser_init(&stream->reader.http, 1);
+	else if (d->stream_kind == STREAM_OTHER)
+		client_stream_free(pipeline, d);
+}
+
+/* After nDPI: the segment goes through reassembly to the stream's reader. */
+static void client_stream_segment(struct pipeline *pipeline, struct flow *flow,
+				  const struct decoded_packet *packet, uint64_t ts_us)
+{
+	struct flow_dissect *d = flow->dissect;
+	struct client_stream *stream = d->client;
+	struct stream_context context = { .pipeline = pipeline, .flow = flow, .ts_us = ts_us };
+	enum stream_kind before = d->stream_kind;
+	tcp_stream_segment(&pipeline->reassembly, &stream->tcp, packet->tcp_seq, packet->tcp_flags,
+			   packet->payload, packet->payload_len, on_client_bytes, &context);
+	(void)before;
+	if (stream->tcp.stopped)
+		client_stream_free(pipeline, d);
 }
 
 /* nDPI: classification, and the names it extracts where we have no parser. */
@@ -623,18 +714,16 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 		stats->dpi_flows++;
 	}
 	/*
-	 * Our stream parsers read first, so that nDPI's name for the same flow is
-	 * known to be a duplicate; what they found is emitted after nDPI has seen
-	 * the packet, with its label.
+	 * The client's stream is opened (and what it holds sniffed) before nDPI
+	 * sees the packet, so that nDPI's name for the flow is known to be one of
+	 * ours; it is read after, so that what it gives carries nDPI's label.
 	 */
-	if (packet.l4_proto == 6 && (d->client || d->stream_kind == STREAM_UNKNOWN) &&
-	    direction == FLOW_TO_SERVER)
-		dissect_client_stream(pipeline, flow, &packet);
+	int client_payload = packet.l4_proto == 6 && direction == FLOW_TO_SERVER;
+	if (client_payload)
+		client_stream_open(pipeline, flow, &packet);
 	dissect_dpi(pipeline, flow, &packet, ts_us);
-	if (d->client && d->client->hello_ready)
-		emit_client_hello(pipeline, flow, ts_us);
-	if (d->client && d->client->tcp.stopped)
-		client_stream_free(pipeline, d);
+	if (client_payload && d->client)
+		client_stream_segment(pipeline, flow, &packet, ts_us);
 	if (packet.l4_proto == 17 && packet.payload_len && dns_port_kind(flow) != DNS_PORT_NONE)
 		dissect_dns(pipeline, flow, &packet, ts_us);
 }

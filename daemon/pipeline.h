@@ -43,6 +43,7 @@ struct pipeline_stats {
 	uint64_t dns_messages;  /* DNS, mDNS and LLMNR messages parsed */
 	uint64_t dns_errors[8]; /* by -enum dns_error: [1] short_header, [2] truncated, ... */
 	uint64_t tls_ends[16];  /* client streams read as TLS, by enum tls_end */
+	uint64_t http_ends[16]; /* client streams read as HTTP/1 that ended, by enum http1_end */
 };
 
 struct pipeline;

@@ -182,30 +182,33 @@ def check_against_truth(binary, pcap, truth_path):
         elif q["qtype"] in QTYPES and o["qtype"] != QTYPES[q["qtype"]]:
             fail(f"truth: DNS {q['name']} port {port}: qtype {o['qtype']}, truth {q['qtype']}")
         checked += 1
-    # First request per connection: nDPI reports one request per flow.
-    first = {}
+    # Every request of every connection, in order (keep-alive: several per flow).
+    by_conn = {}
     for r in sorted(truth["requests"], key=lambda r: r["t"]):
-        first.setdefault(r["client"], r)
-    for conn, r in first.items():
+        by_conn.setdefault(r["client"], []).append(r)
+    for conn, requests in by_conn.items():
         port = int(conn.rsplit(":", 1)[1])
-        server_ip, server_port = r["server"].rsplit(":", 1)
+        server_ip, server_port = requests[0]["server"].rsplit(":", 1)
         mine = [o for o in obs if o["sport"] == port and o["server"] == server_ip
                 and o["dport"] == int(server_port)]
-        if r["scheme"] == "http":
+        if requests[0]["scheme"] == "http":
             hits = [o for o in mine if o["kind"] == "http_request"]
-            if not hits:
-                fail(f"truth: http {r['method']} {r['host']}{r['uri']} (port {port}): no http_request")
-            elif (hits[0]["host"], hits[0]["method"]) != (r["host"], r["method"]) or not (
-                    # The truth file cuts URIs past 300 characters with "...".
-                    hits[0]["path"].startswith(r["uri"][:-3]) if r["uri"].endswith("...")
-                    else hits[0]["path"] == r["uri"]):
-                fail(f"truth: http port {port}: we say {hits[0]['host']} {hits[0]['method']} "
-                     f"{hits[0]['path']}, truth {r['host']} {r['method']} {r['uri']}")
+            if len(hits) != len(requests):
+                fail(f"truth: http port {port}: {len(hits)} http_request, truth {len(requests)}")
+            for o, r in zip(hits, requests):
+                if (o["host"], o["method"]) != (r["host"], r["method"]) or not (
+                        # The truth file cuts URIs past 300 characters with "...".
+                        o["path"].startswith(r["uri"][:-3]) if r["uri"].endswith("...")
+                        else o["path"] == r["uri"]):
+                    fail(f"truth: http port {port}: we say {o['host']} {o['method']} "
+                         f"{o['path'][:80]}, truth {r['host']} {r['method']} {r['uri'][:80]}")
+                checked += 1
         else:
             hits = [o for o in mine if o["kind"] == "tls_sni"]
-            if not hits or hits[0]["host"] != r["host"]:
-                fail(f"truth: https {r['host']} (port {port}): tls_sni {hits[0]['host'] if hits else None}")
-        checked += 1
+            if not hits or hits[0]["host"] != requests[0]["host"]:
+                fail(f"truth: https {requests[0]['host']} (port {port}): tls_sni "
+                     f"{hits[0]['host'] if hits else None}")
+            checked += 1
     return checked
 
 
@@ -219,7 +222,7 @@ def main():
         if name.endswith(".truth.json"):
             pcap = os.path.join(data, name.replace(".truth.json", ".pcap"))
             n = check_against_truth(binary, pcap, os.path.join(data, name))
-            print(f"truth    {name}: {n} DNS queries and connections agree")
+            print(f"truth    {name}: {n} DNS queries, HTTP requests and TLS connections agree")
     if failures:
         print(f"crosscheck: {len(failures)} failed")
         return 1
