@@ -274,10 +274,18 @@ struct flow *flow_table_lookup(struct flow_table *table, const struct decoded_pa
 	int is_tcp = packet->l4_proto == 6;
 	int fresh_syn = is_tcp && (packet->tcp_flags & (DECODE_TCP_SYN | DECODE_TCP_ACK)) == DECODE_TCP_SYN;
 
-	/* A new SYN on a closed connection is a new connection on a reused port. */
-	if (flow && fresh_syn && tcp_closed(flow)) {
-		flow_end(table, flow, FLOW_END_CLOSED);
-		flow = NULL;
+	/*
+	 * A new SYN on a closed connection, or one whose sequence number is not
+	 * the SYN this side sent before (a FIN or RST we missed, a port reused
+	 * while the old flow idled), is a new connection.
+	 */
+	if (flow && fresh_syn) {
+		enum flow_direction dir = (src_is_lo == flow->client_is_lo) ? FLOW_TO_SERVER
+									    : FLOW_TO_CLIENT;
+		if (tcp_closed(flow) || (flow->has_isn[dir] && flow->isn[dir] != packet->tcp_seq)) {
+			flow_end(table, flow, FLOW_END_CLOSED);
+			flow = NULL;
+		}
 	}
 	if (!flow) {
 		if (table->stats.active >= table->config.max_flows)

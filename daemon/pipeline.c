@@ -39,6 +39,7 @@ enum stream_kind { STREAM_UNKNOWN = 0, STREAM_TLS, STREAM_HTTP, STREAM_OTHER };
 
 struct client_stream {
 	struct tcp_stream tcp;
+	size_t reader_bytes;      /* what the reader held when last asked */
 	union {
 		struct tls_reader tls;
 		struct http1_parser http;
@@ -66,6 +67,7 @@ struct pipeline {
 	struct label_cache_entry label_cache[256];
 	struct tcp_reassembly reassembly;
 	struct tls_hello hello;           /* scratch for the TLS reader */
+	size_t reader_bytes, max_reader_bytes; /* held by all streams' readers */
 	char http_path[HTTP_PATH_MAX];    /* scratch: a request target, bounded */
 };
 
@@ -228,7 +230,7 @@ static void observation_emit(struct pipeline *pipeline, const struct observation
  * Bounded: at most DNS_ANSWERS_MAX records and DNS_ARENA_SIZE bytes of text;
  * what does not fit is counted as dropped.
  */
-enum { DNS_ANSWERS_MAX = 64, DNS_ARENA_SIZE = 16384, DNS_CHAIN_MAX = 16 };
+enum { DNS_ANSWERS_MAX = 64, DNS_ARENA_SIZE = 16384, DNS_CHAIN_MAX = 16, DNS_QUESTIONS_MAX = 32 };
 
 struct dns_answers {
 	struct observation_dns_record records[DNS_ANSWERS_MAX];
@@ -245,6 +247,7 @@ struct dns_context {
 	uint64_t ts_us;
 	enum dns_port_kind port_kind;
 	struct dns_answers *answers;
+	unsigned questions;
 };
 
 /* A lower-cased copy in the arena, or NULL when it is full. */
@@ -297,6 +300,11 @@ static int on_dns_record(void *context, const struct dns_header *header,
 	}
 	if (record->section != DNS_QUESTION)
 		return 0;
+	/* Real queries ask one question (mDNS a few): a crafted one may ask hundreds. */
+	if (++c->questions > DNS_QUESTIONS_MAX) {
+		c->pipeline->stats.dns_questions_dropped++;
+		return 0;
+	}
 	struct observation obs;
 	observation_init(c->pipeline, c->flow, c->ts_us, query_kinds[c->port_kind], &obs);
 	normalise_host(record->name, 0, obs.host, sizeof obs.host);
@@ -398,7 +406,10 @@ static void maybe_emit(struct pipeline *pipeline, struct flow *flow, uint64_t ts
 	if (((facts.source == DPI_NAME_DNS || facts.source == DPI_NAME_MDNS ||
 	      facts.source == DPI_NAME_LLMNR) && dns_port_kind(flow) != DNS_PORT_NONE) ||
 	    (facts.source == DPI_NAME_TLS && d->stream_kind == STREAM_TLS) ||
-	    (facts.source == DPI_NAME_HTTP && d->stream_kind == STREAM_HTTP)) {
+	    (facts.source == DPI_NAME_HTTP && d->stream_kind == STREAM_HTTP) ||
+	    /* the stream's start has not arrived yet: our reader will give the name */
+	    ((facts.source == DPI_NAME_TLS || facts.source == DPI_NAME_HTTP) && d->client &&
+	     d->stream_kind == STREAM_UNKNOWN)) {
 		d->name_emitted = 1;
 		return;
 	}
@@ -423,6 +434,7 @@ static void client_stream_free(struct pipeline *pipeline, struct flow_dissect *d
 	if (!d->client)
 		return;
 	tcp_stream_free(&pipeline->reassembly, &d->client->tcp);
+	pipeline->reader_bytes -= d->client->reader_bytes;
 	if (d->stream_kind == STREAM_TLS)
 		tls_reader_free(&d->client->reader.tls);
 	else if (d->stream_kind == STREAM_HTTP)
@@ -456,6 +468,7 @@ struct pipeline *pipeline_new(const struct pipeline_config *config, pipeline_sin
 	pipeline->dpi = dpi_engine_new();
 	pipeline->dns_answers = malloc(sizeof *pipeline->dns_answers);
 	tcp_reassembly_init(&pipeline->reassembly);
+	pipeline->max_reader_bytes = 32 * 1024 * 1024;
 	pipeline->flows = flow_table_new(&config->flows, on_flow_end, pipeline);
 	if (!pipeline->dpi || !pipeline->flows || !pipeline->dns_answers) {
 		pipeline_free(pipeline);
@@ -539,6 +552,26 @@ static int on_http_request(void *context, const struct http1_message *message)
 	return 0;
 }
 
+/* Says what the client's stream holds, and readies its reader. */
+static void set_stream_kind(struct flow_dissect *d, enum stream_kind kind)
+{
+	d->stream_kind = kind;
+	if (kind == STREAM_TLS)
+		tls_reader_init(&d->client->reader.tls, 0);
+	else if (kind == STREAM_HTTP)
+		http1_parser_init(&d->client->reader.http, 1);
+}
+
+/* Bytes a stream's reader holds: they count against the sensor-wide bound. */
+static size_t reader_bytes(const struct flow_dissect *d)
+{
+	if (d->stream_kind == STREAM_TLS)
+		return d->client->reader.tls.buffer_size;
+	if (d->stream_kind == STREAM_HTTP)
+		return d->client->reader.http.buf_cap;
+	return 0;
+}
+
 /* Bytes of the client's stream, in order: sniffed once, then read by their reader. */
 static void on_client_bytes(void *context, const uint8_t *data, size_t len)
 {
@@ -547,7 +580,7 @@ static void on_client_bytes(void *context, const uint8_t *data, size_t len)
 	struct flow_dissect *d = c->flow->dissect;
 	struct client_stream *stream = d->client;
 	if (d->stream_kind == STREAM_UNKNOWN)
-		d->stream_kind = data ? sniff(data, len) : STREAM_OTHER;
+		set_stream_kind(d, data ? sniff(data, len) : STREAM_OTHER);
 	switch (d->stream_kind) {
 	case STREAM_TLS: {
 		if (!data) {
@@ -611,14 +644,11 @@ static void client_stream_open(struct pipeline *pipeline, struct flow *flow,
 	if (flow->has_isn[FLOW_TO_SERVER])
 		tcp_stream_segment(&pipeline->reassembly, &stream->tcp, flow->isn[FLOW_TO_SERVER],
 				   DECODE_TCP_SYN, NULL, 0, NULL, NULL);
+	/* Sniffed now only if this payload starts the stream; else when its start arrives. */
 	if (!flow->has_isn[FLOW_TO_SERVER] || packet->tcp_seq == flow->isn[FLOW_TO_SERVER] + 1 ||
 	    (packet->tcp_flags & DECODE_TCP_SYN))
-		d->stream_kind = sniff(packet->payload, packet->payload_len);
-	if (d->stream_kind == STREAM_TLS)
-		tls_reader_init(&stream->reader.tls, 0);
-	else if (d->stream_kind == STREAM_HTTP)
-		http1_parser_init(&stream->reader.http, 1);
-	else if (d->stream_kind == STREAM_OTHER)
+		set_stream_kind(d, sniff(packet->payload, packet->payload_len));
+	if (d->stream_kind == STREAM_OTHER)
 		client_stream_free(pipeline, d);
 }
 
@@ -629,10 +659,19 @@ static void client_stream_segment(struct pipeline *pipeline, struct flow *flow,
 	struct flow_dissect *d = flow->dissect;
 	struct client_stream *stream = d->client;
 	struct stream_context context = { .pipeline = pipeline, .flow = flow, .ts_us = ts_us };
-	enum stream_kind before = d->stream_kind;
 	tcp_stream_segment(&pipeline->reassembly, &stream->tcp, packet->tcp_seq, packet->tcp_flags,
 			   packet->payload, packet->payload_len, on_client_bytes, &context);
-	(void)before;
+	/*
+	 * Readers buffer what they need (a ClientHello, a header block): their
+	 * bytes, all streams together, stay under a bound, as waiting segments do.
+	 */
+	size_t now = stream->tcp.stopped ? 0 : reader_bytes(d);
+	pipeline->reader_bytes = pipeline->reader_bytes - stream->reader_bytes + now;
+	stream->reader_bytes = now;
+	if (pipeline->reader_bytes > pipeline->max_reader_bytes && !stream->tcp.stopped) {
+		pipeline->stats.reader_memory_full++;
+		tcp_stream_stop(&pipeline->reassembly, &stream->tcp);
+	}
 	if (stream->tcp.stopped)
 		client_stream_free(pipeline, d);
 }

@@ -44,6 +44,8 @@ struct pipeline_stats {
 	uint64_t dns_errors[8]; /* by -enum dns_error: [1] short_header, [2] truncated, ... */
 	uint64_t tls_ends[16];  /* client streams read as TLS, by enum tls_end */
 	uint64_t http_ends[16]; /* client streams read as HTTP/1 that ended, by enum http1_end */
+	uint64_t reader_memory_full;    /* streams given up: readers held too much in all */
+	uint64_t dns_questions_dropped; /* questions past the first 32 of a message */
 };
 
 struct pipeline;

@@ -371,6 +371,9 @@ static enum tls_end check_record_header(struct tls_reader *reader)
 }
 
 /* A message header is in: check it and make room for the whole message. */
+/* The first allocation for a message: a ClientHello, post-quantum key share included, fits. */
+enum { TLS_BUFFER_FIRST = 4096 };
+
 static enum tls_end start_message(struct tls_reader *reader, struct tls_hello *out)
 {
 	uint8_t want = reader->is_server ? TLS_HANDSHAKE_SERVER_HELLO : TLS_HANDSHAKE_CLIENT_HELLO;
@@ -383,14 +386,20 @@ static enum tls_end start_message(struct tls_reader *reader, struct tls_hello *o
 	if (body_len > TLS_HANDSHAKE_MAX - TLS_HANDSHAKE_HEADER_LEN)
 		return TLS_END_TOO_LONG;
 	reader->message_len = TLS_HANDSHAKE_HEADER_LEN + body_len;
-	if (reader->buffer_size < reader->message_len) {
+	/*
+	 * Room for what has come, not for what the header announces: a header
+	 * claiming 64 KiB costs nothing until the bytes are sent (a flood of
+	 * such headers must not hold 64 KiB per flow).
+	 */
+	size_t first = reader->message_len < TLS_BUFFER_FIRST ? reader->message_len : TLS_BUFFER_FIRST;
+	if (reader->buffer_size < first) {
 		/* Nothing in it to keep: the old message (a HelloRetryRequest) is read. */
 		free(reader->buffer);
 		reader->buffer_size = 0;
-		reader->buffer = malloc(reader->message_len);
+		reader->buffer = malloc(first);
 		if (!reader->buffer)
 			return TLS_END_NO_MEMORY;
-		reader->buffer_size = reader->message_len;
+		reader->buffer_size = first;
 	}
 	memcpy(reader->buffer, reader->message_header, TLS_HANDSHAKE_HEADER_LEN);
 	reader->message_have = TLS_HANDSHAKE_HEADER_LEN;
@@ -422,6 +431,18 @@ static enum tls_end read_handshake(struct tls_reader *reader, const uint8_t *dat
 		size_t n = reader->message_len - reader->message_have;
 		if (n > len - pos)
 			n = len - pos;
+		if (reader->message_have + n > reader->buffer_size) {
+			size_t size = reader->buffer_size * 2;
+			if (size < reader->message_have + n)
+				size = reader->message_have + n;
+			if (size > reader->message_len)
+				size = reader->message_len;
+			uint8_t *grown = realloc(reader->buffer, size);
+			if (!grown)
+				return TLS_END_NO_MEMORY;
+			reader->buffer = grown;
+			reader->buffer_size = size;
+		}
 		memcpy(reader->buffer + reader->message_have, data + pos, n);
 		reader->message_have += n;
 		pos += n;

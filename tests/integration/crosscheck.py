@@ -37,7 +37,9 @@ def flow_key(proto, client, sport, server, dport):
 
 
 def tshark(path, display_filter, fields):
-    cmd = ["tshark", "-n", "-r", path, "-Y", display_filter, "-T", "fields",
+    # tshark 4.0 leaves out-of-order segments unreassembled unless told to.
+    cmd = ["tshark", "-n", "-o", "tcp.reassemble_out_of_order:TRUE", "-r", path,
+           "-Y", display_filter, "-T", "fields",
            "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=,"]
     for f in fields:
         cmd += ["-e", f]

@@ -40,7 +40,9 @@ OURS = {
 
 def tshark_names(path, kind):
     flt, fields = KINDS[kind]
-    cmd = ["tshark", "-n", "-r", path, "-Y", flt, "-T", "fields", "-E", "occurrence=a",
+    # tshark 4.0 leaves out-of-order segments unreassembled unless told to.
+    cmd = ["tshark", "-n", "-o", "tcp.reassemble_out_of_order:TRUE", "-r", path, "-Y", flt,
+           "-T", "fields", "-E", "occurrence=a",
            "-E", "aggregator=\x1f"]
     for f in fields:
         cmd += ["-e", f]

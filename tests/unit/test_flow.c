@@ -718,9 +718,45 @@ static void test_stress_random(void **state)
 	assert_int_equal(r->ends, created);
 }
 
+/* A SYN with a new sequence number on an open flow: a new connection (a missed FIN, a reused port). */
+static void test_new_isn_is_new_connection(void **state)
+{
+	(void)state;
+	struct flow_table_config config = { .max_flows = 16, .tcp_timeout_us = 300000000,
+					    .udp_timeout_us = 60000000,
+					    .tcp_closed_timeout_us = 10000000 };
+	struct flow_table *table = flow_table_new(&config, NULL, NULL);
+	assert_non_null(table);
+	struct decoded_packet syn;
+	memset(&syn, 0, sizeof syn);
+	syn.ip_version = 4;
+	syn.l4_proto = 6;
+	syn.src_addr[0] = 10;
+	syn.src_addr[3] = 1;
+	syn.dst_addr[0] = 10;
+	syn.dst_addr[3] = 2;
+	syn.src_port = 40001;
+	syn.dst_port = 443;
+	syn.tcp_flags = DECODE_TCP_SYN;
+	syn.tcp_seq = 1000;
+	enum flow_direction dir;
+	struct flow *first = flow_table_lookup(table, &syn, 1, &dir);
+	uint64_t first_id = first->id;
+	/* The same SYN again (a retransmission): the same flow. */
+	assert_int_equal(flow_table_lookup(table, &syn, 2, &dir)->id, first_id);
+	/* A new sequence number: a new flow. */
+	syn.tcp_seq = 900000;
+	struct flow *second = flow_table_lookup(table, &syn, 3, &dir);
+	assert_int_not_equal(second->id, first_id);
+	assert_int_equal(flow_table_stats(table)->closed, 1);
+	assert_int_equal(flow_table_stats(table)->active, 1);
+	flow_table_free(table);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_new_isn_is_new_connection),
 		cmocka_unit_test_setup_teardown(test_new_and_free, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_both_directions_one_flow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_flow, setup, teardown),
