@@ -346,15 +346,27 @@ int main(int argc, char **argv)
 					     jsonl ? OBS_FORMAT_JSONL : OBS_FORMAT_TEXT,
 					     interface != NULL);
 	if (!run.writer) {
-		fprintf(stderr, "%s: %s: %s\n", program, jsonl, strerror(errno));
+		fprintf(stderr, "%s: %s: %s\n", program, jsonl ? jsonl : "standard output",
+			strerror(errno));
 		capture_close(live);
 		return EXIT_RUNTIME;
 	}
 	run.pipeline = pipeline_new(&config, sink, &run);
 	run.queue = queue_new(OUTPUT_QUEUE_BYTES);
 	run.wait_when_full = live == NULL;
-	if (!run.pipeline || !run.queue ||
-	    pthread_create(&run.writer_thread, NULL, writer_main, &run) != 0) {
+	/*
+	 * The writer thread takes no signals: SIGINT and SIGTERM land on the
+	 * capture thread, whose handler stops the capture it is reading.
+	 */
+	sigset_t blocked, previous;
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGINT);
+	sigaddset(&blocked, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &blocked, &previous);
+	int started = run.pipeline && run.queue &&
+		      pthread_create(&run.writer_thread, NULL, writer_main, &run) == 0;
+	pthread_sigmask(SIG_SETMASK, &previous, NULL);
+	if (!started) {
 		fprintf(stderr, "%s: cannot start the pipeline: out of memory\n", program);
 		pipeline_free(run.pipeline);
 		queue_free(run.queue);
@@ -369,9 +381,13 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A closed output pipe is a write error to report, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
 
 	if (live) {
 		current_capture = live;
+		if (stop_requested) /* a signal came before the capture could be stopped */
+			capture_stop(live);
 		if (capture_run(live, on_frame, on_idle, &run, error, sizeof error) != 0) {
 			fprintf(stderr, "%s: %s\n", program, error);
 			status = EXIT_RUNTIME;
@@ -409,7 +425,7 @@ int main(int argc, char **argv)
 	int close_failed = observation_writer_close(run.writer) != 0;
 	if (run.write_failed || close_failed) {
 		fprintf(stderr, "%s: cannot write observations to %s: %s\n", program,
-			jsonl ? jsonl : "standard output",
+			jsonl && strcmp(jsonl, "-") != 0 ? jsonl : "standard output",
 			strerror(run.write_failed ? run.write_errno : errno));
 		status = EXIT_RUNTIME;
 	}

@@ -57,7 +57,12 @@ struct queue *queue_new(size_t capacity)
 	}
 	queue->capacity = capacity;
 	pthread_mutex_init(&queue->lock, NULL);
-	pthread_cond_init(&queue->not_empty, NULL);
+	/* The reader's nap is timed on the monotonic clock: a stepped wall clock must not stall it. */
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&queue->not_empty, &attr);
+	pthread_condattr_destroy(&attr);
 	pthread_cond_init(&queue->not_full, NULL);
 	return queue;
 }
@@ -152,7 +157,7 @@ void *queue_pop(struct queue *queue, size_t *size)
 	while (queue->used == 0 && !queue->closed) {
 		/* A nap, not a wait for a signal: a trickle of entries is still written soon. */
 		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
+		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_nsec += READER_NAP_MS * 1000000L;
 		if (until.tv_nsec >= 1000000000L) {
 			until.tv_sec++;
