@@ -498,15 +498,16 @@ struct stream_context {
 
 /*
  * What a stream's first bytes say it holds: a TLS handshake record (22,
- * version 3.x), or an HTTP/1 request (a method of capital letters, then a
- * space; the HTTP/1 reader makes sure).
+ * version 3.x), or an HTTP/1 request (a method of capital letters and '-',
+ * then a space; the HTTP/1 reader makes sure).
  */
 static enum stream_kind sniff(const uint8_t *data, size_t len)
 {
 	if (len >= 2 && data[0] == TLS_CONTENT_HANDSHAKE && data[1] == 3)
 		return STREAM_TLS;
 	size_t i = 0;
-	while (i < len && i <= HTTP1_METHOD_MAX && data[i] >= 'A' && data[i] <= 'Z')
+	while (i < len && i <= HTTP1_METHOD_MAX &&
+	       ((data[i] >= 'A' && data[i] <= 'Z') || (i > 0 && data[i] == '-')))
 		i++;
 	if (i > 0 && (i == len || (i < len && data[i] == ' ')))
 		return STREAM_HTTP;
@@ -550,6 +551,20 @@ static int on_http_request(void *context, const struct http1_message *message)
 	obs.http_path = span_text(target, path, HTTP_PATH_MAX);
 	observation_emit(c->pipeline, &obs);
 	return 0;
+}
+
+/*
+ * SSDP (UPnP discovery, UDP port 1900): HTTP/1 requests (M-SEARCH, NOTIFY),
+ * one whole message per datagram, read by the same HTTP/1 reader.
+ */
+static void dissect_ssdp(struct pipeline *pipeline, struct flow *flow,
+			 const struct decoded_packet *packet, uint64_t ts_us)
+{
+	struct http1_parser parser;
+	http1_parser_init(&parser, 1);
+	struct stream_context context = { .pipeline = pipeline, .flow = flow, .ts_us = ts_us };
+	http1_parser_feed(&parser, packet->payload, packet->payload_len, on_http_request, &context);
+	http1_parser_free(&parser);
 }
 
 /* Says what the client's stream holds, and readies its reader. */
@@ -765,6 +780,9 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 		client_stream_segment(pipeline, flow, &packet, ts_us);
 	if (packet.l4_proto == 17 && packet.payload_len && dns_port_kind(flow) != DNS_PORT_NONE)
 		dissect_dns(pipeline, flow, &packet, ts_us);
+	else if (packet.l4_proto == 17 && packet.payload_len &&
+		 (flow->key.port_lo == 1900 || flow->key.port_hi == 1900))
+		dissect_ssdp(pipeline, flow, &packet, ts_us);
 }
 
 void pipeline_tick(struct pipeline *pipeline, uint64_t now_us)

@@ -93,6 +93,16 @@ static inline int is_alpha(uint8_t c)
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
+/*
+ * A method is a token (RFC 9110 9.1). Registered methods are letters, and
+ * '-' (SSDP's M-SEARCH); the other token characters are not accepted, so
+ * that another protocol is told from HTTP within its first bytes.
+ */
+static inline int is_method_char(uint8_t c)
+{
+	return is_alpha(c) || c == '-';
+}
+
 static inline int is_digit(uint8_t c)
 {
 	return c >= '0' && c <= '9';
@@ -150,11 +160,10 @@ static void trim(const uint8_t **p, size_t *len)
 static int start_prefix_ok(const struct http1_parser *parser, const uint8_t *line, size_t len)
 {
 	if (parser->is_request) {
-		/* A method is a token; every registered method is letters (and '-'
-		 * for none in common use), so letters only, 1 to 16 of them. */
+		/* A method: a letter, then letters or '-', 1 to 16 of them in all. */
 		size_t i;
 		for (i = 0; i < len && i <= HTTP1_METHOD_MAX; i++) {
-			if (is_alpha(line[i]))
+			if (is_alpha(line[i]) || (i > 0 && line[i] == '-'))
 				continue;
 			return line[i] == ' ' && i > 0;
 		}
@@ -191,7 +200,7 @@ static int parse_start_line(const uint8_t *line, size_t len, int is_request,
 {
 	size_t pos = 0;
 	if (is_request) {
-		while (pos < len && is_alpha(line[pos]))
+		while (pos < len && (pos == 0 ? is_alpha(line[pos]) : is_method_char(line[pos])))
 			pos++;
 		if (pos == 0 || pos > HTTP1_METHOD_MAX || pos == len || line[pos] != ' ')
 			return 0;

@@ -75,7 +75,7 @@ struct http1_span {
  */
 struct http1_message {
 	int is_request;
-	const char *method;          /* requests: as sent, letters only */
+	const char *method;          /* requests: as sent, letters and '-' only */
 	size_t method_len;
 	const char *target;          /* requests: the request-target, with its query, as sent */
 	size_t target_len;

@@ -81,9 +81,10 @@ static int on_message(void *context, const struct http1_message *m)
 		if (m->method_len < 1 || m->method_len > HTTP1_METHOD_MAX || m->target_len == 0 ||
 		    m->status != 0)
 			abort();
+		/* A letter, then letters or '-' (M-SEARCH). */
 		for (size_t i = 0; i < m->method_len; i++) {
 			char c = m->method[i];
-			if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
+			if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (i > 0 && c == '-')))
 				abort();
 		}
 		if (m->set_cookie_count != 0)

@@ -38,6 +38,17 @@ OURS = {
 }
 
 
+# Where tshark 4.0 is wrong: names we report that tshark's filter misses,
+# as (capture, kind, name): why, and a frame that shows it.
+TSHARK_MISSES = {
+    ("starcraft_battle.pcap", "http_host", "239.255.255.250"):
+        "SSDP NOTIFY * HTTP/1.1 (frame 29): tshark dissects the headers (http.host is set) "
+        "but does not set http.request for NOTIFY",
+    ("1kxun.pcap", "http_host", "ff02::c"):
+        "SSDP NOTIFY over IPv6 (frame 694), Host: [FF02::C]:1900: same as above",
+}
+
+
 def tshark_names(path, kind):
     flt, fields = KINDS[kind]
     # tshark 4.0 leaves out-of-order segments unreassembled unless told to.
@@ -97,8 +108,9 @@ def main():
         ours = our_names(binary, path)
         for kind in kinds:
             theirs = tshark_names(path, kind)
-            missing, extra = theirs - ours[kind], ours[kind] - theirs
             name = os.path.basename(path)
+            missing = theirs - ours[kind]
+            extra = {n for n in ours[kind] - theirs if (name, kind, n) not in TSHARK_MISSES}
             if missing or extra:
                 failed += 1
                 print(f"FAIL {name} {kind}: {len(theirs)} tshark, {len(ours[kind])} ours; "

@@ -996,6 +996,7 @@ static void test_not_http(void **state)
 		{ 1, " GET", 4 },
 		{ 1, "GET\t/", 5 },
 		{ 1, "G3T / HTTP/1.1", 14 },
+		{ 1, "-GET / HTTP/1.1", 15 },          /* '-' only after the first letter */
 		{ 1, "GET /\x01", 6 },
 		{ 0, "SSH-2.0", 7 },
 		{ 0, "HTTP/2 200", 10 },
@@ -1080,6 +1081,26 @@ static void test_end_names(void **state)
 	assert_string_equal(http1_end_name((enum http1_end)99), "unknown");
 }
 
+/* SSDP's request methods (UDP port 1900): M-SEARCH has a '-' (RFC 9110 tokens allow it). */
+static void test_ssdp_methods(void **state)
+{
+	(void)state;
+	static const char m_search[] = "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n"
+				       "MAN: \"ssdp:discover\"\r\nMX: 1\r\nST: ssdp:all\r\n\r\n";
+	struct recorder *r = check_every_split(1, m_search, HTTP1_MORE);
+	assert_int_equal(r->count, 1);
+	assert_non_null(strstr(r->transcript.p, "method=8:M-SEARCH"));
+	assert_non_null(strstr(r->transcript.p, "target=1:*"));
+	assert_non_null(strstr(r->transcript.p, "host=20:239.255.255.250:1900"));
+	recorder_free(r);
+	static const char notify[] = "NOTIFY * HTTP/1.1\r\nHOST: [FF02::C]:1900\r\n"
+				     "NTS: ssdp:alive\r\n\r\n";
+	r = check_every_split(1, notify, HTTP1_MORE);
+	assert_int_equal(r->count, 1);
+	assert_non_null(strstr(r->transcript.p, "host=14:[FF02::C]:1900"));
+	recorder_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1097,6 +1118,7 @@ int main(void)
 		cmocka_unit_test(test_content_length_errors),
 		cmocka_unit_test(test_upgrades),
 		cmocka_unit_test(test_not_http),
+		cmocka_unit_test(test_ssdp_methods),
 		cmocka_unit_test(test_callback_stops),
 		cmocka_unit_test(test_end_names),
 	};
