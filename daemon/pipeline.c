@@ -35,7 +35,16 @@ struct flow_dissect {
  * is made at the client's first payload and freed as soon as the parser has
  * what it wants (for TLS, the ClientHello).
  */
-enum stream_kind { STREAM_UNKNOWN = 0, STREAM_TLS, STREAM_HTTP, STREAM_OTHER };
+enum stream_kind { STREAM_UNKNOWN = 0, STREAM_TLS, STREAM_HTTP, STREAM_DNS, STREAM_OTHER };
+
+/* DNS over TCP (RFC 1035 4.2.2, RFC 7766): each message after a 2-byte length. */
+struct dns_tcp_reader {
+	uint8_t length[2];
+	uint8_t length_have;
+	uint16_t message_len;
+	uint16_t message_have;
+	uint8_t *message;         /* allocated at each message's length, freed after it */
+};
 
 struct client_stream {
 	struct tcp_stream tcp;
@@ -43,6 +52,7 @@ struct client_stream {
 	union {
 		struct tls_reader tls;
 		struct http1_parser http;
+		struct dns_tcp_reader dns;
 	} reader;                 /* by the flow's stream_kind */
 };
 
@@ -407,6 +417,7 @@ static void maybe_emit(struct pipeline *pipeline, struct flow *flow, uint64_t ts
 	      facts.source == DPI_NAME_LLMNR) && dns_port_kind(flow) != DNS_PORT_NONE) ||
 	    (facts.source == DPI_NAME_TLS && d->stream_kind == STREAM_TLS) ||
 	    (facts.source == DPI_NAME_HTTP && d->stream_kind == STREAM_HTTP) ||
+	    (facts.source == DPI_NAME_DNS && d->stream_kind == STREAM_DNS) ||
 	    /* the stream's start has not arrived yet: our reader will give the name */
 	    ((facts.source == DPI_NAME_TLS || facts.source == DPI_NAME_HTTP) && d->client &&
 	     d->stream_kind == STREAM_UNKNOWN)) {
@@ -439,6 +450,8 @@ static void client_stream_free(struct pipeline *pipeline, struct flow_dissect *d
 		tls_reader_free(&d->client->reader.tls);
 	else if (d->stream_kind == STREAM_HTTP)
 		http1_parser_free(&d->client->reader.http);
+	else if (d->stream_kind == STREAM_DNS)
+		free(d->client->reader.dns.message);
 	free(d->client);
 	d->client = NULL;
 }
@@ -575,6 +588,8 @@ static void set_stream_kind(struct flow_dissect *d, enum stream_kind kind)
 		tls_reader_init(&d->client->reader.tls, 0);
 	else if (kind == STREAM_HTTP)
 		http1_parser_init(&d->client->reader.http, 1);
+	else if (kind == STREAM_DNS)
+		memset(&d->client->reader.dns, 0, sizeof d->client->reader.dns);
 }
 
 /* Bytes a stream's reader holds: they count against the sensor-wide bound. */
@@ -584,6 +599,59 @@ static size_t reader_bytes(const struct flow_dissect *d)
 		return d->client->reader.tls.buffer_size;
 	if (d->stream_kind == STREAM_HTTP)
 		return d->client->reader.http.buf_cap;
+	if (d->stream_kind == STREAM_DNS && d->client->reader.dns.message)
+		return d->client->reader.dns.message_len;
+	return 0;
+}
+
+/* The queries of a DNS-over-TCP stream, each parsed whole once its bytes are in. */
+static int dns_tcp_bytes(struct stream_context *c, struct dns_tcp_reader *r,
+			 const uint8_t *data, size_t len)
+{
+	while (len > 0) {
+		if (r->length_have < 2) {
+			r->length[r->length_have++] = *data++;
+			len--;
+			if (r->length_have < 2)
+				continue;
+			r->message_len = (uint16_t)(r->length[0] << 8 | r->length[1]);
+			r->message_have = 0;
+			if (r->message_len == 0) {
+				r->length_have = 0;
+				continue;
+			}
+			r->message = malloc(r->message_len);
+			if (!r->message)
+				return -1;
+		}
+		size_t n = (size_t)(r->message_len - r->message_have);
+		if (n > len)
+			n = len;
+		memcpy(r->message + r->message_have, data, n);
+		r->message_have = (uint16_t)(r->message_have + n);
+		data += n;
+		len -= n;
+		if (r->message_have < r->message_len)
+			continue;
+		/* Queries only on this side: answers (the server's side) are not gathered. */
+		struct dns_answers *answers = c->pipeline->dns_answers;
+		answers->count = answers->dropped = 0;
+		answers->arena_used = 0;
+		answers->qname[0] = '\0';
+		struct dns_context context = {
+			.pipeline = c->pipeline, .flow = c->flow, .ts_us = c->ts_us,
+			.port_kind = DNS_PORT_DNS, .answers = answers,
+		};
+		struct dns_header header;
+		enum dns_error error = dns_parse(r->message, r->message_len, &header,
+						 &c->pipeline->dns_record, on_dns_record, &context);
+		c->pipeline->stats.dns_messages++;
+		if (error != DNS_OK)
+			c->pipeline->stats.dns_errors[-error]++;
+		free(r->message);
+		r->message = NULL;
+		r->length_have = 0;
+	}
 	return 0;
 }
 
@@ -613,6 +681,10 @@ static void on_client_bytes(void *context, const uint8_t *data, size_t len)
 		/* The handshake is all we read of a TLS connection: the rest is skipped unseen. */
 		break;
 	}
+	case STREAM_DNS:
+		if (!data || dns_tcp_bytes(c, &stream->reader.dns, data, len) != 0)
+			break; /* a gap, or no memory: message boundaries are lost */
+		return;
 	case STREAM_HTTP: {
 		enum http1_end end = http1_parser_feed(&stream->reader.http, data, len,
 						       on_http_request, c);
@@ -660,8 +732,10 @@ static void client_stream_open(struct pipeline *pipeline, struct flow *flow,
 		tcp_stream_segment(&pipeline->reassembly, &stream->tcp, flow->isn[FLOW_TO_SERVER],
 				   DECODE_TCP_SYN, NULL, 0, NULL, NULL);
 	/* Sniffed now only if this payload starts the stream; else when its start arrives. */
-	if (!flow->has_isn[FLOW_TO_SERVER] || packet->tcp_seq == flow->isn[FLOW_TO_SERVER] + 1 ||
-	    (packet->tcp_flags & DECODE_TCP_SYN))
+	if (flow_server_port(flow) == 53)
+		set_stream_kind(d, STREAM_DNS);
+	else if (!flow->has_isn[FLOW_TO_SERVER] || packet->tcp_seq == flow->isn[FLOW_TO_SERVER] + 1 ||
+		 (packet->tcp_flags & DECODE_TCP_SYN))
 		set_stream_kind(d, sniff(packet->payload, packet->payload_len));
 	if (d->stream_kind == STREAM_OTHER)
 		client_stream_free(pipeline, d);

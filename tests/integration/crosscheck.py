@@ -54,6 +54,7 @@ TSHARK_KINDS = {
     "gquic_sni": ("gquic.tag.sni", "udp", "udp", "gquic.tag.sni"),
     "http_request": ("http.request", "tcp", "tcp", "http.host"),
     "dns_query": ("dns.flags.response==0 && udp.port==53", "udp", "udp", "dns.qry.name"),
+    "dns_query_tcp": ("dns.flags.response==0 && tcp.port==53", "tcp", "tcp", "dns.qry.name"),
 }
 
 # Flows nDPI 4.2 does not name and tshark does, as "file kind client_port":
@@ -85,7 +86,7 @@ def check_against_tshark(binary, path):
                 if kind == "http_request" and name.count(":") == 1:
                     name = name.split(":")[0]
                 seen.setdefault(key, set()).add(name.lower())
-        our_kind = "quic_sni" if kind == "gquic_sni" else kind
+        our_kind = {"gquic_sni": "quic_sni", "dns_query_tcp": "dns_query"}.get(kind, kind)
         base = os.path.basename(path)
         for key, names in seen.items():
             mine = [o for o in ours.get(key, []) if o["kind"] == our_kind]
@@ -97,7 +98,7 @@ def check_against_tshark(binary, path):
             if gap:
                 fail(f"{base}: {kind} flow {key} is named now: remove it from KNOWN_GAPS")
             flows_named += 1
-            if kind == "dns_query":
+            if our_kind == "dns_query":
                 # Our own DNS parser: every question, not one name per flow.
                 missing = names - {o["host"] for o in mine if o["kind"] == "dns_query"}
                 if missing:
