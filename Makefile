@@ -45,7 +45,7 @@ FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
 .PHONY: all deps demo check check-run unit golden cli-tests crosscheck live install-test fuzz fuzz-smoke \
-	man-check install uninstall clean bench
+	man-check install uninstall clean bench oracle
 
 all: $(B)/trackwatchd $(B)/trackwatch
 
@@ -70,57 +70,34 @@ $(B)/asan/trackwatchd: $(call obj,asan,$(DAEMON_SRC))
 $(B)/asan/trackwatch: $(call obj,asan,$(CLI_SRC))
 	$(CC) $(SAN_FLAGS) -o $@ $^
 
-$(B)/asan/test_decode: $(call obj,asan,tests/unit/test_decode.c daemon/decode.c)
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs)
+# What each unit test and fuzz harness is built from, besides its own file.
+test_decode_SRC = daemon/decode.c
+test_flow_SRC = daemon/flow.c daemon/decode.c
+test_reassembly_SRC = daemon/reassembly.c
+test_queue_SRC = daemon/queue.c
+test_observation_SRC = daemon/observation.c
+test_observation_LIBS = $(pkg_libs)
+test_dns_SRC = dissectors/dns.c
+test_http1_SRC = dissectors/http1.c
+test_tls_SRC = dissectors/tls.c
+fuzz_decode_SRC = daemon/decode.c
+fuzz_flow_SRC = daemon/flow.c daemon/decode.c
+fuzz_reassembly_SRC = daemon/reassembly.c
+fuzz_dns_SRC = dissectors/dns.c
+fuzz_http1_SRC = dissectors/http1.c
+fuzz_tls_SRC = dissectors/tls.c
+fuzz_pipeline_SRC = $(CORE_SRC)
+fuzz_pipeline_CFLAGS = $(pkg_cflags)
+fuzz_pipeline_LIBS = $(pkg_libs)
 
-$(B)/asan/test_flow: $(call obj,asan,tests/unit/test_flow.c daemon/flow.c daemon/decode.c)
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs)
+.SECONDEXPANSION:
+$(B)/asan/test_%: $$(call obj,asan,tests/unit/test_$$*.c $$(test_$$*_SRC))
+	$(CC) $(SAN_FLAGS) -pthread -o $@ $^ $(cmocka_libs) $(test_$*_LIBS)
 
-$(B)/asan/test_reassembly: $(call obj,asan,tests/unit/test_reassembly.c daemon/reassembly.c)
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs)
-
-$(B)/asan/test_queue: $(call obj,asan,tests/unit/test_queue.c daemon/queue.c)
-	$(CC) $(SAN_FLAGS) -pthread -o $@ $^ $(cmocka_libs)
-
-$(B)/asan/test_observation: $(call obj,asan,tests/unit/test_observation.c daemon/observation.c)
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs) $(pkg_libs)
-
-$(B)/asan/test_dns: $(call obj,asan,tests/unit/test_dns.c dissectors/dns.c)
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs)
-
-$(B)/asan/test_http1: $(call obj,asan,tests/unit/test_http1.c dissectors/http1.c)
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs)
-
-$(B)/asan/test_tls: $(call obj,asan,tests/unit/test_tls.c dissectors/tls.c)
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(cmocka_libs)
-
-$(B)/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c dissectors/dns.c
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_$$*_SRC)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $^
-
-$(B)/fuzz/fuzz_http1: tests/fuzz/fuzz_http1.c dissectors/http1.c
-	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $^
-
-$(B)/fuzz/fuzz_tls: tests/fuzz/fuzz_tls.c dissectors/tls.c
-	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $^
-
-$(B)/fuzz/fuzz_reassembly: tests/fuzz/fuzz_reassembly.c daemon/reassembly.c
-	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $^
-
-$(B)/fuzz/fuzz_decode: tests/fuzz/fuzz_decode.c daemon/decode.c
-	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $^
-
-$(B)/fuzz/fuzz_flow: tests/fuzz/fuzz_flow.c daemon/flow.c daemon/decode.c
-	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $^
-
-$(B)/fuzz/fuzz_pipeline: tests/fuzz/fuzz_pipeline.c $(CORE_SRC)
-	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(pkg_cflags) -o $@ $^ $(pkg_libs)
+	$(CLANG) $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
+		$(fuzz_$*_CFLAGS) -o $@ $(filter %.c,$^) $(fuzz_$*_LIBS)
 
 deps:
 	@SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -187,6 +164,12 @@ fuzz-smoke: fuzz
 
 bench: all
 	bench/throughput.sh
+
+# The tshark oracle over a corpus outside the project (not part of check):
+#   make oracle CORPUS=../shared/corpus
+CORPUS ?= ../shared/corpus
+oracle: all
+	tests/oracle/compare.py $(B)/trackwatchd $(CORPUS)/ndpi $(CORPUS)/browser
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
