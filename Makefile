@@ -90,6 +90,8 @@ fuzz_pipeline_SRC = $(CORE_SRC)
 fuzz_pipeline_CFLAGS = $(pkg_cflags)
 fuzz_pipeline_LIBS = $(pkg_libs)
 
+# Keep the objects the pattern rules make (make would delete them as intermediate).
+.SECONDARY:
 .SECONDEXPANSION:
 $(B)/asan/test_%: $$(call obj,asan,tests/unit/test_$$*.c $$(test_$$*_SRC))
 	$(CC) $(SAN_FLAGS) -pthread -o $@ $^ $(cmocka_libs) $(test_$*_LIBS)
