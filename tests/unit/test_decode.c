@@ -11,51 +11,12 @@
 
 #include <cmocka.h>
 
+#define WIRE_BUF_SIZE 1024
+#include "wire_buf.h"
+
 #include "../../daemon/decode.h"
 
 /* ---- building frames ---------------------------------------------------- */
-
-struct buf {
-	uint8_t data[1024];
-	size_t len;
-};
-
-static void put8(struct buf *b, uint8_t v)
-{
-	assert_true(b->len < sizeof b->data);
-	b->data[b->len++] = v;
-}
-
-static void put16(struct buf *b, uint16_t v)
-{
-	put8(b, (uint8_t)(v >> 8));
-	put8(b, (uint8_t)v);
-}
-
-static void put32(struct buf *b, uint32_t v)
-{
-	put16(b, (uint16_t)(v >> 16));
-	put16(b, (uint16_t)v);
-}
-
-static void put_le32(struct buf *b, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		put8(b, (uint8_t)(v >> (8 * i)));
-}
-
-static void put_mem(struct buf *b, const void *p, size_t n)
-{
-	assert_true(n <= sizeof b->data - b->len);
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-}
-
-static void put_zeros(struct buf *b, size_t n)
-{
-	while (n--)
-		put8(b, 0);
-}
 
 static void set16(struct buf *b, size_t offset, uint16_t v)
 {

@@ -15,41 +15,11 @@
 
 #include <cmocka.h>
 
+#include "wire_buf.h"
+
 #include "../../dissectors/dns.h"
 
 /* ---- building messages -------------------------------------------------- */
-
-struct buf {
-	uint8_t data[4096];
-	size_t len;
-};
-
-static void put8(struct buf *b, uint8_t v)
-{
-	assert_true(b->len < sizeof b->data);
-	b->data[b->len++] = v;
-}
-
-static void put16(struct buf *b, uint16_t v)
-{
-	put8(b, (uint8_t)(v >> 8));
-	put8(b, (uint8_t)v);
-}
-
-static void put32(struct buf *b, uint32_t v)
-{
-	put16(b, (uint16_t)(v >> 16));
-	put16(b, (uint16_t)v);
-}
-
-static void put_mem(struct buf *b, const void *p, size_t n)
-{
-	assert_true(n <= sizeof b->data - b->len);
-	if (n == 0)
-		return;
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-}
 
 static void set16(struct buf *b, size_t offset, uint16_t v)
 {

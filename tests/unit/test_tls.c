@@ -16,6 +16,9 @@
 
 #include <cmocka.h>
 
+#define WIRE_BUF_SIZE 8192
+#include "wire_buf.h"
+
 #include "../../dissectors/tls.h"
 
 /* ---- real hellos ---------------------------------------------------------- */
@@ -581,38 +584,6 @@ static void test_bytes_after_hello(void **state)
 }
 
 /* ---- building hellos ------------------------------------------------------ */
-
-struct buf {
-	uint8_t data[8192];
-	size_t len;
-};
-
-static void put8(struct buf *b, uint8_t v)
-{
-	assert_true(b->len < sizeof b->data);
-	b->data[b->len++] = v;
-}
-
-static void put16(struct buf *b, uint16_t v)
-{
-	put8(b, (uint8_t)(v >> 8));
-	put8(b, (uint8_t)v);
-}
-
-static void put_mem(struct buf *b, const void *p, size_t n)
-{
-	assert_true(n <= sizeof b->data - b->len);
-	if (n == 0)
-		return;
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-}
-
-static void put_fill(struct buf *b, uint8_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		put8(b, v);
-}
 
 /* A length of `bytes` bytes, filled in by end_length(); returns where it is. */
 static size_t begin_length(struct buf *b, int bytes)
