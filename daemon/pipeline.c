@@ -1,13 +1,15 @@
 /*
- * pipeline: decode -> flow table -> nDPI -> observations, for one capture
+ * pipeline: decode -> flow table -> dissect -> observations, for one capture
  * thread. nDPI gets a flow's packets until it has classified the flow and
  * has nothing more to extract (or a packet budget runs out); then its state
- * is freed and only a compact label stays with the flow.
+ * is freed and only a compact label stays with the flow. Our own readers give
+ * the names: DNS datagrams directly, and the client's side of TCP connections
+ * (TLS, HTTP/1, DNS over TCP) through reassembly, from its first payload until
+ * the reader wants no more.
  */
 #include "pipeline.h"
 
 #include <ctype.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,15 +38,6 @@ struct flow_dissect {
  * what it wants (for TLS, the ClientHello).
  */
 enum stream_kind { STREAM_UNKNOWN = 0, STREAM_TLS, STREAM_HTTP, STREAM_DNS, STREAM_OTHER };
-
-/* DNS over TCP (RFC 1035 4.2.2, RFC 7766): each message after a 2-byte length. */
-struct dns_tcp_reader {
-	uint8_t length[2];
-	uint8_t length_have;
-	uint16_t message_len;
-	uint16_t message_have;
-	uint8_t *message;         /* allocated at each message's length, freed after it */
-};
 
 struct client_stream {
 	struct tcp_stream tcp;
@@ -346,8 +339,9 @@ static uint8_t dns_chain(struct dns_answers *answers)
 	return count > 1 ? count : 0;
 }
 
-static void dissect_dns(struct pipeline *pipeline, struct flow *flow,
-			const struct decoded_packet *packet, uint64_t ts_us)
+/* One DNS message, from a UDP datagram or a TCP stream: its questions and its answer. */
+static void dns_message(struct pipeline *pipeline, struct flow *flow, uint64_t ts_us,
+			enum dns_port_kind port_kind, const uint8_t *message, size_t len)
 {
 	static const enum observation_kind answer_kinds[] = {
 		[DNS_PORT_DNS] = OBS_DNS_ANSWER, [DNS_PORT_MDNS] = OBS_MDNS_ANSWER,
@@ -359,11 +353,11 @@ static void dissect_dns(struct pipeline *pipeline, struct flow *flow,
 	answers->qname[0] = '\0';
 	struct dns_context context = {
 		.pipeline = pipeline, .flow = flow, .ts_us = ts_us,
-		.port_kind = dns_port_kind(flow), .answers = answers,
+		.port_kind = port_kind, .answers = answers,
 	};
 	struct dns_header header;
-	enum dns_error error = dns_parse(packet->payload, packet->payload_len, &header,
-					 &pipeline->dns_record, on_dns_record, &context);
+	enum dns_error error = dns_parse(message, len, &header, &pipeline->dns_record,
+					 on_dns_record, &context);
 	pipeline->stats.dns_messages++;
 	if (error != DNS_OK)
 		pipeline->stats.dns_errors[-error]++;
@@ -385,6 +379,13 @@ static void dissect_dns(struct pipeline *pipeline, struct flow *flow,
 		obs.dns_chain = answers->chain;
 	}
 	observation_emit(pipeline, &obs);
+}
+
+static void dissect_dns(struct pipeline *pipeline, struct flow *flow,
+			const struct decoded_packet *packet, uint64_t ts_us)
+{
+	dns_message(pipeline, flow, ts_us, dns_port_kind(flow), packet->payload,
+		    packet->payload_len);
 }
 
 static void emit(struct pipeline *pipeline, struct flow *flow, uint64_t ts_us,
@@ -451,7 +452,7 @@ static void client_stream_free(struct pipeline *pipeline, struct flow_dissect *d
 	else if (d->stream_kind == STREAM_HTTP)
 		http1_parser_free(&d->client->reader.http);
 	else if (d->stream_kind == STREAM_DNS)
-		free(d->client->reader.dns.message);
+		dns_tcp_reader_free(&d->client->reader.dns);
 	free(d->client);
 	d->client = NULL;
 }
@@ -589,7 +590,7 @@ static void set_stream_kind(struct flow_dissect *d, enum stream_kind kind)
 	else if (kind == STREAM_HTTP)
 		http1_parser_init(&d->client->reader.http, 1);
 	else if (kind == STREAM_DNS)
-		memset(&d->client->reader.dns, 0, sizeof d->client->reader.dns);
+		dns_tcp_reader_init(&d->client->reader.dns);
 }
 
 /* Bytes a stream's reader holds: they count against the sensor-wide bound. */
@@ -599,60 +600,16 @@ static size_t reader_bytes(const struct flow_dissect *d)
 		return d->client->reader.tls.buffer_size;
 	if (d->stream_kind == STREAM_HTTP)
 		return d->client->reader.http.buf_cap;
-	if (d->stream_kind == STREAM_DNS && d->client->reader.dns.message)
-		return d->client->reader.dns.message_len;
+	if (d->stream_kind == STREAM_DNS)
+		return dns_tcp_reader_held(&d->client->reader.dns);
 	return 0;
 }
 
-/* The queries of a DNS-over-TCP stream, each parsed whole once its bytes are in. */
-static int dns_tcp_bytes(struct stream_context *c, struct dns_tcp_reader *r,
-			 const uint8_t *data, size_t len)
+/* A whole message of a DNS-over-TCP stream. */
+static void on_dns_tcp_message(void *context, const uint8_t *message, size_t len)
 {
-	while (len > 0) {
-		if (r->length_have < 2) {
-			r->length[r->length_have++] = *data++;
-			len--;
-			if (r->length_have < 2)
-				continue;
-			r->message_len = (uint16_t)(r->length[0] << 8 | r->length[1]);
-			r->message_have = 0;
-			if (r->message_len == 0) {
-				r->length_have = 0;
-				continue;
-			}
-			r->message = malloc(r->message_len);
-			if (!r->message)
-				return -1;
-		}
-		size_t n = (size_t)(r->message_len - r->message_have);
-		if (n > len)
-			n = len;
-		memcpy(r->message + r->message_have, data, n);
-		r->message_have = (uint16_t)(r->message_have + n);
-		data += n;
-		len -= n;
-		if (r->message_have < r->message_len)
-			continue;
-		/* Queries only on this side: answers (the server's side) are not gathered. */
-		struct dns_answers *answers = c->pipeline->dns_answers;
-		answers->count = answers->dropped = 0;
-		answers->arena_used = 0;
-		answers->qname[0] = '\0';
-		struct dns_context context = {
-			.pipeline = c->pipeline, .flow = c->flow, .ts_us = c->ts_us,
-			.port_kind = DNS_PORT_DNS, .answers = answers,
-		};
-		struct dns_header header;
-		enum dns_error error = dns_parse(r->message, r->message_len, &header,
-						 &c->pipeline->dns_record, on_dns_record, &context);
-		c->pipeline->stats.dns_messages++;
-		if (error != DNS_OK)
-			c->pipeline->stats.dns_errors[-error]++;
-		free(r->message);
-		r->message = NULL;
-		r->length_have = 0;
-	}
-	return 0;
+	struct stream_context *c = context;
+	dns_message(c->pipeline, c->flow, c->ts_us, DNS_PORT_DNS, message, len);
 }
 
 /* Bytes of the client's stream, in order: sniffed once, then read by their reader. */
@@ -682,7 +639,8 @@ static void on_client_bytes(void *context, const uint8_t *data, size_t len)
 		break;
 	}
 	case STREAM_DNS:
-		if (!data || dns_tcp_bytes(c, &stream->reader.dns, data, len) != 0)
+		if (!data || dns_tcp_reader_feed(&stream->reader.dns, data, len, on_dns_tcp_message,
+						 c) != 0)
 			break; /* a gap, or no memory: message boundaries are lost */
 		return;
 	case STREAM_HTTP: {

@@ -7,6 +7,7 @@
  */
 #include "dns.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const error_names[] = {
@@ -255,4 +256,56 @@ enum dns_error dns_parse(const uint8_t *message, size_t len, struct dns_header *
 		}
 	}
 	return bad_data;
+}
+
+void dns_tcp_reader_init(struct dns_tcp_reader *reader)
+{
+	memset(reader, 0, sizeof *reader);
+}
+
+int dns_tcp_reader_feed(struct dns_tcp_reader *reader, const uint8_t *data, size_t len,
+			dns_message_fn on_message, void *context)
+{
+	while (len > 0) {
+		if (reader->length_have < 2) {
+			reader->length[reader->length_have++] = *data++;
+			len--;
+			if (reader->length_have < 2)
+				continue;
+			reader->message_len = (uint16_t)(reader->length[0] << 8 | reader->length[1]);
+			reader->message_have = 0;
+			if (reader->message_len == 0) {
+				reader->length_have = 0; /* an empty message: nothing to read */
+				continue;
+			}
+			reader->message = malloc(reader->message_len);
+			if (!reader->message)
+				return -1;
+		}
+		size_t n = (size_t)(reader->message_len - reader->message_have);
+		if (n > len)
+			n = len;
+		memcpy(reader->message + reader->message_have, data, n);
+		reader->message_have = (uint16_t)(reader->message_have + n);
+		data += n;
+		len -= n;
+		if (reader->message_have < reader->message_len)
+			continue;
+		on_message(context, reader->message, reader->message_len);
+		free(reader->message);
+		reader->message = NULL;
+		reader->length_have = 0;
+	}
+	return 0;
+}
+
+size_t dns_tcp_reader_held(const struct dns_tcp_reader *reader)
+{
+	return reader->message ? reader->message_len : 0;
+}
+
+void dns_tcp_reader_free(struct dns_tcp_reader *reader)
+{
+	free(reader->message);
+	reader->message = NULL;
 }

@@ -104,6 +104,34 @@ enum dns_error dns_parse(const uint8_t *message, size_t len, struct dns_header *
 enum dns_error dns_read_name(const uint8_t *message, size_t len, size_t offset, char *text,
 			     size_t *next);
 
+/*
+ * DNS over TCP (RFC 1035 4.2.2, RFC 7766): the messages of one direction of a
+ * stream, each after a 2-byte length, delivered whole whatever the chunks the
+ * stream comes in. A message's buffer is made when its length is read (at
+ * most 65535 bytes) and freed once it is delivered.
+ */
+struct dns_tcp_reader {
+	uint8_t length[2];
+	uint8_t length_have;
+	uint16_t message_len;
+	uint16_t message_have;
+	uint8_t *message;
+};
+
+typedef void (*dns_message_fn)(void *context, const uint8_t *message, size_t len);
+
+void dns_tcp_reader_init(struct dns_tcp_reader *reader);
+/*
+ * Reads `len` more bytes of the stream, calling `on_message` for each message
+ * completed. Returns 0, or -1 when a message's buffer could not be had (the
+ * reader is then unusable: free it).
+ */
+int dns_tcp_reader_feed(struct dns_tcp_reader *reader, const uint8_t *data, size_t len,
+			dns_message_fn on_message, void *context);
+/* Bytes the reader holds now (a partial message). */
+size_t dns_tcp_reader_held(const struct dns_tcp_reader *reader);
+void dns_tcp_reader_free(struct dns_tcp_reader *reader);
+
 /* The type's mnemonic ("A", "HTTPS"), or NULL for one we do not name. */
 const char *dns_type_name(uint16_t type);
 

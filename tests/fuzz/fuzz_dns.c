@@ -67,6 +67,23 @@ static int on_record(void *context, const struct dns_header *header,
 	return 0;
 }
 
+struct tcp_total {
+	size_t messages;
+	size_t bytes;
+};
+
+static void on_tcp_message(void *context, const uint8_t *message, size_t len)
+{
+	struct tcp_total *total = context;
+	if (len == 0 || len > 65535)
+		abort();
+	struct dns_header header;
+	static struct dns_record record;
+	dns_parse(message, len, &header, &record, NULL, NULL);
+	total->messages++;
+	total->bytes += len;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* A copy of exactly `size` bytes, so that ASan sees any read past the message. */
@@ -108,5 +125,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	free(message);
+
+	/*
+	 * The same bytes as a DNS-over-TCP stream, in two chunks cut where the
+	 * first byte says: every message delivered is whole, and parses safely.
+	 */
+	struct dns_tcp_reader reader;
+	dns_tcp_reader_init(&reader);
+	size_t cut = size ? data[0] % (size + 1) : 0;
+	struct tcp_total total = { 0 };
+	if (dns_tcp_reader_feed(&reader, data, cut, on_tcp_message, &total) != 0 ||
+	    dns_tcp_reader_feed(&reader, data + cut, size - cut, on_tcp_message, &total) != 0)
+		abort();
+	/* Each message costs its 2-byte length: never more delivered than was fed. */
+	if (total.bytes + 2 * total.messages > size)
+		abort();
+	dns_tcp_reader_free(&reader);
 	return 0;
 }

@@ -1357,10 +1357,76 @@ static void test_type_names(void **state)
 	assert_null(dns_type_name(65535));
 }
 
+/* ---- DNS over TCP framing ------------------------------------------------ */
+
+struct tcp_messages {
+	size_t count;
+	size_t total;
+	uint8_t first[64];
+	size_t first_len;
+};
+
+static void on_tcp_message(void *context, const uint8_t *message, size_t len)
+{
+	struct tcp_messages *m = context;
+	if (m->count == 0) {
+		m->first_len = len < sizeof m->first ? len : sizeof m->first;
+		memcpy(m->first, message, m->first_len);
+	}
+	m->count++;
+	m->total += len;
+}
+
+/* Two messages and an empty one in one stream: whole, whatever the chunking. */
+static void test_tcp_framing_every_split(void **state)
+{
+	(void)state;
+	static const uint8_t stream[] = {
+		0x00, 0x03, 'a', 'b', 'c',       /* a 3-byte message */
+		0x00, 0x00,                      /* an empty one: skipped */
+		0x00, 0x05, '1', '2', '3', '4', '5',
+	};
+	for (size_t cut1 = 0; cut1 <= sizeof stream; cut1++) {
+		for (size_t cut2 = cut1; cut2 <= sizeof stream; cut2++) {
+			struct dns_tcp_reader reader;
+			dns_tcp_reader_init(&reader);
+			struct tcp_messages m = { 0 };
+			assert_int_equal(dns_tcp_reader_feed(&reader, stream, cut1, on_tcp_message, &m), 0);
+			assert_int_equal(dns_tcp_reader_feed(&reader, stream + cut1, cut2 - cut1,
+							     on_tcp_message, &m), 0);
+			assert_int_equal(dns_tcp_reader_feed(&reader, stream + cut2,
+							     sizeof stream - cut2, on_tcp_message, &m), 0);
+			assert_int_equal(m.count, 2);
+			assert_int_equal(m.total, 8);
+			assert_int_equal(m.first_len, 3);
+			assert_memory_equal(m.first, "abc", 3);
+			assert_int_equal(dns_tcp_reader_held(&reader), 0);
+			dns_tcp_reader_free(&reader);
+		}
+	}
+}
+
+/* A stream cut inside a message: nothing delivered, the part held until freed. */
+static void test_tcp_framing_partial(void **state)
+{
+	(void)state;
+	static const uint8_t stream[] = { 0xff, 0xff, 'x', 'y' }; /* claims 65535 bytes */
+	struct dns_tcp_reader reader;
+	dns_tcp_reader_init(&reader);
+	struct tcp_messages m = { 0 };
+	assert_int_equal(dns_tcp_reader_feed(&reader, stream, sizeof stream, on_tcp_message, &m), 0);
+	assert_int_equal(m.count, 0);
+	assert_int_equal(dns_tcp_reader_held(&reader), 65535);
+	dns_tcp_reader_free(&reader);
+	assert_int_equal(dns_tcp_reader_held(&reader), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_query),
+		cmocka_unit_test(test_tcp_framing_every_split),
+		cmocka_unit_test(test_tcp_framing_partial),
 		cmocka_unit_test(test_header_fields),
 		cmocka_unit_test(test_response),
 		cmocka_unit_test(test_ptr),
