@@ -25,8 +25,10 @@ struct pipeline_config {
 
 /*
  * The defaults: 65536 flows (about 1 KiB each while nDPI looks at them, 200
- * bytes after: under 70 MiB when a flood fills the table), TCP idle 300 s,
- * UDP 60 s, closed TCP 10 s.
+ * bytes after: 69 MiB peak when a SYN flood fills the table, bench/flood.sh),
+ * TCP idle 300 s, UDP 60 s, closed TCP 10 s. On top of the flows, streams
+ * being read hold at most 32 MiB of out-of-order segments and 32 MiB in their
+ * readers' buffers, all flows together.
  */
 void pipeline_config_defaults(struct pipeline_config *config);
 
