@@ -22,7 +22,7 @@ TW_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror -MMD -MP
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
 
-PKGS = libpcap libndpi sqlite3 yaml-0.1 jansson
+PKGS = libpcap libndpi sqlite3 yaml-0.1 jansson libcrypto
 # Library headers are system headers: their warnings are not ours to fix.
 pkg_cflags = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS)))
 pkg_libs = $(shell pkg-config --libs $(PKGS))
@@ -31,7 +31,7 @@ cmocka_libs = $(shell pkg-config --libs cmocka)
 
 # Every Debian package the build, the tests, the fuzzers and the benchmark use.
 DEB_PACKAGES = pkg-config libpcap-dev libndpi-dev libsqlite3-dev libyaml-dev \
-	libjansson-dev libcmocka-dev clang libclang-rt-14-dev time man-db \
+	libjansson-dev libssl-dev libcmocka-dev clang libclang-rt-14-dev time man-db \
 	tshark libndpi-bin python3
 
 B = build
