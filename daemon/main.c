@@ -22,6 +22,7 @@
 #include "../dissectors/tls.h"
 #include "capture.h"
 #include "observation.h"
+#include "identifiers.h"
 #include "pipeline.h"
 #include "queue.h"
 #include "version.h"
@@ -49,6 +50,12 @@ static void usage(FILE *out)
 "      --jsonl=PATH         write observations as JSON lines to PATH ('-' for\n"
 "                           standard output); without it, text goes to standard output\n"
 "  -q, --quiet              no statistics on standard error at the end\n"
+"\n"
+"Identifiers (cookie values, URL query values) are written as keyed hashes:\n"
+"      --identifier-key=FILE  hash with the key in FILE (16 to 1024 bytes), so\n"
+"                           that hashes agree across runs; by default a random\n"
+"                           key is made for each run\n"
+"      --keep-identifiers   write cookie and query values as they are (a lab)\n"
 "\n"
 "Limits:\n"
 "      --max-flows=N        flows tracked at once; the least recently used is\n"
@@ -233,7 +240,9 @@ static void print_stats(const struct pipeline *pipeline)
 	fprintf(stderr, "%s: DNS messages %" PRIu64 "\n", program, s->dns_messages);
 	print_counts("DNS errors", s->dns_errors, 1, 8, dns_error_text);
 	print_counts("TLS client streams", s->tls_ends, 0, 16, tls_end_text);
+	print_counts("TLS server streams", s->tls_server_ends, 0, 16, tls_end_text);
 	print_counts("HTTP/1 client streams ended", s->http_ends, 1, 16, http_end_text);
+	print_counts("HTTP/1 server streams ended", s->http_response_ends, 1, 16, http_end_text);
 	print_counts("malformed", s->decode, DECODE_MALFORMED_FIRST, DECODE_RESULT_COUNT,
 		     decode_name);
 	print_counts("skipped", s->decode, DECODE_OK + 1, DECODE_MALFORMED_FIRST, decode_name);
@@ -245,7 +254,8 @@ static void print_stats(const struct pipeline *pipeline)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_JSONL = 256, OPT_MAX_FLOWS, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT };
+	enum { OPT_JSONL = 256, OPT_MAX_FLOWS, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_KEY_FILE,
+	       OPT_KEEP_IDENTIFIERS };
 	static const struct option options[] = {
 		{ "read", required_argument, NULL, 'r' },
 		{ "interface", required_argument, NULL, 'i' },
@@ -255,6 +265,8 @@ int main(int argc, char **argv)
 		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 		{ "tcp-timeout", required_argument, NULL, OPT_TCP_TIMEOUT },
 		{ "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
+		{ "identifier-key", required_argument, NULL, OPT_KEY_FILE },
+		{ "keep-identifiers", no_argument, NULL, OPT_KEEP_IDENTIFIERS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -262,7 +274,8 @@ int main(int argc, char **argv)
 	const char *files[MAX_FILES];
 	size_t file_count = 0;
 	const char *interface = NULL, *filter = NULL, *jsonl = NULL;
-	int quiet = 0;
+	const char *key_file = NULL;
+	int quiet = 0, keep_identifiers = 0;
 	struct pipeline_config config;
 	pipeline_config_defaults(&config);
 
@@ -305,6 +318,12 @@ int main(int argc, char **argv)
 			else
 				config.flows.udp_timeout_us = n * 1000000;
 			break;
+		case OPT_KEY_FILE:
+			key_file = optarg;
+			break;
+		case OPT_KEEP_IDENTIFIERS:
+			keep_identifiers = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -323,6 +342,21 @@ int main(int argc, char **argv)
 		return usage_error("-r and -i cannot be used together%s", "");
 	if (!file_count && !interface)
 		return usage_error("nothing to read: give -r FILE or -i INTERFACE%s", "");
+	if (key_file && keep_identifiers)
+		return usage_error("--identifier-key and --keep-identifiers cannot be used together%s",
+				   "");
+	/* The key never leaves this process: it is not logged, and only hashes are written. */
+	static struct ident_key key;
+	if (!keep_identifiers) {
+		char key_error[256];
+		if (key_file ? ident_key_load(&key, key_file, key_error, sizeof key_error) != 0
+			     : ident_key_random(&key) != 0) {
+			fprintf(stderr, "%s: %s\n", program,
+				key_file ? key_error : "no random key for identifiers");
+			return EXIT_RUNTIME;
+		}
+		config.identifier_key = &key;
+	}
 	if (filter && !filter_compiles(filter)) {
 		fprintf(stderr, "Try 'trackwatchd --help' for more information.\n");
 		return EXIT_USAGE;

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +25,11 @@ static const char *const kind_names[OBS_KIND_COUNT] = {
 	[OBS_DTLS_SNI] = "dtls_sni",
 	[OBS_QUIC_SNI] = "quic_sni",
 	[OBS_HTTP_REQUEST] = "http_request",
+	[OBS_HTTP_RESPONSE] = "http_response",
+	[OBS_COOKIE_HEADER] = "cookie_header",
+	[OBS_SET_COOKIE_HEADER] = "set_cookie_header",
+	[OBS_TLS_SERVER_HELLO] = "tls_server_hello",
+	[OBS_CONNECTION] = "connection",
 	[OBS_DHCP_HOSTNAME] = "dhcp_hostname",
 	[OBS_NETBIOS_NAME] = "netbios_name",
 	[OBS_STUN_REALM] = "stun_realm",
@@ -44,14 +50,35 @@ static size_t string_size(const char *s)
 	return s ? strlen(s) + 1 : 0;
 }
 
+/* The observation's own string fields, packed and unpacked alike. */
+static const size_t string_fields[] = {
+	offsetof(struct observation, http_method), offsetof(struct observation, http_path),
+	offsetof(struct observation, tls_alpn), offsetof(struct observation, http_referer),
+	offsetof(struct observation, http_origin), offsetof(struct observation, http_user_agent),
+	offsetof(struct observation, http_content_type), offsetof(struct observation, cookie),
+	offsetof(struct observation, resolved),
+};
+enum { STRING_FIELDS = sizeof string_fields / sizeof string_fields[0] };
+
+static const char **string_field(struct observation *obs, size_t i)
+{
+	return (const char **)(void *)((char *)obs + string_fields[i]);
+}
+
+static const char *string_field_of(const struct observation *obs, size_t i)
+{
+	return *(const char *const *)(const void *)((const char *)obs + string_fields[i]);
+}
+
 size_t observation_packed_size(const struct observation *obs)
 {
 	size_t size = round8(sizeof *obs);
 	size += round8(obs->dns_answer_count * sizeof *obs->dns_answers);
 	size += round8(obs->dns_chain_count * sizeof *obs->dns_chain);
 	size += round8(obs->tls_version_count * sizeof *obs->tls_versions);
-	size_t strings = string_size(obs->http_method) + string_size(obs->http_path) +
-			 string_size(obs->tls_alpn);
+	size_t strings = 0;
+	for (size_t i = 0; i < STRING_FIELDS; i++)
+		strings += string_size(string_field_of(obs, i));
 	for (size_t i = 0; i < obs->dns_answer_count; i++)
 		strings += string_size(obs->dns_answers[i].name) + string_size(obs->dns_answers[i].data);
 	for (size_t i = 0; i < obs->dns_chain_count; i++)
@@ -92,9 +119,9 @@ void observation_pack(const struct observation *obs, void *out)
 	}
 	for (size_t i = 0; i < obs->dns_chain_count; i++)
 		chain[i] = pack_string(base, &at, obs->dns_chain[i]);
-	copy->http_method = (const char *)pack_string(base, &at, obs->http_method);
-	copy->http_path = (const char *)pack_string(base, &at, obs->http_path);
-	copy->tls_alpn = (const char *)pack_string(base, &at, obs->tls_alpn);
+	for (size_t i = 0; i < STRING_FIELDS; i++)
+		*string_field(copy, i) = (const char *)pack_string(base, &at,
+								   string_field_of(obs, i));
 	copy->tls_versions = obs->tls_version_count ? (const void *)(uintptr_t)(versions_at + 1)
 						    : NULL;
 	copy->dns_answers = obs->dns_answer_count ? (const void *)(uintptr_t)(answers_at + 1) : NULL;
@@ -111,9 +138,8 @@ const struct observation *observation_unpack(void *packed)
 {
 	uint8_t *base = packed;
 	struct observation *obs = packed;
-	obs->http_method = unpack_pointer(base, obs->http_method);
-	obs->http_path = unpack_pointer(base, obs->http_path);
-	obs->tls_alpn = unpack_pointer(base, obs->tls_alpn);
+	for (size_t i = 0; i < STRING_FIELDS; i++)
+		*string_field(obs, i) = unpack_pointer(base, *string_field(obs, i));
 	obs->tls_versions = (const void *)unpack_pointer(base, obs->tls_versions);
 	struct observation_dns_record *records = (void *)unpack_pointer(base, obs->dns_answers);
 	for (size_t i = 0; records && i < obs->dns_answer_count; i++) {
@@ -144,14 +170,18 @@ const char *observation_kind_name(enum observation_kind kind)
 /* Optional fields, in the order they are written after the fixed ones. */
 enum optional_field {
 	OPT_CLIENT_MAC, OPT_QTYPE, OPT_RCODE, OPT_ANSWERS, OPT_CHAIN, OPT_ALPN, OPT_TLS_VERSIONS,
-	OPT_ECH, OPT_METHOD, OPT_PATH, OPT_COUNT
+	OPT_ECH, OPT_METHOD, OPT_PATH, OPT_STATUS, OPT_REFERER, OPT_ORIGIN, OPT_USER_AGENT,
+	OPT_CONTENT_TYPE, OPT_COOKIE, OPT_TLS_VERSION, OPT_CIPHER, OPT_RESOLVED, OPT_COUNT
 };
 
 static const char *const optional_keys[OPT_COUNT] = {
 	[OPT_CLIENT_MAC] = "client_mac", [OPT_QTYPE] = "qtype", [OPT_RCODE] = "rcode",
 	[OPT_ANSWERS] = "answers", [OPT_CHAIN] = "chain", [OPT_ALPN] = "alpn",
 	[OPT_TLS_VERSIONS] = "tls_versions", [OPT_ECH] = "ech", [OPT_METHOD] = "method",
-	[OPT_PATH] = "path",
+	[OPT_PATH] = "path", [OPT_STATUS] = "status", [OPT_REFERER] = "referer",
+	[OPT_ORIGIN] = "origin", [OPT_USER_AGENT] = "user_agent",
+	[OPT_CONTENT_TYPE] = "content_type", [OPT_COOKIE] = "cookie",
+	[OPT_TLS_VERSION] = "tls_version", [OPT_CIPHER] = "cipher", [OPT_RESOLVED] = "resolved",
 };
 
 /* One element of "answers", kept and reused like the fields of the object. */
@@ -208,7 +238,7 @@ static int json_fields_init(struct json_fields *f)
 	for (int i = 0; i < OPT_COUNT; i++) {
 		f->optional[i] = i == OPT_ECH ? json_true()
 			       : i == OPT_ANSWERS || i == OPT_CHAIN || i == OPT_TLS_VERSIONS ? json_array()
-			       : i == OPT_QTYPE || i == OPT_RCODE ? json_integer(0)
+			       : i == OPT_QTYPE || i == OPT_RCODE || i == OPT_STATUS ? json_integer(0)
 			       : json_string("");
 		if (!f->optional[i])
 			rc = -1;
@@ -344,12 +374,17 @@ void observation_mac_text(const uint8_t mac[6], char *buf, size_t len)
  * backslash itself) becomes \xNN, as Zeek writes its logs. Returns a string
  * the caller frees, or NULL when out of memory.
  */
-/* Escapes into `out`, which holds at least 4 * strlen(in) + 1 bytes. */
-static size_t escape_into(const char *in, char *out)
+/*
+ * Escapes into `out`, which holds at least 4 * strlen(in) + 1 bytes. JSON
+ * strings keep their spaces (user agents, cookie attributes): only text
+ * output, whose fields are separated by spaces, escapes them.
+ */
+static size_t escape_into(const char *in, char *out, int keep_space)
 {
 	char *o = out;
+	unsigned char lowest = keep_space ? 0x20 : 0x21;
 	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-		if (*p >= 0x21 && *p < 0x7f && *p != '\\') {
+		if (*p >= lowest && *p < 0x7f && *p != '\\') {
 			*o++ = (char)*p;
 		} else {
 			*o++ = '\\';
@@ -366,7 +401,7 @@ char *observation_escape(const char *in)
 {
 	char *out = malloc(strlen(in) * 4 + 1);
 	if (out)
-		escape_into(in, out);
+		escape_into(in, out, 0);
 	return out;
 }
 
@@ -381,7 +416,7 @@ static int set_wire_string(struct observation_writer *writer, json_t *value, con
 		writer->escaped = buf;
 		writer->escaped_cap = need;
 	}
-	size_t len = escape_into(text, writer->escaped);
+	size_t len = escape_into(text, writer->escaped, 1);
 	/* Escaped text is printable ASCII: no UTF-8 check needed. */
 	return json_string_setn_nocheck(value, writer->escaped, len);
 }
@@ -450,14 +485,15 @@ static int write_jsonl(struct observation_writer *writer, const struct observati
 		if (obs->dns_chain_count) {
 			rc |= json_array_clear(v[OPT_CHAIN]);
 			for (size_t i = 0; i < obs->dns_chain_count && rc == 0; i++) {
-				char *escaped = observation_escape(obs->dns_chain[i]);
-				rc |= escaped ? json_array_append_new(v[OPT_CHAIN], json_string(escaped)) : -1;
-				free(escaped);
+				json_t *name = json_string("");
+				rc |= name ? set_wire_string(writer, name, obs->dns_chain[i]) |
+						     json_array_append_new(v[OPT_CHAIN], name)
+					   : -1;
 			}
 			optional |= 1u << OPT_CHAIN;
 		}
 	}
-	if (obs->kind == OBS_TLS_SNI && obs->tls_alpn) {
+	if ((obs->kind == OBS_TLS_SNI || obs->kind == OBS_TLS_SERVER_HELLO) && obs->tls_alpn) {
 		rc |= set_wire_string(writer, v[OPT_ALPN], obs->tls_alpn);
 		optional |= 1u << OPT_ALPN;
 	}
@@ -479,6 +515,29 @@ static int write_jsonl(struct observation_writer *writer, const struct observati
 	if (is_http && obs->http_path) {
 		rc |= set_wire_string(writer, v[OPT_PATH], obs->http_path);
 		optional |= 1u << OPT_PATH;
+	}
+	if (obs->http_status) {
+		rc |= json_integer_set(v[OPT_STATUS], obs->http_status);
+		optional |= 1u << OPT_STATUS;
+	}
+	const struct { int field; const char *text; } wire_strings[] = {
+		{ OPT_REFERER, obs->http_referer }, { OPT_ORIGIN, obs->http_origin },
+		{ OPT_USER_AGENT, obs->http_user_agent }, { OPT_CONTENT_TYPE, obs->http_content_type },
+		{ OPT_COOKIE, obs->cookie }, { OPT_RESOLVED, obs->resolved },
+	};
+	for (size_t i = 0; i < sizeof wire_strings / sizeof wire_strings[0]; i++) {
+		if (!wire_strings[i].text)
+			continue;
+		rc |= set_wire_string(writer, v[wire_strings[i].field], wire_strings[i].text);
+		optional |= 1u << wire_strings[i].field;
+	}
+	if (obs->kind == OBS_TLS_SERVER_HELLO) {
+		char text[16];
+		tls_version_text(obs->tls_version, text, sizeof text);
+		rc |= set_ascii(v[OPT_TLS_VERSION], text);
+		snprintf(text, sizeof text, "0x%04x", obs->tls_cipher);
+		rc |= set_ascii(v[OPT_CIPHER], text);
+		optional |= 1u << OPT_TLS_VERSION | 1u << OPT_CIPHER;
 	}
 
 	/* Microsecond precision: 16 significant digits cover 10 + 6. */
@@ -568,6 +627,27 @@ static int write_text(struct observation_writer *writer, const struct observatio
 			return -1;
 		fprintf(writer->out, " %s %s", obs->http_method, path);
 		free(path);
+	}
+	if (obs->kind == OBS_HTTP_RESPONSE)
+		fprintf(writer->out, " %u", (unsigned)obs->http_status);
+	if (obs->cookie) {
+		char *cookie = observation_escape(obs->cookie);
+		if (!cookie)
+			return -1;
+		fprintf(writer->out, " %s", cookie);
+		free(cookie);
+	}
+	if (obs->kind == OBS_TLS_SERVER_HELLO) {
+		char version[16];
+		tls_version_text(obs->tls_version, version, sizeof version);
+		fprintf(writer->out, " %s 0x%04x", version, obs->tls_cipher);
+	}
+	if (obs->resolved) {
+		char *resolved = observation_escape(obs->resolved);
+		if (!resolved)
+			return -1;
+		fprintf(writer->out, " (resolved %s)", resolved);
+		free(resolved);
 	}
 	fprintf(writer->out, " (%s)\n", obs->app);
 	return ferror(writer->out) ? -1 : 0;

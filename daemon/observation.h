@@ -23,6 +23,11 @@ enum observation_kind {
 	OBS_DTLS_SNI,
 	OBS_QUIC_SNI,       /* IETF QUIC and Google QUIC */
 	OBS_HTTP_REQUEST,
+	OBS_HTTP_RESPONSE,      /* a response's status line and headers; host is its request's */
+	OBS_COOKIE_HEADER,      /* one per Cookie header of a request */
+	OBS_SET_COOKIE_HEADER,  /* one per Set-Cookie header of a response */
+	OBS_TLS_SERVER_HELLO,   /* the version and cipher suite a server chose */
+	OBS_CONNECTION,         /* a flow that named nothing: host "", resolved says whom */
 	OBS_DHCP_HOSTNAME,  /* the name a client gives itself: names a device */
 	OBS_NETBIOS_NAME,
 	OBS_STUN_REALM,
@@ -68,8 +73,27 @@ struct observation {
 	const uint16_t *tls_versions; /* supported_versions, GREASE left out */
 	uint8_t tls_version_count;
 	uint8_t tls_ech;           /* an encrypted_client_hello extension is offered */
-	const char *http_method;   /* OBS_HTTP_REQUEST; valid during the emit call only */
-	const char *http_path;     /* with its query string; NULL when unknown */
+	/*
+	 * HTTP. Strings are wire bytes (a writer escapes them), valid during the
+	 * emit call only; NULL when the message has no such header. Query values
+	 * in path and referer, and cookie values, are keyed hashes unless the
+	 * operator keeps identifiers (daemon/identifiers.h).
+	 */
+	const char *http_method;   /* OBS_HTTP_REQUEST */
+	const char *http_path;     /* requests: the target with its query string */
+	const char *http_referer, *http_origin, *http_user_agent; /* requests */
+	const char *http_content_type; /* responses */
+	uint16_t http_status;      /* OBS_HTTP_RESPONSE, OBS_SET_COOKIE_HEADER */
+	const char *cookie;        /* OBS_COOKIE_HEADER, OBS_SET_COOKIE_HEADER: the value */
+	uint16_t tls_version;      /* OBS_TLS_SERVER_HELLO: the version chosen */
+	uint16_t tls_cipher;       /* OBS_TLS_SERVER_HELLO: the cipher suite chosen */
+	/*
+	 * For an observation with no host of its own: the name a device resolved
+	 * the server's address for (the latest DNS answer giving it), when known;
+	 * NULL otherwise. A flow that names nothing (a bare address, a protocol
+	 * we do not read) is still attributed by it.
+	 */
+	const char *resolved;
 };
 
 /* An observation sink: the writers below, and later the store. */

@@ -14,12 +14,50 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "../dissectors/dns.h"
 #include "../dissectors/ndpi_glue.h"
 #include "../dissectors/http1.h"
 #include "../dissectors/tls.h"
+#include "dnscache.h"
+#include "identifiers.h"
 #include "reassembly.h"
+
+/*
+ * One direction of a TCP connection, reassembled for our own parsers: the
+ * client's (TLS ClientHello, HTTP/1 requests, DNS queries) and the server's
+ * (ServerHello, HTTP/1 responses, DNS answers). A stream is made at the
+ * connection's first payload and freed as soon as its parser has what it
+ * wants (for TLS, the hello).
+ */
+enum stream_kind { STREAM_UNKNOWN = 0, STREAM_TLS, STREAM_HTTP, STREAM_DNS, STREAM_OTHER };
+
+struct stream {
+	struct tcp_stream tcp;
+	size_t reader_bytes;      /* what the reader held when last asked */
+	uint8_t dir;              /* enum flow_direction: FLOW_TO_SERVER is the client's */
+	uint8_t kind;             /* enum stream_kind */
+	union {
+		struct tls_reader tls;
+		struct http1_parser http;
+		struct dns_tcp_reader dns;
+	} reader;                 /* by kind */
+};
+
+/*
+ * The Host of the requests a connection's responses have yet to answer, in
+ * order, so that a response (and its Set-Cookie) is put with its site. The
+ * first HTTP_HOSTS_MAX are kept; a response past them takes the latest host.
+ */
+enum { HTTP_HOSTS_MAX = 4 };
+
+struct http_hosts {
+	uint8_t head, count;
+	char latest[OBS_HOST_MAX];
+	char host[HTTP_HOSTS_MAX][OBS_HOST_MAX];
+};
 
 /* What the dissect stage keeps per flow (flow.h leaves it opaque). */
 struct flow_dissect {
@@ -29,27 +67,16 @@ struct flow_dissect {
 	uint8_t name_emitted;
 	uint8_t payload_fed;   /* nDPI has had a TCP packet with payload */
 	uint8_t stream_kind;   /* enum stream_kind: what the client's byte stream holds */
-	struct client_stream *client; /* while the client's stream is being read */
+	uint8_t opened;        /* bit by enum flow_direction: that way's stream was made */
+	struct stream *streams[2]; /* by enum flow_direction, while being read */
+	char *name;            /* the flow's SNI or latest Host, for later observations */
+	uint8_t named;         /* an observation with a host has been made of this flow */
+	uint8_t saw_payload;   /* application data has been seen, either way */
+	uint8_t settled;       /* nothing more can name the flow: see maybe_connection() */
+	struct http_hosts *http;   /* an HTTP/1 connection's requests awaiting responses */
 };
 
-/*
- * The client's side of a TCP connection, reassembled for our own parsers. It
- * is made at the client's first payload and freed as soon as the parser has
- * what it wants (for TLS, the ClientHello).
- */
-enum stream_kind { STREAM_UNKNOWN = 0, STREAM_TLS, STREAM_HTTP, STREAM_DNS, STREAM_OTHER };
-
-struct client_stream {
-	struct tcp_stream tcp;
-	size_t reader_bytes;      /* what the reader held when last asked */
-	union {
-		struct tls_reader tls;
-		struct http1_parser http;
-		struct dns_tcp_reader dns;
-	} reader;                 /* by the flow's stream_kind */
-};
-
-enum { HTTP_PATH_MAX = 8192 };
+enum { HTTP_PATH_MAX = 8192, HTTP_VALUE_MAX = 1024, COOKIE_TEXT_MAX = 65536 };
 
 struct label_cache_entry {
 	uint32_t key;
@@ -67,14 +94,19 @@ struct pipeline {
 	struct pipeline_stats stats;
 	struct dns_record dns_record;    /* scratch for the DNS parser, one per thread */
 	struct dns_answers *dns_answers; /* one response's answers, gathered */
+	struct dns_cache *dns_cache;     /* address -> the name a device resolved it for */
 	struct label_cache_entry label_cache[256];
 	struct tcp_reassembly reassembly;
 	struct tls_hello hello;           /* scratch for the TLS reader */
 	size_t reader_bytes, max_reader_bytes; /* held by all streams' readers */
-	char http_path[HTTP_PATH_MAX];    /* scratch: a request target, bounded */
+	/* Scratch for one HTTP message's values, bounded; what is longer is cut. */
+	char http_path[HTTP_PATH_MAX], http_referer[HTTP_PATH_MAX];
+	char http_origin[HTTP_VALUE_MAX], http_user_agent[HTTP_VALUE_MAX];
+	char http_value[HTTP_VALUE_MAX];
+	char cookie[COOKIE_TEXT_MAX];
 };
 
-enum { EXPIRY_INTERVAL_US = 1000000 };
+enum { EXPIRY_INTERVAL_US = 1000000, DNS_CACHE_ENTRIES = 8192 };
 
 void pipeline_config_defaults(struct pipeline_config *config)
 {
@@ -134,6 +166,18 @@ static void label_text(struct pipeline *pipeline, const struct dpi_label *label,
 		e->valid = 1;
 	}
 	copy_string(out, size, e->text);
+}
+
+/* The name later observations of a flow carry: its SNI, or its latest Host. */
+static void flow_name_set(struct flow_dissect *d, const char *name)
+{
+	if (!name[0] || (d->name && strcmp(d->name, name) == 0))
+		return;
+	char *copy = strdup(name);
+	if (!copy)
+		return; /* the old name stays: a later observation may say less */
+	free(d->name);
+	d->name = copy;
 }
 
 /* Lower case; for HTTP, the Host header's port (and IPv6 brackets) removed. */
@@ -221,8 +265,24 @@ static void observation_init(struct pipeline *pipeline, const struct flow *flow,
 	label_text(pipeline, &d->label, obs->app, sizeof obs->app);
 }
 
-static void observation_emit(struct pipeline *pipeline, const struct observation *obs)
+/* The name a device resolved the flow's server address for, or NULL. */
+static const char *resolved_name(struct pipeline *pipeline, const struct flow *flow,
+				 uint64_t ts_us)
 {
+	/* A name server's own address is not what its clients asked for. */
+	if (dns_port_kind(flow) != DNS_PORT_NONE || flow_server_port(flow) == 53)
+		return NULL;
+	return dns_cache_get(pipeline->dns_cache, flow_server_addr(flow),
+			     flow->key.ip_version == 4 ? 4 : 16, ts_us);
+}
+
+static void observation_emit(struct pipeline *pipeline, struct flow *flow,
+			     struct observation *obs)
+{
+	if (obs->host[0])
+		flow->dissect->named = 1;
+	else if (!obs->resolved)
+		obs->resolved = resolved_name(pipeline, flow, obs->ts_us);
 	pipeline->stats.observations[obs->kind]++;
 	if (pipeline->sink(pipeline->sink_context, obs) != 0)
 		pipeline->stats.sink_errors++;
@@ -281,6 +341,11 @@ static int on_dns_record(void *context, const struct dns_header *header,
 			normalise_host(record->name, 0, answers->qname, sizeof answers->qname);
 		if (record->section != DNS_ANSWER)
 			return 0;
+		/* The name the device asked for, for the flows to the addresses it was given. */
+		if (record->addr_len == 4 || record->addr_len == 16)
+			dns_cache_put(c->pipeline->dns_cache, record->addr, record->addr_len,
+				      answers->qname[0] ? answers->qname : record->name, record->ttl,
+				      c->ts_us);
 		char data[DNS_NAME_TEXT_MAX];
 		if (record->addr_len)
 			observation_addr_text(record->addr_len == 4 ? 4 : 6, record->addr, data,
@@ -312,7 +377,7 @@ static int on_dns_record(void *context, const struct dns_header *header,
 	observation_init(c->pipeline, c->flow, c->ts_us, query_kinds[c->port_kind], &obs);
 	normalise_host(record->name, 0, obs.host, sizeof obs.host);
 	obs.dns_qtype = record->type;
-	observation_emit(c->pipeline, &obs);
+	observation_emit(c->pipeline, c->flow, &obs);
 	return 0;
 }
 
@@ -378,7 +443,7 @@ static void dns_message(struct pipeline *pipeline, struct flow *flow, uint64_t t
 		obs.dns_chain_count = dns_chain(answers);
 		obs.dns_chain = answers->chain;
 	}
-	observation_emit(pipeline, &obs);
+	observation_emit(pipeline, flow, &obs);
 }
 
 static void dissect_dns(struct pipeline *pipeline, struct flow *flow,
@@ -399,8 +464,11 @@ static void emit(struct pipeline *pipeline, struct flow *flow, uint64_t ts_us,
 		obs.http_method = facts->http_method;
 		obs.http_path = http_path_of(facts->http_url, facts->host);
 	}
-	observation_emit(pipeline, &obs);
+	observation_emit(pipeline, flow, &obs);
 	flow->dissect->name_emitted = 1;
+	if (obs.kind == OBS_TLS_SNI || obs.kind == OBS_QUIC_SNI || obs.kind == OBS_DTLS_SNI ||
+	    obs.kind == OBS_HTTP_REQUEST)
+		flow_name_set(flow->dissect, obs.host);
 }
 
 /* Emits the flow's name once nDPI has one (or an HTTP request without Host). */
@@ -420,12 +488,33 @@ static void maybe_emit(struct pipeline *pipeline, struct flow *flow, uint64_t ts
 	    (facts.source == DPI_NAME_HTTP && d->stream_kind == STREAM_HTTP) ||
 	    (facts.source == DPI_NAME_DNS && d->stream_kind == STREAM_DNS) ||
 	    /* the stream's start has not arrived yet: our reader will give the name */
-	    ((facts.source == DPI_NAME_TLS || facts.source == DPI_NAME_HTTP) && d->client &&
+	    ((facts.source == DPI_NAME_TLS || facts.source == DPI_NAME_HTTP) &&
+	     d->streams[FLOW_TO_SERVER] &&
 	     d->stream_kind == STREAM_UNKNOWN)) {
 		d->name_emitted = 1;
 		return;
 	}
 	emit(pipeline, flow, ts_us, &facts);
+}
+
+/*
+ * A flow that named nothing, once nothing more can name it (nDPI is done and
+ * the client's stream read): one `connection` observation when a device
+ * resolved its server's address, so that the contact is not lost.
+ */
+static void maybe_connection(struct pipeline *pipeline, struct flow *flow, uint64_t ts_us)
+{
+	struct flow_dissect *d = flow->dissect;
+	if (d->settled || d->dpi || d->streams[FLOW_TO_SERVER] || !d->saw_payload)
+		return;
+	d->settled = 1;
+	const char *resolved;
+	if (d->named || !(resolved = resolved_name(pipeline, flow, ts_us)))
+		return;
+	struct observation obs;
+	observation_init(pipeline, flow, ts_us, OBS_CONNECTION, &obs);
+	obs.resolved = resolved;
+	observation_emit(pipeline, flow, &obs);
 }
 
 static void finish_dpi(struct pipeline *pipeline, struct flow *flow, uint64_t ts_us, int gave_up)
@@ -439,22 +528,31 @@ static void finish_dpi(struct pipeline *pipeline, struct flow *flow, uint64_t ts
 	maybe_emit(pipeline, flow, ts_us);
 	dpi_flow_free(d->dpi);
 	d->dpi = NULL;
+	maybe_connection(pipeline, flow, ts_us);
 }
 
-static void client_stream_free(struct pipeline *pipeline, struct flow_dissect *d)
+static void stream_free(struct pipeline *pipeline, struct flow_dissect *d,
+			enum flow_direction dir)
 {
-	if (!d->client)
+	struct stream *stream = d->streams[dir];
+	if (!stream)
 		return;
-	tcp_stream_free(&pipeline->reassembly, &d->client->tcp);
-	pipeline->reader_bytes -= d->client->reader_bytes;
-	if (d->stream_kind == STREAM_TLS)
-		tls_reader_free(&d->client->reader.tls);
-	else if (d->stream_kind == STREAM_HTTP)
-		http1_parser_free(&d->client->reader.http);
-	else if (d->stream_kind == STREAM_DNS)
-		dns_tcp_reader_free(&d->client->reader.dns);
-	free(d->client);
-	d->client = NULL;
+	tcp_stream_free(&pipeline->reassembly, &stream->tcp);
+	pipeline->reader_bytes -= stream->reader_bytes;
+	if (stream->kind == STREAM_TLS)
+		tls_reader_free(&stream->reader.tls);
+	else if (stream->kind == STREAM_HTTP)
+		http1_parser_free(&stream->reader.http);
+	else if (stream->kind == STREAM_DNS)
+		dns_tcp_reader_free(&stream->reader.dns);
+	free(stream);
+	d->streams[dir] = NULL;
+	/* Responses are put with their requests' hosts only while both sides are read. */
+	if (!d->streams[FLOW_TO_SERVER] && !d->streams[FLOW_TO_CLIENT] && d->http) {
+		pipeline->reader_bytes -= sizeof *d->http;
+		free(d->http);
+		d->http = NULL;
+	}
 }
 
 static void on_flow_end(void *context, struct flow *flow, enum flow_end_reason reason)
@@ -465,7 +563,10 @@ static void on_flow_end(void *context, struct flow *flow, enum flow_end_reason r
 		return;
 	if (flow->dissect->dpi)
 		finish_dpi(pipeline, flow, flow->last_us, 1);
-	client_stream_free(pipeline, flow->dissect);
+	stream_free(pipeline, flow->dissect, FLOW_TO_SERVER);
+	stream_free(pipeline, flow->dissect, FLOW_TO_CLIENT);
+	maybe_connection(pipeline, flow, flow->last_us);
+	free(flow->dissect->name);
 	free(flow->dissect);
 	flow->dissect = NULL;
 }
@@ -481,10 +582,17 @@ struct pipeline *pipeline_new(const struct pipeline_config *config, pipeline_sin
 	pipeline->sink_context = sink_context;
 	pipeline->dpi = dpi_engine_new();
 	pipeline->dns_answers = malloc(sizeof *pipeline->dns_answers);
+	uint64_t seed;
+	if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		seed = (uint64_t)now.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)pipeline;
+	}
+	pipeline->dns_cache = dns_cache_new(DNS_CACHE_ENTRIES, seed);
 	tcp_reassembly_init(&pipeline->reassembly);
 	pipeline->max_reader_bytes = 32 * 1024 * 1024;
 	pipeline->flows = flow_table_new(&config->flows, on_flow_end, pipeline);
-	if (!pipeline->dpi || !pipeline->flows || !pipeline->dns_answers) {
+	if (!pipeline->dpi || !pipeline->flows || !pipeline->dns_answers || !pipeline->dns_cache) {
 		pipeline_free(pipeline);
 		return NULL;
 	}
@@ -499,26 +607,34 @@ void pipeline_free(struct pipeline *pipeline)
 	flow_table_free(pipeline->flows);
 	dpi_engine_free(pipeline->dpi);
 	free(pipeline->dns_answers);
+	dns_cache_free(pipeline->dns_cache);
 	free(pipeline);
 }
 
-/* ---- the client's TCP stream: reassembly, our own TLS and HTTP/1 readers ---- */
+/* ---- TCP streams: reassembly, our own TLS, HTTP/1 and DNS readers ---- */
 
 struct stream_context {
 	struct pipeline *pipeline;
 	struct flow *flow;
+	struct stream *stream; /* NULL for a datagram (SSDP) */
 	uint64_t ts_us;
 };
 
 /*
  * What a stream's first bytes say it holds: a TLS handshake record (22,
- * version 3.x), or an HTTP/1 request (a method of capital letters and '-',
- * then a space; the HTTP/1 reader makes sure).
+ * version 3.x); from the client, an HTTP/1 request (a method of capital
+ * letters and '-', then a space); from the server, an HTTP/1 status line.
+ * The readers make sure.
  */
-static enum stream_kind sniff(const uint8_t *data, size_t len)
+static enum stream_kind sniff(const uint8_t *data, size_t len, enum flow_direction dir)
 {
 	if (len >= 2 && data[0] == TLS_CONTENT_HANDSHAKE && data[1] == 3)
 		return STREAM_TLS;
+	if (dir == FLOW_TO_CLIENT) {
+		static const char status_line[] = "HTTP/1.";
+		size_t n = len < sizeof status_line - 1 ? len : sizeof status_line - 1;
+		return n && memcmp(data, status_line, n) == 0 ? STREAM_HTTP : STREAM_OTHER;
+	}
 	size_t i = 0;
 	while (i < len && i <= HTTP1_METHOD_MAX &&
 	       ((data[i] >= 'A' && data[i] <= 'Z') || (i > 0 && data[i] == '-')))
@@ -528,21 +644,35 @@ static enum stream_kind sniff(const uint8_t *data, size_t len)
 	return STREAM_OTHER;
 }
 
-static void emit_client_hello(struct stream_context *c, const struct tls_hello *hello)
+static void emit_hello(struct stream_context *c, const struct tls_hello *hello)
 {
 	struct observation obs;
-	observation_init(c->pipeline, c->flow, c->ts_us, OBS_TLS_SNI, &obs);
-	normalise_host(hello->sni, 0, obs.host, sizeof obs.host);
+	struct flow_dissect *d = c->flow->dissect;
+	if (!hello->is_server) {
+		if (!hello->has_sni)
+			return;
+		observation_init(c->pipeline, c->flow, c->ts_us, OBS_TLS_SNI, &obs);
+		normalise_host(hello->sni, 0, obs.host, sizeof obs.host);
+		obs.tls_versions = hello->versions;
+		obs.tls_version_count = hello->version_count;
+		obs.tls_ech = hello->ech_offered;
+		flow_name_set(d, obs.host);
+	} else {
+		observation_init(c->pipeline, c->flow, c->ts_us, OBS_TLS_SERVER_HELLO, &obs);
+		copy_string(obs.host, sizeof obs.host, d->name ? d->name : "");
+		obs.tls_version = hello->selected_version ? hello->selected_version
+							  : hello->legacy_version;
+		obs.tls_cipher = hello->cipher_suite;
+	}
 	obs.tls_alpn = hello->alpn[0] ? hello->alpn : NULL;
-	obs.tls_versions = hello->versions;
-	obs.tls_version_count = hello->version_count;
-	obs.tls_ech = hello->ech_offered;
-	observation_emit(c->pipeline, &obs);
+	observation_emit(c->pipeline, c->flow, &obs);
 }
 
-/* Copies a header value into a NUL-terminated buffer, cut to fit. */
+/* Copies a header value into a NUL-terminated buffer, cut to fit; NULL when absent. */
 static const char *span_text(struct http1_span span, char *buf, size_t size)
 {
+	if (!span.p)
+		return NULL;
 	size_t len = span.len < size - 1 ? span.len : size - 1;
 	if (len)
 		memcpy(buf, span.p, len);
@@ -550,20 +680,116 @@ static const char *span_text(struct http1_span span, char *buf, size_t size)
 	return buf;
 }
 
-static int on_http_request(void *context, const struct http1_message *message)
+/*
+ * A value as observations carry it: with its identifiers (query values,
+ * cookie values) replaced by keyed hashes, unless the operator keeps them.
+ */
+enum redact_kind { REDACT_NONE, REDACT_URL, REDACT_COOKIE, REDACT_SET_COOKIE };
+
+static const char *redact(struct pipeline *pipeline, enum redact_kind kind,
+			  struct http1_span span, char *out, size_t cap)
 {
-	struct stream_context *c = context;
+	const struct ident_key *key = pipeline->config.identifier_key;
+	if (!span.p)
+		return NULL;
+	if (!key || kind == REDACT_NONE)
+		return span_text(span, out, cap);
+	switch (kind) {
+	case REDACT_URL:
+		ident_redact_query(key, span.p, span.len, out, cap);
+		break;
+	case REDACT_COOKIE:
+		ident_redact_cookie(key, span.p, span.len, out, cap);
+		break;
+	default:
+		ident_redact_set_cookie(key, span.p, span.len, out, cap);
+		break;
+	}
+	return out;
+}
+
+static void http_request(struct stream_context *c, const struct http1_message *m)
+{
+	struct pipeline *pipeline = c->pipeline;
+	struct flow_dissect *d = c->flow->dissect;
 	struct observation obs;
-	observation_init(c->pipeline, c->flow, c->ts_us, OBS_HTTP_REQUEST, &obs);
+	observation_init(pipeline, c->flow, c->ts_us, OBS_HTTP_REQUEST, &obs);
 	char host[OBS_HOST_MAX], method[HTTP1_METHOD_MAX + 1];
-	normalise_host(span_text(message->host, host, sizeof host), 1, obs.host, sizeof obs.host);
-	struct http1_span method_span = { message->method, message->method_len };
+	const char *host_text = span_text(m->host, host, sizeof host);
+	normalise_host(host_text ? host_text : "", 1, obs.host, sizeof obs.host);
+	struct http1_span method_span = { m->method, m->method_len };
 	obs.http_method = span_text(method_span, method, sizeof method);
 	/* The target as sent, to 8 KiB: query strings can be long, never unbounded. */
-	char *path = c->pipeline->http_path;
-	struct http1_span target = { message->target, message->target_len };
-	obs.http_path = span_text(target, path, HTTP_PATH_MAX);
-	observation_emit(c->pipeline, &obs);
+	struct http1_span target = { m->target, m->target_len };
+	obs.http_path = redact(pipeline, REDACT_URL, target, pipeline->http_path, HTTP_PATH_MAX);
+	obs.http_referer = redact(pipeline, REDACT_URL, m->referer, pipeline->http_referer,
+				  HTTP_PATH_MAX);
+	obs.http_origin = span_text(m->origin, pipeline->http_origin, sizeof pipeline->http_origin);
+	obs.http_user_agent = span_text(m->user_agent, pipeline->http_user_agent,
+					sizeof pipeline->http_user_agent);
+	observation_emit(pipeline, c->flow, &obs);
+	/* Each Cookie header as sent: the cookie module reads the pairs. */
+	for (size_t i = 0; i < m->cookie_count; i++) {
+		struct observation cookie;
+		observation_init(pipeline, c->flow, c->ts_us, OBS_COOKIE_HEADER, &cookie);
+		memcpy(cookie.host, obs.host, sizeof cookie.host);
+		cookie.cookie = redact(pipeline, REDACT_COOKIE, m->cookies[i], pipeline->cookie,
+				       COOKIE_TEXT_MAX);
+		observation_emit(pipeline, c->flow, &cookie);
+	}
+	if (!c->stream)
+		return;
+	flow_name_set(d, obs.host);
+	struct stream *reply = d->streams[FLOW_TO_CLIENT];
+	if (reply && reply->kind == STREAM_HTTP)
+		http1_parser_request_seen(&reply->reader.http, m);
+	struct http_hosts *hosts = d->http;
+	if (hosts) {
+		copy_string(hosts->latest, sizeof hosts->latest, obs.host);
+		if (hosts->count < HTTP_HOSTS_MAX) {
+			unsigned at = (hosts->head + hosts->count++) % HTTP_HOSTS_MAX;
+			copy_string(hosts->host[at], sizeof hosts->host[at], obs.host);
+		}
+	}
+}
+
+static void http_response(struct stream_context *c, const struct http1_message *m)
+{
+	struct pipeline *pipeline = c->pipeline;
+	struct http_hosts *hosts = c->flow->dissect->http;
+	struct observation obs;
+	observation_init(pipeline, c->flow, c->ts_us, OBS_HTTP_RESPONSE, &obs);
+	/* 1xx responses come before the final one and answer the same request. */
+	if (hosts && hosts->count) {
+		copy_string(obs.host, sizeof obs.host, hosts->host[hosts->head]);
+		if (m->status >= 200) {
+			hosts->head = (uint8_t)((hosts->head + 1) % HTTP_HOSTS_MAX);
+			hosts->count--;
+		}
+	} else if (hosts) {
+		copy_string(obs.host, sizeof obs.host, hosts->latest);
+	}
+	obs.http_status = (uint16_t)m->status;
+	obs.http_content_type = span_text(m->content_type, pipeline->http_value,
+					  sizeof pipeline->http_value);
+	observation_emit(pipeline, c->flow, &obs);
+	for (size_t i = 0; i < m->set_cookie_count; i++) {
+		struct observation cookie;
+		observation_init(pipeline, c->flow, c->ts_us, OBS_SET_COOKIE_HEADER, &cookie);
+		memcpy(cookie.host, obs.host, sizeof cookie.host);
+		cookie.http_status = obs.http_status;
+		cookie.cookie = redact(pipeline, REDACT_SET_COOKIE, m->set_cookies[i],
+				       pipeline->cookie, COOKIE_TEXT_MAX);
+		observation_emit(pipeline, c->flow, &cookie);
+	}
+}
+
+static int on_http_message(void *context, const struct http1_message *message)
+{
+	if (message->is_request)
+		http_request(context, message);
+	else
+		http_response(context, message);
 	return 0;
 }
 
@@ -577,64 +803,110 @@ static void dissect_ssdp(struct pipeline *pipeline, struct flow *flow,
 	struct http1_parser parser;
 	http1_parser_init(&parser, 1);
 	struct stream_context context = { .pipeline = pipeline, .flow = flow, .ts_us = ts_us };
-	http1_parser_feed(&parser, packet->payload, packet->payload_len, on_http_request, &context);
+	http1_parser_feed(&parser, packet->payload, packet->payload_len, on_http_message, &context);
 	http1_parser_free(&parser);
 }
 
-/* Says what the client's stream holds, and readies its reader. */
-static void set_stream_kind(struct flow_dissect *d, enum stream_kind kind)
+/* Makes the stream of one direction; with that direction's SYN seen, it starts there. */
+static struct stream *stream_open(struct pipeline *pipeline, struct flow *flow,
+				  enum flow_direction dir)
 {
-	d->stream_kind = kind;
+	struct flow_dissect *d = flow->dissect;
+	d->opened |= (uint8_t)(1u << dir);
+	struct stream *stream = calloc(1, sizeof *stream);
+	if (!stream) {
+		pipeline->stats.out_of_memory++;
+		return NULL;
+	}
+	stream->dir = (uint8_t)dir;
+	tcp_stream_init(&stream->tcp);
+	/* Segments that come out of order still line up. */
+	if (flow->has_isn[dir])
+		tcp_stream_segment(&pipeline->reassembly, &stream->tcp, flow->isn[dir],
+				   DECODE_TCP_SYN, NULL, 0, NULL, NULL);
+	d->streams[dir] = stream;
+	return stream;
+}
+
+/*
+ * Says what a stream holds and readies its reader. Once the client's stream
+ * is known to be one we read, the server's is made too (if its first payload
+ * has not made it already), so that its reader learns of every request.
+ */
+static void stream_set_kind(struct pipeline *pipeline, struct flow *flow, struct stream *stream,
+			    enum stream_kind kind)
+{
+	struct flow_dissect *d = flow->dissect;
+	int from_server = stream->dir == FLOW_TO_CLIENT;
+	stream->kind = (uint8_t)kind;
 	if (kind == STREAM_TLS)
-		tls_reader_init(&d->client->reader.tls, 0);
+		tls_reader_init(&stream->reader.tls, from_server);
 	else if (kind == STREAM_HTTP)
-		http1_parser_init(&d->client->reader.http, 1);
+		http1_parser_init(&stream->reader.http, !from_server);
 	else if (kind == STREAM_DNS)
-		dns_tcp_reader_init(&d->client->reader.dns);
+		dns_tcp_reader_init(&stream->reader.dns);
+	if (from_server)
+		return;
+	d->stream_kind = (uint8_t)kind;
+	if (kind == STREAM_OTHER || kind == STREAM_UNKNOWN)
+		return;
+	if (kind == STREAM_HTTP && !d->http) {
+		d->http = calloc(1, sizeof *d->http);
+		if (d->http)
+			pipeline->reader_bytes += sizeof *d->http;
+	}
+	if (!(d->opened & (1u << FLOW_TO_CLIENT))) {
+		struct stream *reply = stream_open(pipeline, flow, FLOW_TO_CLIENT);
+		if (reply)
+			stream_set_kind(pipeline, flow, reply, kind);
+	}
 }
 
 /* Bytes a stream's reader holds: they count against the sensor-wide bound. */
-static size_t reader_bytes(const struct flow_dissect *d)
+static size_t reader_bytes(const struct stream *stream)
 {
-	if (d->stream_kind == STREAM_TLS)
-		return d->client->reader.tls.buffer_size;
-	if (d->stream_kind == STREAM_HTTP)
-		return d->client->reader.http.buf_cap;
-	if (d->stream_kind == STREAM_DNS)
-		return dns_tcp_reader_held(&d->client->reader.dns);
+	if (stream->kind == STREAM_TLS)
+		return stream->reader.tls.buffer_size;
+	if (stream->kind == STREAM_HTTP)
+		return stream->reader.http.buf_cap;
+	if (stream->kind == STREAM_DNS)
+		return dns_tcp_reader_held(&stream->reader.dns);
 	return 0;
 }
 
-/* A whole message of a DNS-over-TCP stream. */
+/* A whole message of a DNS-over-TCP stream, either way. */
 static void on_dns_tcp_message(void *context, const uint8_t *message, size_t len)
 {
 	struct stream_context *c = context;
 	dns_message(c->pipeline, c->flow, c->ts_us, DNS_PORT_DNS, message, len);
 }
 
-/* Bytes of the client's stream, in order: sniffed once, then read by their reader. */
-static void on_client_bytes(void *context, const uint8_t *data, size_t len)
+/* Bytes of a stream, in order: sniffed once, then read by their reader. */
+static void on_stream_bytes(void *context, const uint8_t *data, size_t len)
 {
 	struct stream_context *c = context;
 	struct pipeline *pipeline = c->pipeline;
-	struct flow_dissect *d = c->flow->dissect;
-	struct client_stream *stream = d->client;
-	if (d->stream_kind == STREAM_UNKNOWN)
-		set_stream_kind(d, data ? sniff(data, len) : STREAM_OTHER);
-	switch (d->stream_kind) {
+	struct stream *stream = c->stream;
+	int from_server = stream->dir == FLOW_TO_CLIENT;
+	if (stream->kind == STREAM_UNKNOWN)
+		stream_set_kind(pipeline, c->flow, stream,
+				data ? sniff(data, len, stream->dir) : STREAM_OTHER);
+	switch (stream->kind) {
 	case STREAM_TLS: {
+		uint64_t *ends = from_server ? pipeline->stats.tls_server_ends
+					     : pipeline->stats.tls_ends;
 		if (!data) {
 			/* A hole in the handshake: nothing after it can be read. */
-			pipeline->stats.tls_ends[TLS_END_BAD_RECORD]++;
+			ends[TLS_END_BAD_RECORD]++;
 			break;
 		}
 		struct tls_hello *hello = &pipeline->hello;
 		enum tls_end end = tls_reader_feed(&stream->reader.tls, data, len, hello);
 		if (end == TLS_MORE)
 			return;
-		pipeline->stats.tls_ends[end]++;
-		if (end == TLS_DONE && hello->has_sni)
-			emit_client_hello(c, hello);
+		ends[end]++;
+		if (end == TLS_DONE)
+			emit_hello(c, hello);
 		/* The handshake is all we read of a TLS connection: the rest is skipped unseen. */
 		break;
 	}
@@ -645,7 +917,7 @@ static void on_client_bytes(void *context, const uint8_t *data, size_t len)
 		return;
 	case STREAM_HTTP: {
 		enum http1_end end = http1_parser_feed(&stream->reader.http, data, len,
-						       on_http_request, c);
+						       on_http_message, c);
 		if (end == HTTP1_MORE) {
 			/* Bodies are passed over in the reassembly, without being delivered. */
 			uint64_t skip = http1_parser_skip_hint(&stream->reader.http);
@@ -657,7 +929,7 @@ static void on_client_bytes(void *context, const uint8_t *data, size_t len)
 			}
 			return;
 		}
-		pipeline->stats.http_ends[end]++;
+		(from_server ? pipeline->stats.http_response_ends : pipeline->stats.http_ends)[end]++;
 		break;
 	}
 	default:
@@ -667,60 +939,62 @@ static void on_client_bytes(void *context, const uint8_t *data, size_t len)
 }
 
 /*
- * Before nDPI sees the packet: make the client's stream at its first payload
- * and, when that payload starts the stream, say what the stream holds, so that
- * nDPI's name for the flow is known to be one our readers give.
+ * Before nDPI sees the packet: make a direction's stream at its first
+ * payload and, when that payload starts the stream, say what the stream
+ * holds, so that nDPI's name for the flow is known to be one our readers give.
  */
-static void client_stream_open(struct pipeline *pipeline, struct flow *flow,
-			       const struct decoded_packet *packet)
+static void stream_first_payload(struct pipeline *pipeline, struct flow *flow,
+				 const struct decoded_packet *packet, enum flow_direction dir)
 {
 	struct flow_dissect *d = flow->dissect;
-	if (d->client || d->stream_kind != STREAM_UNKNOWN || packet->payload_len == 0)
+	if ((d->opened & (1u << dir)) || packet->payload_len == 0)
 		return;
-	struct client_stream *stream = calloc(1, sizeof *stream);
+	/* The server's stream is read only where the client's is one of ours (or not yet known). */
+	if (dir == FLOW_TO_CLIENT && d->stream_kind == STREAM_OTHER)
+		return;
+	struct stream *stream = stream_open(pipeline, flow, dir);
 	if (!stream) {
-		pipeline->stats.out_of_memory++;
-		d->stream_kind = STREAM_OTHER;
+		if (dir == FLOW_TO_SERVER)
+			d->stream_kind = STREAM_OTHER;
 		return;
 	}
-	d->client = stream;
-	tcp_stream_init(&stream->tcp);
-	/* With the client's SYN seen, segments that come out of order still line up. */
-	if (flow->has_isn[FLOW_TO_SERVER])
-		tcp_stream_segment(&pipeline->reassembly, &stream->tcp, flow->isn[FLOW_TO_SERVER],
-				   DECODE_TCP_SYN, NULL, 0, NULL, NULL);
 	/* Sniffed now only if this payload starts the stream; else when its start arrives. */
 	if (flow_server_port(flow) == 53)
-		set_stream_kind(d, STREAM_DNS);
-	else if (!flow->has_isn[FLOW_TO_SERVER] || packet->tcp_seq == flow->isn[FLOW_TO_SERVER] + 1 ||
+		stream_set_kind(pipeline, flow, stream, STREAM_DNS);
+	else if (!flow->has_isn[dir] || packet->tcp_seq == flow->isn[dir] + 1 ||
 		 (packet->tcp_flags & DECODE_TCP_SYN))
-		set_stream_kind(d, sniff(packet->payload, packet->payload_len));
-	if (d->stream_kind == STREAM_OTHER)
-		client_stream_free(pipeline, d);
+		stream_set_kind(pipeline, flow, stream, sniff(packet->payload, packet->payload_len, dir));
+	if (stream->kind == STREAM_OTHER)
+		stream_free(pipeline, d, dir);
 }
 
 /* After nDPI: the segment goes through reassembly to the stream's reader. */
-static void client_stream_segment(struct pipeline *pipeline, struct flow *flow,
-				  const struct decoded_packet *packet, uint64_t ts_us)
+static void stream_segment(struct pipeline *pipeline, struct flow *flow,
+			   const struct decoded_packet *packet, uint64_t ts_us,
+			   enum flow_direction dir)
 {
 	struct flow_dissect *d = flow->dissect;
-	struct client_stream *stream = d->client;
-	struct stream_context context = { .pipeline = pipeline, .flow = flow, .ts_us = ts_us };
+	struct stream *stream = d->streams[dir];
+	struct stream_context context = {
+		.pipeline = pipeline, .flow = flow, .stream = stream, .ts_us = ts_us,
+	};
 	tcp_stream_segment(&pipeline->reassembly, &stream->tcp, packet->tcp_seq, packet->tcp_flags,
-			   packet->payload, packet->payload_len, on_client_bytes, &context);
+			   packet->payload, packet->payload_len, on_stream_bytes, &context);
 	/*
-	 * Readers buffer what they need (a ClientHello, a header block): their
-	 * bytes, all streams together, stay under a bound, as waiting segments do.
+	 * Readers buffer what they need (a hello, a header block): their bytes,
+	 * all streams together, stay under a bound, as waiting segments do.
 	 */
-	size_t now = stream->tcp.stopped ? 0 : reader_bytes(d);
+	size_t now = stream->tcp.stopped ? 0 : reader_bytes(stream);
 	pipeline->reader_bytes = pipeline->reader_bytes - stream->reader_bytes + now;
 	stream->reader_bytes = now;
 	if (pipeline->reader_bytes > pipeline->max_reader_bytes && !stream->tcp.stopped) {
 		pipeline->stats.reader_memory_full++;
 		tcp_stream_stop(&pipeline->reassembly, &stream->tcp);
 	}
-	if (stream->tcp.stopped)
-		client_stream_free(pipeline, d);
+	if (stream->tcp.stopped) {
+		stream_free(pipeline, d, dir);
+		maybe_connection(pipeline, flow, ts_us);
+	}
 }
 
 /* nDPI: classification, and the names it extracts where we have no parser. */
@@ -804,12 +1078,14 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 	 * sees the packet, so that nDPI's name for the flow is known to be one of
 	 * ours; it is read after, so that what it gives carries nDPI's label.
 	 */
-	int client_payload = packet.l4_proto == 6 && direction == FLOW_TO_SERVER;
-	if (client_payload)
-		client_stream_open(pipeline, flow, &packet);
+	if (packet.payload_len)
+		d->saw_payload = 1;
+	int tcp = packet.l4_proto == 6;
+	if (tcp)
+		stream_first_payload(pipeline, flow, &packet, direction);
 	dissect_dpi(pipeline, flow, &packet, ts_us);
-	if (client_payload && d->client)
-		client_stream_segment(pipeline, flow, &packet, ts_us);
+	if (tcp && d->streams[direction])
+		stream_segment(pipeline, flow, &packet, ts_us, direction);
 	if (packet.l4_proto == 17 && packet.payload_len && dns_port_kind(flow) != DNS_PORT_NONE)
 		dissect_dns(pipeline, flow, &packet, ts_us);
 	else if (packet.l4_proto == 17 && packet.payload_len &&

@@ -14,6 +14,8 @@
 #include "flow.h"
 #include "observation.h"
 
+struct ident_key;
+
 /* Receives each observation; returns 0, or -1 if it could not keep it. */
 typedef int (*pipeline_sink_fn)(void *context, const struct observation *obs);
 
@@ -21,6 +23,12 @@ struct pipeline_config {
 	struct flow_table_config flows;
 	unsigned dpi_max_packets_tcp; /* give nDPI up after this many packets */
 	unsigned dpi_max_packets_udp;
+	/*
+	 * The key identifiers (cookie values, URL query values) are hashed with
+	 * before any observation carries them; NULL keeps them raw, for a lab
+	 * (--keep-identifiers). Not owned: it outlives the pipeline.
+	 */
+	const struct ident_key *identifier_key;
 };
 
 /*
@@ -45,7 +53,9 @@ struct pipeline_stats {
 	uint64_t dns_messages;  /* DNS, mDNS and LLMNR messages parsed */
 	uint64_t dns_errors[8]; /* by -enum dns_error: [1] short_header, [2] truncated, ... */
 	uint64_t tls_ends[16];  /* client streams read as TLS, by enum tls_end */
+	uint64_t tls_server_ends[16]; /* server streams read as TLS */
 	uint64_t http_ends[16]; /* client streams read as HTTP/1 that ended, by enum http1_end */
+	uint64_t http_response_ends[16]; /* server streams read as HTTP/1 that ended */
 	uint64_t reader_memory_full;    /* streams given up: readers held too much in all */
 	uint64_t dns_questions_dropped; /* questions past the first 32 of a message */
 };

@@ -347,7 +347,7 @@ static enum tls_end finish(struct tls_reader *reader, enum tls_end end)
  * all; after it, a header that is not TLS is a broken stream. Before the
  * hello only handshake records belong, except that after a HelloRetryRequest
  * the server may send a change_cipher_spec for middlebox compatibility
- * (RFC 8446 D.4), between messages.
+ * (RFC 8446 D.4), between messages, and a server may send an alert first.
  */
 static enum tls_end check_record_header(struct tls_reader *reader)
 {
@@ -361,6 +361,10 @@ static enum tls_end check_record_header(struct tls_reader *reader)
 		return TLS_END_BAD_RECORD;
 	if (h[0] != TLS_CONTENT_HANDSHAKE &&
 	    !(h[0] == TLS_CONTENT_CHANGE_CIPHER_SPEC && reader->saw_retry &&
+	      reader->message_header_have == 0) &&
+	    /* A server may warn before its hello (unrecognized_name, RFC 6066 3):
+	     * one alert, two bytes, between messages; its body is passed over. */
+	    !(h[0] == TLS_CONTENT_ALERT && reader->is_server && length == 2 &&
 	      reader->message_header_have == 0))
 		return TLS_END_NOT_HANDSHAKE;
 	/* RFC 5246 6.2.1: no empty handshake (or change_cipher_spec) records. */
@@ -506,6 +510,10 @@ enum tls_end tls_reader_feed(struct tls_reader *reader, const uint8_t *data, siz
 			enum tls_end end = read_handshake(reader, data + pos, n, out);
 			if (end != TLS_MORE)
 				return finish(reader, end);
+		} else if (reader->record[0] == TLS_CONTENT_ALERT && reader->record_left == 2 &&
+			   n > 0 && data[pos] != 1) {
+			/* Only a warning lets a hello follow: a fatal alert ends the connection. */
+			return finish(reader, TLS_END_NOT_HANDSHAKE);
 		}
 		pos += n;
 		reader->record_left = (uint16_t)(reader->record_left - n);

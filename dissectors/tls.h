@@ -61,7 +61,8 @@ enum tls_end {
 	TLS_DONE,                /* the hello is parsed: *out is filled */
 	TLS_END_NOT_TLS,         /* the first record header is not TLS (type 20-24, version 3.x) */
 	TLS_END_NOT_HANDSHAKE,   /* a record other than handshake came before the hello (but a
-				  * change_cipher_spec after a HelloRetryRequest is skipped) */
+				  * change_cipher_spec after a HelloRetryRequest, and a
+				  * server's warning alert, are skipped) */
 	TLS_END_BAD_RECORD,      /* a record longer than TLS_RECORD_MAX, empty, or not TLS after the first */
 	TLS_END_BAD_HELLO,       /* the hello is malformed (*out has what was parsed before the
 				  * fault), or another message came where it should be, or a

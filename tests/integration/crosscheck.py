@@ -27,7 +27,8 @@ def fail(msg):
 
 
 def observations(binary, path):
-    out = subprocess.run([binary, "-q", "-r", path, "--jsonl", "-"],
+    # Raw identifiers, to compare paths and cookies with the truth as sent.
+    out = subprocess.run([binary, "-q", "--keep-identifiers", "-r", path, "--jsonl", "-"],
                          check=True, capture_output=True, text=True).stdout
     return [json.loads(line) for line in out.splitlines()]
 
@@ -136,22 +137,24 @@ def check_tls_details(path, obs):
 
 
 def check_dns_answers(path, obs):
-    """Every record of the answer section of every response on port 53, as
+    """Every record of the answer section of every response on port 53 (UDP and TCP), as
     (flow, owner name, type): the same multiset as tshark's."""
     from collections import Counter
     theirs = Counter()
-    rows = tshark(path, "dns.flags.response==1 && udp.port==53",
-                  ["ip.dst", "ipv6.dst", "udp.dstport", "ip.src", "ipv6.src", "udp.srcport",
-                   "dns.count.answers", "dns.resp.name", "dns.resp.type"])
-    for dst4, dst6, dport, src4, src6, sport, count, names, types in rows:
-        if "," in dst4 + dst6:
-            # tshark also dissects the DNS message quoted inside an ICMP error
-            # (KakaoTalk_chat.pcap frame 57); that is not DNS traffic.
-            continue
-        key = flow_key("udp", dst4 or dst6, dport, src4 or src6, sport)
-        n = int(count or 0)
-        for name, rtype in list(zip(names.split(","), types.split(",")))[:n]:
-            theirs[(key, name.lower(), int(rtype))] += 1
+    for proto in ("udp", "tcp"):
+        rows = tshark(path, f"dns.flags.response==1 && {proto}.port==53",
+                      ["ip.dst", "ipv6.dst", f"{proto}.dstport", "ip.src", "ipv6.src",
+                       f"{proto}.srcport", "dns.count.answers", "dns.resp.name", "dns.resp.type"])
+        for dst4, dst6, dport, src4, src6, sport, count, names, types in rows:
+            if "," in dst4 + dst6 + count:
+                # tshark also dissects the DNS message quoted inside an ICMP error
+                # (KakaoTalk_chat.pcap frame 57); that is not DNS traffic. Several
+                # messages in one TCP segment are not told apart by these fields.
+                continue
+            key = flow_key(proto, dst4 or dst6, dport, src4 or src6, sport)
+            n = int(count or 0)
+            for name, rtype in list(zip(names.split(","), types.split(",")))[:n]:
+                theirs[(key, name.lower(), int(rtype))] += 1
     ours = Counter()
     for o in obs:
         if o["kind"] == "dns_answer":

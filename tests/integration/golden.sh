@@ -19,7 +19,9 @@ count=0
 for pcap in "$data"/*.pcap "$data"/*.pcapng; do
 	[ -e "$pcap" ] || continue
 	name=$(basename "$pcap")
-	if ! "$bin" -r "$pcap" --jsonl "$tmp/$name.jsonl" 2> "$tmp/$name.stats"; then
+	# A fixed key, so that hashed identifiers are the same in every run.
+	if ! "$bin" -r "$pcap" --identifier-key "$data/identifier.key" --jsonl "$tmp/$name.jsonl" \
+		2> "$tmp/$name.stats"; then
 		echo "FAIL $name: trackwatchd exited $?"; cat "$tmp/$name.stats"; fail=1; continue
 	fi
 	if [ "$update" = --update ]; then

@@ -162,6 +162,21 @@ static int is_answer_kind(enum observation_kind kind)
 	return kind == OBS_DNS_ANSWER || kind == OBS_MDNS_ANSWER || kind == OBS_LLMNR_ANSWER;
 }
 
+/* What JSON output holds for wire bytes: as observation_escape(), but spaces stay. */
+static char *json_escaped(const char *in)
+{
+	char *out = malloc(strlen(in) * 4 + 1), *o = out;
+	assert_non_null(out);
+	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
+			*o++ = (char)*p;
+		else
+			o += sprintf(o, "\\x%02x", *p);
+	}
+	*o = '\0';
+	return out;
+}
+
 /*
  * Checks one parsed line against the observation it came from: every fixed
  * field, and exactly the optional fields the observation calls for.
@@ -252,6 +267,36 @@ static void assert_json_matches(json_t *o, const struct observation *obs, const 
 		fields++;
 	} else {
 		assert_null(json_object_get(o, "path"));
+	}
+	/* The fields any kind may carry, present exactly when set. */
+	const struct { const char *key; const char *value; } strings[] = {
+		{ "referer", obs->http_referer }, { "origin", obs->http_origin },
+		{ "user_agent", obs->http_user_agent }, { "content_type", obs->http_content_type },
+		{ "cookie", obs->cookie }, { "resolved", obs->resolved },
+	};
+	for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+		if (strings[i].value) {
+			char *want = json_escaped(strings[i].value);
+			assert_string_field(o, strings[i].key, want);
+			free(want);
+			fields++;
+		} else {
+			assert_null(json_object_get(o, strings[i].key));
+		}
+	}
+	if (obs->http_status) {
+		assert_integer_field(o, "status", obs->http_status);
+		fields++;
+	} else {
+		assert_null(json_object_get(o, "status"));
+	}
+	if (obs->kind == OBS_TLS_SERVER_HELLO) {
+		assert_non_null(json_object_get(o, "tls_version"));
+		assert_non_null(json_object_get(o, "cipher"));
+		fields += 2;
+	} else {
+		assert_null(json_object_get(o, "tls_version"));
+		assert_null(json_object_get(o, "cipher"));
 	}
 	assert_int_equal(json_object_size(o), fields);
 }
@@ -474,6 +519,68 @@ static void test_jsonl_hostile_host(void **state)
 	free(text);
 }
 
+/* Responses, cookie headers, ServerHellos and resolved names, with their own fields. */
+static struct observation response_obs(void)
+{
+	struct observation o = http_obs();
+	o.kind = OBS_HTTP_RESPONSE;
+	o.http_method = NULL;
+	o.http_path = NULL;
+	o.http_status = 200;
+	o.http_content_type = "text/html; charset=utf-8";
+	return o;
+}
+
+static void test_jsonl_http_fields(void **state)
+{
+	(void)state;
+	struct observation obs = http_obs();
+	obs.http_referer = "https://news.example/a?x=1";
+	obs.http_origin = "https://news.example";
+	obs.http_user_agent = "Mozilla/5.0 (X11; Linux x86_64)\x01";
+	check_one_jsonl(&obs, "10.0.0.2", "93.184.216.34");
+	char *text = write_all(OBS_FORMAT_JSONL, &obs, 1);
+	json_t *o = parse_line(text);
+	/* Spaces stay in JSON strings; control bytes do not. */
+	assert_string_field(o, "user_agent", "Mozilla/5.0 (X11; Linux x86_64)\\x01");
+	json_decref(o);
+	free(text);
+
+	obs = response_obs();
+	check_one_jsonl(&obs, "10.0.0.2", "93.184.216.34");
+
+	obs = response_obs();
+	obs.kind = OBS_SET_COOKIE_HEADER;
+	obs.http_content_type = NULL;
+	obs.cookie = "_ttp=3a0c; Path=/; Domain=.tiktok.com; Max-Age=33696000";
+	check_one_jsonl(&obs, "10.0.0.2", "93.184.216.34");
+
+	obs = http_obs();
+	obs.kind = OBS_COOKIE_HEADER;
+	obs.http_method = NULL;
+	obs.http_path = NULL;
+	obs.cookie = "a=1; b=\"q\\\"";
+	check_one_jsonl(&obs, "10.0.0.2", "93.184.216.34");
+
+	obs = tls_obs();
+	obs.kind = OBS_TLS_SERVER_HELLO;
+	obs.tls_version = 0x0304;
+	obs.tls_cipher = 0x1301;
+	check_one_jsonl(&obs, "10.0.0.2", "93.184.216.34");
+	text = write_all(OBS_FORMAT_JSONL, &obs, 1);
+	o = parse_line(text);
+	assert_string_field(o, "tls_version", "TLSv1.3");
+	assert_string_field(o, "cipher", "0x1301");
+	json_decref(o);
+	free(text);
+
+	obs = tls_obs();
+	obs.kind = OBS_CONNECTION;
+	obs.host[0] = '\0';
+	obs.resolved = "tracker.example";
+	check_one_jsonl(&obs, "10.0.0.2", "93.184.216.34");
+}
+
 /* ---- text ------------------------------------------------------------------- */
 
 static void test_text_lines(void **state)
@@ -534,6 +641,13 @@ static void test_pack_round_trip(void **state)
 	obs[0].dns_chain = chain;
 	obs[0].dns_chain_count = 2;
 	obs[1] = http_obs();
+	obs[1].http_referer = "https://news.example/";
+	obs[1].http_origin = "https://news.example";
+	obs[1].http_user_agent = "curl/7.88";
+	obs[1].http_content_type = "text/plain";
+	obs[1].cookie = "a=1";
+	obs[1].resolved = "cdn.example";
+	obs[1].tls_alpn = "h2";
 	for (int i = 0; i < 2; i++) {
 		size_t size = observation_packed_size(&obs[i]);
 		assert_int_equal(size % 8, 0);
@@ -555,6 +669,22 @@ static void test_pack_round_trip(void **state)
 			assert_string_equal(copy->dns_chain[c], chain[c]);
 		if (obs[i].http_path)
 			assert_string_equal(copy->http_path, obs[i].http_path);
+		const char *const want_strings[] = {
+			obs[i].http_referer, obs[i].http_origin, obs[i].http_user_agent,
+			obs[i].http_content_type, obs[i].cookie, obs[i].resolved, obs[i].tls_alpn,
+		};
+		const char *const got_strings[] = {
+			copy->http_referer, copy->http_origin, copy->http_user_agent,
+			copy->http_content_type, copy->cookie, copy->resolved, copy->tls_alpn,
+		};
+		for (size_t k = 0; k < sizeof want_strings / sizeof want_strings[0]; k++) {
+			if (!want_strings[k]) {
+				assert_null(got_strings[k]);
+				continue;
+			}
+			assert_ptr_not_equal(got_strings[k], want_strings[k]);
+			assert_string_equal(got_strings[k], want_strings[k]);
+		}
 		char *want = write_all(OBS_FORMAT_JSONL, &obs[i], 1);
 		char *got = write_all(OBS_FORMAT_JSONL, copy, 1);
 		assert_string_equal(got, want);
@@ -568,6 +698,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kind_names),
+		cmocka_unit_test(test_jsonl_http_fields),
 		cmocka_unit_test(test_escape_printable_unchanged),
 		cmocka_unit_test(test_escape_non_printable),
 		cmocka_unit_test(test_addr_and_mac_text),

@@ -755,6 +755,26 @@ static void test_not_handshake_first(void **state)
 	/* Decided on the header alone: the body need not be there. */
 	assert_int_equal(read_bytes(app_data, 5, 0), TLS_END_NOT_HANDSHAKE);
 
+	/*
+	 * A server's warning alert before its hello (http_ipv6.pcap frame 94:
+	 * unrecognized_name, then the ServerHello in the same segment) is passed
+	 * over; a fatal one ends the reader; a client sends none.
+	 */
+	static struct buf warned;
+	warned.len = 0;
+	put_record(&warned, 21, "\x01\x70", 2);
+	put_mem(&warned, BROWSER_SERVER, sizeof BROWSER_SERVER);
+	assert_int_equal(read_bytes(warned.data, warned.len, 1), TLS_DONE);
+	struct tls_reader reader;
+	struct tls_hello hello;
+	tls_reader_init(&reader, 1);
+	assert_int_equal(tls_reader_feed(&reader, warned.data, warned.len, &hello), TLS_DONE);
+	assert_int_equal(hello.cipher_suite, 0x1301);
+	tls_reader_free(&reader);
+	assert_int_equal(read_bytes(warned.data, warned.len, 0), TLS_END_NOT_HANDSHAKE);
+	static const uint8_t long_alert[] = { 21, 3, 3, 0, 3, 1, 0x70, 0 };
+	assert_int_equal(read_bytes(long_alert, sizeof long_alert, 1), TLS_END_NOT_HANDSHAKE);
+
 	/* An alert between two records of one hello. */
 	static struct buf stream;
 	stream.len = 0;
