@@ -54,6 +54,28 @@ expect 2 "bad filter" -- "$d" -r "$kakao" -f 'port port'
 expect 1 "unwritable --jsonl" -- "$d" -q -r "$kakao" --jsonl /nonexistent-dir/x.jsonl
 contains "$tmp/err" "/nonexistent-dir/x.jsonl" "unwritable --jsonl names the path"
 
+# Identifiers: hashed by default, with a key from a file or a random one per run;
+# raw only when asked. The browser capture's session cookie is the test value.
+browser=$data/browser-accept-http.pcap
+raw_cookie=sessionid=221f6f8774001b07e8e4e929e31bbc5e
+expect 1 "missing key file" -- "$d" -q -r "$browser" --identifier-key "$tmp/no.key"
+contains "$tmp/err" "$tmp/no.key" "missing key file names the path"
+printf 'short' > "$tmp/short.key"
+expect 1 "key file too short" -- "$d" -q -r "$browser" --identifier-key "$tmp/short.key"
+contains "$tmp/err" "$tmp/short.key" "short key file names the path"
+expect 2 "key file and --keep-identifiers" -- "$d" -q -r "$browser" \
+	--identifier-key "$data/identifier.key" --keep-identifiers
+expect 0 "--keep-identifiers" -- "$d" -q -r "$browser" --keep-identifiers --jsonl -
+contains "$tmp/out" "$raw_cookie" "--keep-identifiers keeps cookie values"
+for run in 1 2; do
+	expect 0 "default hashing, run $run" -- "$d" -q -r "$browser" --jsonl "$tmp/random$run.jsonl"
+	if grep -qF "$raw_cookie" "$tmp/random$run.jsonl"; then bad "a raw cookie value is written by default"; else ok; fi
+	expect 0 "hashing with a key file, run $run" -- "$d" -q -r "$browser" \
+		--identifier-key "$data/identifier.key" --jsonl "$tmp/keyed$run.jsonl"
+done
+if cmp -s "$tmp/keyed1.jsonl" "$tmp/keyed2.jsonl"; then ok; else bad "one key file, two runs: hashes differ"; fi
+if cmp -s "$tmp/random1.jsonl" "$tmp/random2.jsonl"; then bad "two runs without a key: same hashes"; else ok; fi
+
 # The same capture from a file and from standard input gives the same observations.
 expect 0 "read file" -- "$d" -q -r "$kakao" --jsonl "$tmp/file.jsonl"
 "$d" -q -r - --jsonl "$tmp/stdin.jsonl" < "$kakao"
