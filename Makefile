@@ -45,7 +45,7 @@ FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls 
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
-.PHONY: all deps demo check check-run unit golden cli-tests crosscheck live install-test fuzz fuzz-smoke \
+.PHONY: all deps demo check check-run unit golden cli-tests crosscheck hostile live install-test fuzz fuzz-smoke \
 	man-check install uninstall clean bench oracle
 
 all: $(B)/trackwatchd $(B)/trackwatch
@@ -130,7 +130,7 @@ demo: deps
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-CHECK_SUITES = unit golden cli-tests crosscheck live install-test man-check fuzz-smoke
+CHECK_SUITES = unit golden cli-tests crosscheck hostile live install-test man-check fuzz-smoke
 check-run: $(CHECK_SUITES)
 	@echo "suites: $(words $(CHECK_SUITES)) passed, 0 failed"
 
@@ -148,6 +148,11 @@ crosscheck: $(B)/asan/trackwatchd
 
 live: $(B)/asan/trackwatchd
 	tests/integration/live.sh $(B)/asan/trackwatchd
+
+# Memory bounds under floods, with both builds: the release build's bounds are tighter.
+hostile: $(B)/asan/trackwatchd $(B)/trackwatchd
+	tests/integration/hostile.sh $(B)/trackwatchd
+	tests/integration/hostile.sh $(B)/asan/trackwatchd
 
 install-test: all
 	tests/integration/install.sh

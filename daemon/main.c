@@ -237,7 +237,22 @@ static void print_stats(const struct pipeline *pipeline)
 		program, f->created, f->peak_active, f->expired, f->closed, f->evicted, f->flushed);
 	fprintf(stderr, "%s: nDPI: %" PRIu64 " flows, %" PRIu64 " packets, %" PRIu64
 		" flows given up unfinished\n", program, s->dpi_flows, s->dpi_packets, s->dpi_giveups);
-	fprintf(stderr, "%s: DNS messages %" PRIu64 "\n", program, s->dns_messages);
+	fprintf(stderr, "%s: nDPI: %" PRIu64 " flows taken over by our own readers\n", program,
+		s->dpi_handovers);
+	const struct tcp_reassembly_stats *r = pipeline_reassembly_stats(pipeline);
+	fprintf(stderr, "%s: TCP streams: %" PRIu64 " bytes in order, %" PRIu64
+		" retransmitted, %" PRIu64 " segments out of order, %" PRIu64 " gaps (%" PRIu64
+		" bytes), bound reached %" PRIu64 ", dropped %" PRIu64 ", implausible %" PRIu64
+		"\n", program, r->delivered, r->retransmitted, r->out_of_order, r->gaps, r->gap_bytes,
+		r->pending_full, r->dropped, r->implausible);
+	fprintf(stderr, "%s: stream readers given up for memory: %" PRIu64 "\n", program,
+		s->reader_memory_full);
+	fprintf(stderr, "%s: DNS messages %" PRIu64 " (questions past 32 dropped: %" PRIu64 ")\n",
+		program, s->dns_messages, s->dns_questions_dropped);
+	const struct dns_cache_stats *c = pipeline_dns_cache_stats(pipeline);
+	fprintf(stderr, "%s: resolved names: %" PRIu64 " addresses learnt, %" PRIu64
+		" looked up (%" PRIu64 " found), %" PRIu64 " replaced for room\n", program, c->puts,
+		c->hits + c->misses, c->hits, c->replaced);
 	print_counts("DNS errors", s->dns_errors, 1, 8, dns_error_text);
 	print_counts("TLS client streams", s->tls_ends, 0, 16, tls_end_text);
 	print_counts("TLS server streams", s->tls_server_ends, 0, 16, tls_end_text);

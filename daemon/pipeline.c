@@ -73,6 +73,8 @@ struct flow_dissect {
 	uint8_t named;         /* an observation with a host has been made of this flow */
 	uint8_t saw_payload;   /* application data has been seen, either way */
 	uint8_t settled;       /* nothing more can name the flow: see maybe_connection() */
+	uint8_t own_label;     /* 1 + enum dpi_master: our readers took the flow from nDPI */
+	uint8_t label_named;   /* and its label has been looked up by the name it gave */
 	struct http_hosts *http;   /* an HTTP/1 connection's requests awaiting responses */
 };
 
@@ -243,6 +245,8 @@ static enum dns_port_kind dns_port_kind(const struct flow *flow)
 	return DNS_PORT_NONE;
 }
 
+static void label_by_name(struct pipeline *pipeline, struct flow *flow, const char *host);
+
 /* The fields every observation of a flow shares. */
 static void observation_init(struct pipeline *pipeline, const struct flow *flow, uint64_t ts_us,
 			     enum observation_kind kind, struct observation *obs)
@@ -374,8 +378,11 @@ static int on_dns_record(void *context, const struct dns_header *header,
 		return 0;
 	}
 	struct observation obs;
+	char qname[OBS_HOST_MAX];
+	normalise_host(record->name, 0, qname, sizeof qname);
+	label_by_name(c->pipeline, c->flow, qname);
 	observation_init(c->pipeline, c->flow, c->ts_us, query_kinds[c->port_kind], &obs);
-	normalise_host(record->name, 0, obs.host, sizeof obs.host);
+	memcpy(obs.host, qname, sizeof obs.host);
 	obs.dns_qtype = record->type;
 	observation_emit(c->pipeline, c->flow, &obs);
 	return 0;
@@ -430,6 +437,7 @@ static void dns_message(struct pipeline *pipeline, struct flow *flow, uint64_t t
 	if (!header.is_response || (answers->qname[0] == '\0' && answers->count == 0))
 		return;
 	struct observation obs;
+	label_by_name(pipeline, flow, answers->qname);
 	observation_init(pipeline, flow, ts_us, answer_kinds[context.port_kind], &obs);
 	if (answers->qname[0])
 		copy_string(obs.host, sizeof obs.host, answers->qname);
@@ -498,6 +506,40 @@ static void maybe_emit(struct pipeline *pipeline, struct flow *flow, uint64_t ts
 }
 
 /*
+ * Our readers take the flow from nDPI: they dissect what nDPI's TLS, HTTP
+ * and DNS dissectors would (better, and across segments), so nDPI's state is
+ * freed (its TLS dissector alone buffers up to 16 KiB a flow) and it sees no
+ * more packets. The flow's label is then nDPI's lookup of the name our
+ * reader gives (label_by_name()), or of the server's address until then.
+ */
+static void dpi_hand_over(struct pipeline *pipeline, struct flow *flow, enum dpi_master master)
+{
+	struct flow_dissect *d = flow->dissect;
+	if (d->own_label)
+		return;
+	if (d->dpi) {
+		dpi_flow_free(d->dpi);
+		d->dpi = NULL;
+		pipeline->stats.dpi_handovers++;
+	}
+	d->own_label = (uint8_t)(1 + master);
+	d->name_emitted = 1; /* nDPI's name, if it had one, is one our reader gives */
+	dpi_label_for_name(pipeline->dpi, master, NULL,
+			   flow->key.ip_version == 4 ? flow_server_addr(flow) : NULL, &d->label);
+}
+
+/* The label of a flow our readers took over, by the first name it gives. */
+static void label_by_name(struct pipeline *pipeline, struct flow *flow, const char *host)
+{
+	struct flow_dissect *d = flow->dissect;
+	if (!d->own_label || d->label_named || !host[0])
+		return;
+	d->label_named = 1;
+	dpi_label_for_name(pipeline->dpi, (enum dpi_master)(d->own_label - 1), host,
+			   flow->key.ip_version == 4 ? flow_server_addr(flow) : NULL, &d->label);
+}
+
+/*
  * A flow that named nothing, once nothing more can name it (nDPI is done and
  * the client's stream read): one `connection` observation when a device
  * resolved its server's address, so that the contact is not lost.
@@ -539,6 +581,10 @@ static void stream_free(struct pipeline *pipeline, struct flow_dissect *d,
 		return;
 	tcp_stream_free(&pipeline->reassembly, &stream->tcp);
 	pipeline->reader_bytes -= stream->reader_bytes;
+	/* A handshake the connection ended (or the memory bound stopped) before it was read. */
+	if (stream->kind == STREAM_TLS && stream->reader.tls.end == TLS_MORE)
+		(dir == FLOW_TO_CLIENT ? pipeline->stats.tls_server_ends
+				       : pipeline->stats.tls_ends)[TLS_MORE]++;
 	if (stream->kind == STREAM_TLS)
 		tls_reader_free(&stream->reader.tls);
 	else if (stream->kind == STREAM_HTTP)
@@ -651,8 +697,11 @@ static void emit_hello(struct stream_context *c, const struct tls_hello *hello)
 	if (!hello->is_server) {
 		if (!hello->has_sni)
 			return;
+		char sni[OBS_HOST_MAX];
+		normalise_host(hello->sni, 0, sni, sizeof sni);
+		label_by_name(c->pipeline, c->flow, sni);
 		observation_init(c->pipeline, c->flow, c->ts_us, OBS_TLS_SNI, &obs);
-		normalise_host(hello->sni, 0, obs.host, sizeof obs.host);
+		memcpy(obs.host, sni, sizeof obs.host);
 		obs.tls_versions = hello->versions;
 		obs.tls_version_count = hello->version_count;
 		obs.tls_ech = hello->ech_offered;
@@ -713,10 +762,13 @@ static void http_request(struct stream_context *c, const struct http1_message *m
 	struct pipeline *pipeline = c->pipeline;
 	struct flow_dissect *d = c->flow->dissect;
 	struct observation obs;
-	observation_init(pipeline, c->flow, c->ts_us, OBS_HTTP_REQUEST, &obs);
-	char host[OBS_HOST_MAX], method[HTTP1_METHOD_MAX + 1];
+	char host[OBS_HOST_MAX], method[HTTP1_METHOD_MAX + 1], name[OBS_HOST_MAX];
 	const char *host_text = span_text(m->host, host, sizeof host);
-	normalise_host(host_text ? host_text : "", 1, obs.host, sizeof obs.host);
+	normalise_host(host_text ? host_text : "", 1, name, sizeof name);
+	if (c->stream)
+		label_by_name(pipeline, c->flow, name);
+	observation_init(pipeline, c->flow, c->ts_us, OBS_HTTP_REQUEST, &obs);
+	memcpy(obs.host, name, sizeof obs.host);
 	struct http1_span method_span = { m->method, m->method_len };
 	obs.http_method = span_text(method_span, method, sizeof method);
 	/* The target as sent, to 8 KiB: query strings can be long, never unbounded. */
@@ -829,9 +881,8 @@ static struct stream *stream_open(struct pipeline *pipeline, struct flow *flow,
 }
 
 /*
- * Says what a stream holds and readies its reader. Once the client's stream
- * is known to be one we read, the server's is made too (if its first payload
- * has not made it already), so that its reader learns of every request.
+ * Says what a stream holds and readies its reader; once the client's stream
+ * is known to be one we read, our readers take the flow over from nDPI.
  */
 static void stream_set_kind(struct pipeline *pipeline, struct flow *flow, struct stream *stream,
 			    enum stream_kind kind)
@@ -850,12 +901,20 @@ static void stream_set_kind(struct pipeline *pipeline, struct flow *flow, struct
 	d->stream_kind = (uint8_t)kind;
 	if (kind == STREAM_OTHER || kind == STREAM_UNKNOWN)
 		return;
+	dpi_hand_over(pipeline, flow, kind == STREAM_TLS    ? DPI_MASTER_TLS
+				    : kind == STREAM_HTTP ? DPI_MASTER_HTTP
+							  : DPI_MASTER_DNS);
 	if (kind == STREAM_HTTP && !d->http) {
 		d->http = calloc(1, sizeof *d->http);
 		if (d->http)
 			pipeline->reader_bytes += sizeof *d->http;
 	}
-	if (!(d->opened & (1u << FLOW_TO_CLIENT))) {
+	/*
+	 * An HTTP/1 response reader must hear of every request (a HEAD's response
+	 * has no body), so it is made now; TLS and DNS replies wait for their
+	 * first payload, which is sniffed then.
+	 */
+	if (kind == STREAM_HTTP && !(d->opened & (1u << FLOW_TO_CLIENT))) {
 		struct stream *reply = stream_open(pipeline, flow, FLOW_TO_CLIENT);
 		if (reply)
 			stream_set_kind(pipeline, flow, reply, kind);
@@ -1080,13 +1139,18 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 	 */
 	if (packet.payload_len)
 		d->saw_payload = 1;
+	enum dns_port_kind dns_kind = dns_port_kind(flow);
+	if (dns_kind != DNS_PORT_NONE && packet.payload_len)
+		dpi_hand_over(pipeline, flow, dns_kind == DNS_PORT_DNS    ? DPI_MASTER_DNS
+					    : dns_kind == DNS_PORT_MDNS ? DPI_MASTER_MDNS
+									: DPI_MASTER_LLMNR);
 	int tcp = packet.l4_proto == 6;
 	if (tcp)
 		stream_first_payload(pipeline, flow, &packet, direction);
 	dissect_dpi(pipeline, flow, &packet, ts_us);
 	if (tcp && d->streams[direction])
 		stream_segment(pipeline, flow, &packet, ts_us, direction);
-	if (packet.l4_proto == 17 && packet.payload_len && dns_port_kind(flow) != DNS_PORT_NONE)
+	if (packet.l4_proto == 17 && packet.payload_len && dns_kind != DNS_PORT_NONE)
 		dissect_dns(pipeline, flow, &packet, ts_us);
 	else if (packet.l4_proto == 17 && packet.payload_len &&
 		 (flow->key.port_lo == 1900 || flow->key.port_hi == 1900))
@@ -1108,6 +1172,16 @@ void pipeline_flush(struct pipeline *pipeline)
 const struct pipeline_stats *pipeline_stats(const struct pipeline *pipeline)
 {
 	return &pipeline->stats;
+}
+
+const struct tcp_reassembly_stats *pipeline_reassembly_stats(const struct pipeline *pipeline)
+{
+	return &pipeline->reassembly.stats;
+}
+
+const struct dns_cache_stats *pipeline_dns_cache_stats(const struct pipeline *pipeline)
+{
+	return dns_cache_stats(pipeline->dns_cache);
 }
 
 const struct flow_table_stats *pipeline_flow_stats(const struct pipeline *pipeline)

@@ -13,6 +13,8 @@
 #include "decode.h"
 #include "flow.h"
 #include "observation.h"
+#include "reassembly.h"
+#include "dnscache.h"
 
 struct ident_key;
 
@@ -49,6 +51,7 @@ struct pipeline_stats {
 	uint64_t dpi_flows;  /* flows given to nDPI */
 	uint64_t dpi_packets;/* packets given to nDPI */
 	uint64_t dpi_giveups;/* flows nDPI had not finished with when dropped */
+	uint64_t dpi_handovers; /* flows taken from nDPI by our own readers (TLS, HTTP/1, DNS) */
 	uint64_t out_of_memory;
 	uint64_t dns_messages;  /* DNS, mDNS and LLMNR messages parsed */
 	uint64_t dns_errors[8]; /* by -enum dns_error: [1] short_header, [2] truncated, ... */
@@ -79,5 +82,7 @@ void pipeline_flush(struct pipeline *pipeline);
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *pipeline);
 const struct flow_table_stats *pipeline_flow_stats(const struct pipeline *pipeline);
+const struct tcp_reassembly_stats *pipeline_reassembly_stats(const struct pipeline *pipeline);
+const struct dns_cache_stats *pipeline_dns_cache_stats(const struct pipeline *pipeline);
 
 #endif

@@ -19,6 +19,11 @@ struct tcp_segment {
 	uint8_t data[];
 };
 
+size_t tcp_segment_cost(size_t len)
+{
+	return sizeof(struct tcp_segment) + len + 16;
+}
+
 /* A segment further ahead than this is not this stream's (or is an attack). */
 enum { IMPLAUSIBLE_AHEAD = 1u << 30 };
 
@@ -45,7 +50,7 @@ void tcp_stream_free(struct tcp_reassembly *reassembly, struct tcp_stream *strea
 	struct tcp_segment *segment = stream->pending;
 	while (segment) {
 		struct tcp_segment *next = segment->next;
-		reassembly->total_pending -= segment->len;
+		reassembly->total_pending -= tcp_segment_cost(segment->len);
 		free(segment);
 		segment = next;
 	}
@@ -102,7 +107,7 @@ static void drain(struct tcp_reassembly *reassembly, struct tcp_stream *stream,
 		stream->pending = segment->next;
 		stream->pending_bytes -= segment->len;
 		stream->pending_count--;
-		reassembly->total_pending -= segment->len;
+		reassembly->total_pending -= tcp_segment_cost(segment->len);
 		uint32_t old = (uint32_t)-seq_diff(segment->seq, stream->next_seq);
 		if (old < segment->len)
 			consume(reassembly, stream, segment->data + old, segment->len - old, deliver,
@@ -133,7 +138,7 @@ static int store(struct tcp_reassembly *reassembly, struct tcp_stream *stream, u
 		uint32_t piece = piece_end - cur;
 		if (stream->pending_bytes + piece > reassembly->max_stream_pending ||
 		    stream->pending_count >= reassembly->max_stream_segments ||
-		    reassembly->total_pending + piece > reassembly->max_total_pending)
+		    reassembly->total_pending + tcp_segment_cost(piece) > reassembly->max_total_pending)
 			return -1;
 		struct tcp_segment *segment = malloc(sizeof *segment + piece);
 		if (!segment)
@@ -146,7 +151,7 @@ static int store(struct tcp_reassembly *reassembly, struct tcp_stream *stream, u
 		link = &segment->next;
 		stream->pending_bytes += piece;
 		stream->pending_count++;
-		reassembly->total_pending += piece;
+		reassembly->total_pending += tcp_segment_cost(piece);
 		cur = piece_end;
 	}
 	return 0;

@@ -20,23 +20,32 @@
 
 struct tcp_segment;
 
+struct tcp_reassembly_stats {
+	uint64_t delivered;      /* bytes given to consumers (skipped ones included) */
+	uint64_t retransmitted;  /* bytes seen before, dropped */
+	uint64_t out_of_order;   /* segments that had to wait */
+	uint64_t gaps;           /* holes skipped over */
+	uint64_t gap_bytes;
+	uint64_t pending_full;   /* times a bound forced a gap */
+	uint64_t dropped;        /* out-of-order segments with no room even then */
+	uint64_t implausible;    /* segments too far ahead to be this stream's */
+};
+
 /* Shared by all streams of one capture thread: bounds and counters. */
 struct tcp_reassembly {
 	size_t max_stream_pending;   /* bytes waiting out of order, per stream */
 	size_t max_stream_segments;  /* segments waiting, per stream */
-	size_t max_total_pending;    /* bytes waiting, all streams together */
+	size_t max_total_pending;    /* memory of waiting segments, headers included, all streams */
 	size_t total_pending;
-	struct {
-		uint64_t delivered;      /* bytes given to consumers (skipped ones included) */
-		uint64_t retransmitted;  /* bytes seen before, dropped */
-		uint64_t out_of_order;   /* segments that had to wait */
-		uint64_t gaps;           /* holes skipped over */
-		uint64_t gap_bytes;
-		uint64_t pending_full;   /* times a bound forced a gap */
-		uint64_t dropped;        /* out-of-order segments with no room even then */
-		uint64_t implausible;    /* segments too far ahead to be this stream's */
-	} stats;
+	struct tcp_reassembly_stats stats;
 };
+
+/*
+ * What a waiting segment of `len` bytes costs the sensor-wide bound: its
+ * bytes, its header and the allocator's own (about 16 bytes in glibc), so
+ * that a flood of tiny segments is bounded as well as one of large ones.
+ */
+size_t tcp_segment_cost(size_t len);
 
 /* Defaults: 64 KiB and 64 segments per stream, 32 MiB in all. */
 void tcp_reassembly_init(struct tcp_reassembly *reassembly);

@@ -131,6 +131,45 @@ void dpi_flow_facts(const struct dpi_flow *flow, struct dpi_facts *facts)
 	}
 }
 
+void dpi_label_for_name(struct dpi_engine *engine, enum dpi_master master, const char *host,
+			const uint8_t *server_addr, struct dpi_label *label)
+{
+	static const uint16_t masters[] = {
+		[DPI_MASTER_TLS] = NDPI_PROTOCOL_TLS, [DPI_MASTER_HTTP] = NDPI_PROTOCOL_HTTP,
+		[DPI_MASTER_DNS] = NDPI_PROTOCOL_DNS, [DPI_MASTER_MDNS] = NDPI_PROTOCOL_MDNS,
+		[DPI_MASTER_LLMNR] = NDPI_PROTOCOL_LLMNR, [DPI_MASTER_QUIC] = NDPI_PROTOCOL_QUIC,
+	};
+	uint16_t id = masters[master];
+	ndpi_protocol protocol = { .master_protocol = NDPI_PROTOCOL_UNKNOWN, .app_protocol = id };
+	protocol.category = ndpi_get_proto_category(engine->ndpi, protocol);
+	uint16_t app = NDPI_PROTOCOL_UNKNOWN;
+	ndpi_protocol_match_result match = { 0 };
+	size_t len = host ? strlen(host) : 0;
+	if (len && len < 0xffff) {
+		/* nDPI's matcher takes a mutable string; it does not write to it. */
+		int found = ndpi_match_string_subprotocol(engine->ndpi, (char *)host, (u_int)len,
+							  &match);
+		if (found > NDPI_PROTOCOL_UNKNOWN && found != id)
+			app = (uint16_t)found;
+	}
+	if (app == NDPI_PROTOCOL_UNKNOWN && server_addr) {
+		struct in_addr addr;
+		memcpy(&addr, server_addr, 4);
+		uint16_t by_addr = ndpi_network_ptree_match(engine->ndpi, &addr);
+		if (by_addr != NDPI_PROTOCOL_UNKNOWN && by_addr != id)
+			app = by_addr;
+	}
+	if (app != NDPI_PROTOCOL_UNKNOWN) {
+		/* As nDPI writes it: the dissecting protocol, then the application. */
+		protocol.master_protocol = id;
+		protocol.app_protocol = app;
+		protocol.category = ndpi_get_proto_category(engine->ndpi, protocol);
+	}
+	label->master = protocol.master_protocol;
+	label->app = protocol.app_protocol;
+	label->category = (uint16_t)protocol.category;
+}
+
 const char *dpi_label_name(struct dpi_engine *engine, const struct dpi_label *label,
 			   char *buf, size_t len)
 {

@@ -72,6 +72,19 @@ void dpi_flow_giveup(struct dpi_engine *engine, struct dpi_flow *flow);
 void dpi_flow_label(const struct dpi_flow *flow, struct dpi_label *label);
 void dpi_flow_facts(const struct dpi_flow *flow, struct dpi_facts *facts);
 
+/* The protocols our own readers take over from nDPI. */
+enum dpi_master { DPI_MASTER_TLS, DPI_MASTER_HTTP, DPI_MASTER_DNS, DPI_MASTER_MDNS,
+		  DPI_MASTER_LLMNR, DPI_MASTER_QUIC };
+
+/*
+ * The label nDPI gives a flow of `master` that names `host` (NULL or "" when
+ * it names none), from nDPI's lists of host names and, failing those, of
+ * IPv4 networks (`server_addr`, 4 bytes, or NULL): for flows our own readers
+ * dissect, so that nDPI's dissectors need not run on them at all.
+ */
+void dpi_label_for_name(struct dpi_engine *engine, enum dpi_master master, const char *host,
+			const uint8_t *server_addr, struct dpi_label *label);
+
 /* "TLS.Google", "DNS", "Unknown": written into buf, which is returned. */
 const char *dpi_label_name(struct dpi_engine *engine, const struct dpi_label *label,
 			   char *buf, size_t len);
