@@ -38,7 +38,7 @@ static void usage(FILE *out)
 "Usage: trackwatchd [OPTION]... -r FILE [-r FILE]...\n"
 "       trackwatchd [OPTION]... -i INTERFACE\n"
 "Watch traffic for the names devices contact (DNS, TLS and QUIC SNI, HTTP Host)\n"
-"and write one observation per fact seen.\n"
+"and the cookies they carry, and write one observation per fact seen.\n"
 "\n"
 "Input:\n"
 "  -r, --read=FILE          read a pcap or pcapng file; '-' reads standard input;\n"
