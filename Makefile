@@ -36,12 +36,12 @@ DEB_PACKAGES = pkg-config libpcap-dev libndpi-dev libsqlite3-dev libyaml-dev \
 
 B = build
 CORE_SRC = daemon/capture.c daemon/decode.c daemon/flow.c daemon/observation.c \
-	daemon/pipeline.c daemon/reassembly.c daemon/dnscache.c dissectors/ndpi_glue.c dissectors/dns.c dissectors/tls.c dissectors/http1.c \
+	daemon/pipeline.c daemon/reassembly.c daemon/dnscache.c dissectors/ndpi_glue.c dissectors/dns.c dissectors/tls.c dissectors/quic.c dissectors/http1.c \
 	daemon/identifiers.c
 DAEMON_SRC = $(CORE_SRC) daemon/queue.c daemon/main.c
 CLI_SRC = cli/trackwatch.c
-UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_http1 test_identifiers test_dnscache
-FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_http1 fuzz_identifiers
+UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_identifiers test_dnscache
+FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_identifiers
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
@@ -81,6 +81,8 @@ test_observation_LIBS = $(pkg_libs)
 test_dns_SRC = dissectors/dns.c
 test_http1_SRC = dissectors/http1.c
 test_tls_SRC = dissectors/tls.c
+test_quic_SRC = dissectors/quic.c dissectors/tls.c
+test_quic_LIBS = $(pkg_libs)
 test_identifiers_SRC = daemon/identifiers.c
 test_identifiers_LIBS = $(pkg_libs)
 test_dnscache_SRC = daemon/dnscache.c
@@ -90,6 +92,8 @@ fuzz_reassembly_SRC = daemon/reassembly.c
 fuzz_dns_SRC = dissectors/dns.c
 fuzz_http1_SRC = dissectors/http1.c
 fuzz_tls_SRC = dissectors/tls.c
+fuzz_quic_SRC = dissectors/quic.c dissectors/tls.c
+fuzz_quic_LIBS = $(shell pkg-config --libs libcrypto)
 fuzz_identifiers_SRC = daemon/identifiers.c
 fuzz_identifiers_LIBS = $(shell pkg-config --libs libcrypto)
 fuzz_pipeline_SRC = $(CORE_SRC)

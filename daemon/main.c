@@ -19,6 +19,7 @@
 #include "../dissectors/dns.h"
 #include "../dissectors/http1.h"
 #include "../dissectors/ndpi_glue.h"
+#include "../dissectors/quic.h"
 #include "../dissectors/tls.h"
 #include "capture.h"
 #include "observation.h"
@@ -215,6 +216,11 @@ static const char *tls_end_text(int i)
 	return i == TLS_MORE ? "unfinished" : tls_end_name((enum tls_end)i);
 }
 
+static const char *quic_end_text(int i)
+{
+	return i == QUIC_MORE ? "unfinished" : quic_end_name((enum quic_end)i);
+}
+
 static const char *http_end_text(int i)
 {
 	return http1_end_name((enum http1_end)i);
@@ -256,6 +262,7 @@ static void print_stats(const struct pipeline *pipeline)
 	print_counts("DNS errors", s->dns_errors, 1, 8, dns_error_text);
 	print_counts("TLS client streams", s->tls_ends, 0, 16, tls_end_text);
 	print_counts("TLS server streams", s->tls_server_ends, 0, 16, tls_end_text);
+	print_counts("QUIC client flows", s->quic_ends, 0, 16, quic_end_text);
 	print_counts("HTTP/1 client streams ended", s->http_ends, 1, 16, http_end_text);
 	print_counts("HTTP/1 server streams ended", s->http_response_ends, 1, 16, http_end_text);
 	print_counts("malformed", s->decode, DECODE_MALFORMED_FIRST, DECODE_RESULT_COUNT,

@@ -493,11 +493,12 @@ static int write_jsonl(struct observation_writer *writer, const struct observati
 			optional |= 1u << OPT_CHAIN;
 		}
 	}
-	if ((obs->kind == OBS_TLS_SNI || obs->kind == OBS_TLS_SERVER_HELLO) && obs->tls_alpn) {
+	int hello = obs->kind == OBS_TLS_SNI || obs->kind == OBS_QUIC_SNI;
+	if ((hello || obs->kind == OBS_TLS_SERVER_HELLO) && obs->tls_alpn) {
 		rc |= set_wire_string(writer, v[OPT_ALPN], obs->tls_alpn);
 		optional |= 1u << OPT_ALPN;
 	}
-	if (obs->kind == OBS_TLS_SNI && obs->tls_version_count) {
+	if (hello && obs->tls_version_count) {
 		rc |= json_array_clear(v[OPT_TLS_VERSIONS]);
 		for (size_t i = 0; i < obs->tls_version_count && rc == 0; i++) {
 			char name[16];
@@ -506,7 +507,7 @@ static int write_jsonl(struct observation_writer *writer, const struct observati
 		}
 		optional |= 1u << OPT_TLS_VERSIONS;
 	}
-	if (obs->kind == OBS_TLS_SNI && obs->tls_ech)
+	if (hello && obs->tls_ech)
 		optional |= 1u << OPT_ECH;
 	if (is_http && obs->http_method) {
 		rc |= set_wire_string(writer, v[OPT_METHOD], obs->http_method);

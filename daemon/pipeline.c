@@ -20,6 +20,7 @@
 #include "../dissectors/dns.h"
 #include "../dissectors/ndpi_glue.h"
 #include "../dissectors/http1.h"
+#include "../dissectors/quic.h"
 #include "../dissectors/tls.h"
 #include "dnscache.h"
 #include "identifiers.h"
@@ -76,6 +77,9 @@ struct flow_dissect {
 	uint8_t own_label;     /* 1 + enum dpi_master: our readers took the flow from nDPI */
 	uint8_t label_named;   /* and its label has been looked up by the name it gave */
 	struct http_hosts *http;   /* an HTTP/1 connection's requests awaiting responses */
+	struct quic_reader *quic;  /* a QUIC client's Initials, until its hello is read */
+	size_t quic_bytes;         /* what the QUIC reader held when last asked */
+	uint8_t quic_done;         /* the QUIC reader has had its say (or never will) */
 };
 
 enum { HTTP_PATH_MAX = 8192, HTTP_VALUE_MAX = 1024, COOKIE_TEXT_MAX = 65536 };
@@ -601,6 +605,20 @@ static void stream_free(struct pipeline *pipeline, struct flow_dissect *d,
 	}
 }
 
+static void quic_free(struct pipeline *pipeline, struct flow_dissect *d)
+{
+	if (!d->quic)
+		return;
+	if (!d->quic_done)
+		pipeline->stats.quic_ends[QUIC_MORE]++; /* the flow ended before its hello */
+	pipeline->reader_bytes -= d->quic_bytes;
+	d->quic_bytes = 0;
+	quic_reader_free(d->quic);
+	free(d->quic);
+	d->quic = NULL;
+	d->quic_done = 1;
+}
+
 static void on_flow_end(void *context, struct flow *flow, enum flow_end_reason reason)
 {
 	struct pipeline *pipeline = context;
@@ -611,6 +629,7 @@ static void on_flow_end(void *context, struct flow *flow, enum flow_end_reason r
 		finish_dpi(pipeline, flow, flow->last_us, 1);
 	stream_free(pipeline, flow->dissect, FLOW_TO_SERVER);
 	stream_free(pipeline, flow->dissect, FLOW_TO_CLIENT);
+	quic_free(pipeline, flow->dissect);
 	maybe_connection(pipeline, flow, flow->last_us);
 	free(flow->dissect->name);
 	free(flow->dissect);
@@ -1056,6 +1075,62 @@ static void stream_segment(struct pipeline *pipeline, struct flow *flow,
 	}
 }
 
+/*
+ * QUIC (IETF v1, v2 and drafts, Google QUIC): the client's Initial packets,
+ * decrypted, their CRYPTO frames reassembled and the ClientHello read by our
+ * own reader (dissectors/quic.c). A flow whose first client datagram looks
+ * like a QUIC long header is taken from nDPI.
+ */
+static void dissect_quic(struct pipeline *pipeline, struct flow *flow,
+			 const struct decoded_packet *packet, uint64_t ts_us)
+{
+	struct flow_dissect *d = flow->dissect;
+	if (!d->quic) {
+		if (!quic_looks_like_initial(packet->payload, packet->payload_len)) {
+			d->quic_done = 1;
+			return;
+		}
+		d->quic = malloc(sizeof *d->quic);
+		if (!d->quic) {
+			pipeline->stats.out_of_memory++;
+			d->quic_done = 1;
+			return;
+		}
+		quic_reader_init(d->quic);
+		dpi_hand_over(pipeline, flow, DPI_MASTER_QUIC);
+	}
+	struct tls_hello *hello = &pipeline->hello;
+	enum quic_end end = quic_reader_feed(d->quic, packet->payload, packet->payload_len, hello);
+	if (end == QUIC_MORE) {
+		/* Its CRYPTO buffer counts against the readers' bound, as TCP readers' do. */
+		size_t now = quic_reader_held(d->quic);
+		pipeline->reader_bytes = pipeline->reader_bytes - d->quic_bytes + now;
+		d->quic_bytes = now;
+		if (pipeline->reader_bytes > pipeline->max_reader_bytes) {
+			pipeline->stats.reader_memory_full++;
+			quic_free(pipeline, d);
+		}
+		return;
+	}
+	pipeline->stats.quic_ends[end]++;
+	d->quic_done = 1;
+	if (end == QUIC_DONE && hello->has_sni) {
+		char sni[OBS_HOST_MAX];
+		normalise_host(hello->sni, 0, sni, sizeof sni);
+		label_by_name(pipeline, flow, sni);
+		struct observation obs;
+		observation_init(pipeline, flow, ts_us, OBS_QUIC_SNI, &obs);
+		memcpy(obs.host, sni, sizeof obs.host);
+		obs.tls_alpn = hello->alpn[0] ? hello->alpn : NULL;
+		obs.tls_versions = hello->versions;
+		obs.tls_version_count = hello->version_count;
+		obs.tls_ech = hello->ech_offered;
+		observation_emit(pipeline, flow, &obs);
+		flow_name_set(d, sni);
+	}
+	quic_free(pipeline, d);
+}
+
 /* nDPI: classification, and the names it extracts where we have no parser. */
 static void dissect_dpi(struct pipeline *pipeline, struct flow *flow,
 			const struct decoded_packet *p, uint64_t ts_us)
@@ -1147,6 +1222,10 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 	int tcp = packet.l4_proto == 6;
 	if (tcp)
 		stream_first_payload(pipeline, flow, &packet, direction);
+	/* A QUIC client's Initials are ours: nDPI need not decrypt them too. */
+	if (packet.l4_proto == 17 && packet.payload_len && direction == FLOW_TO_SERVER &&
+	    dns_kind == DNS_PORT_NONE && !d->quic_done)
+		dissect_quic(pipeline, flow, &packet, ts_us);
 	dissect_dpi(pipeline, flow, &packet, ts_us);
 	if (tcp && d->streams[direction])
 		stream_segment(pipeline, flow, &packet, ts_us, direction);
