@@ -687,13 +687,16 @@ struct stream_context {
 
 /*
  * What a stream's first bytes say it holds: a TLS handshake record (22,
- * version 3.x); from the client, an HTTP/1 request (a method of capital
- * letters and '-', then a space); from the server, an HTTP/1 status line.
- * The readers make sure.
+ * version 3.x; from a server, an alert may come first); from the client, an
+ * HTTP/1 request (a method of capital letters and '-', then a space); from
+ * the server, an HTTP/1 status line. The readers make sure.
  */
 static enum stream_kind sniff(const uint8_t *data, size_t len, enum flow_direction dir)
 {
 	if (len >= 2 && data[0] == TLS_CONTENT_HANDSHAKE && data[1] == 3)
+		return STREAM_TLS;
+	/* A server may warn before its hello (http_ipv6.pcap frame 94): the reader passes over it. */
+	if (dir == FLOW_TO_CLIENT && len >= 2 && data[0] == TLS_CONTENT_ALERT && data[1] == 3)
 		return STREAM_TLS;
 	if (dir == FLOW_TO_CLIENT) {
 		static const char status_line[] = "HTTP/1.";
