@@ -50,24 +50,42 @@ static size_t string_size(const char *s)
 	return s ? strlen(s) + 1 : 0;
 }
 
-/* The observation's own string fields, packed and unpacked alike. */
-static const size_t string_fields[] = {
-	offsetof(struct observation, http_method), offsetof(struct observation, http_path),
-	offsetof(struct observation, tls_alpn), offsetof(struct observation, http_referer),
-	offsetof(struct observation, http_origin), offsetof(struct observation, http_user_agent),
-	offsetof(struct observation, http_content_type), offsetof(struct observation, cookie),
-	offsetof(struct observation, resolved),
+/* The observation's own string fields, packed and unpacked alike, with their text_len[] index. */
+static const struct { size_t offset; int text; } string_fields[] = {
+	{ offsetof(struct observation, http_method), -1 },
+	{ offsetof(struct observation, http_path), OBS_TEXT_PATH },
+	{ offsetof(struct observation, tls_alpn), -1 },
+	{ offsetof(struct observation, http_referer), OBS_TEXT_REFERER },
+	{ offsetof(struct observation, http_origin), OBS_TEXT_ORIGIN },
+	{ offsetof(struct observation, http_user_agent), OBS_TEXT_USER_AGENT },
+	{ offsetof(struct observation, http_content_type), OBS_TEXT_CONTENT_TYPE },
+	{ offsetof(struct observation, cookie), OBS_TEXT_COOKIE },
+	{ offsetof(struct observation, resolved), -1 },
 };
 enum { STRING_FIELDS = sizeof string_fields / sizeof string_fields[0] };
 
+/* A string field's length: text_len[] when it holds NUL bytes, else strlen(). */
+static size_t text_length(const struct observation *obs, const char *text, int index)
+{
+	if (index >= 0 && obs->text_len[index])
+		return obs->text_len[index];
+	return strlen(text);
+}
+
 static const char **string_field(struct observation *obs, size_t i)
 {
-	return (const char **)(void *)((char *)obs + string_fields[i]);
+	return (const char **)(void *)((char *)obs + string_fields[i].offset);
 }
 
 static const char *string_field_of(const struct observation *obs, size_t i)
 {
-	return *(const char *const *)(const void *)((const char *)obs + string_fields[i]);
+	return *(const char *const *)(const void *)((const char *)obs + string_fields[i].offset);
+}
+
+static size_t string_field_size(const struct observation *obs, size_t i)
+{
+	const char *text = string_field_of(obs, i);
+	return text ? text_length(obs, text, string_fields[i].text) + 1 : 0;
 }
 
 size_t observation_packed_size(const struct observation *obs)
@@ -78,7 +96,7 @@ size_t observation_packed_size(const struct observation *obs)
 	size += round8(obs->tls_version_count * sizeof *obs->tls_versions);
 	size_t strings = 0;
 	for (size_t i = 0; i < STRING_FIELDS; i++)
-		strings += string_size(string_field_of(obs, i));
+		strings += string_field_size(obs, i);
 	for (size_t i = 0; i < obs->dns_answer_count; i++)
 		strings += string_size(obs->dns_answers[i].name) + string_size(obs->dns_answers[i].data);
 	for (size_t i = 0; i < obs->dns_chain_count; i++)
@@ -86,16 +104,20 @@ size_t observation_packed_size(const struct observation *obs)
 	return size + round8(strings);
 }
 
-/* Copies a string to the block's string area; returns its offset plus one, or 0. */
-static uintptr_t pack_string(uint8_t *base, size_t *at, const char *s)
+/* Copies a string (`len` bytes with its NUL) to the block's string area; returns its offset plus one, or 0. */
+static uintptr_t pack_bytes(uint8_t *base, size_t *at, const char *s, size_t len)
 {
 	if (!s)
 		return 0;
-	size_t len = strlen(s) + 1;
 	memcpy(base + *at, s, len);
 	uintptr_t offset = *at + 1;
 	*at += len;
 	return offset;
+}
+
+static uintptr_t pack_string(uint8_t *base, size_t *at, const char *s)
+{
+	return pack_bytes(base, at, s, string_size(s));
 }
 
 void observation_pack(const struct observation *obs, void *out)
@@ -120,8 +142,8 @@ void observation_pack(const struct observation *obs, void *out)
 	for (size_t i = 0; i < obs->dns_chain_count; i++)
 		chain[i] = pack_string(base, &at, obs->dns_chain[i]);
 	for (size_t i = 0; i < STRING_FIELDS; i++)
-		*string_field(copy, i) = (const char *)pack_string(base, &at,
-								   string_field_of(obs, i));
+		*string_field(copy, i) = (const char *)pack_bytes(base, &at, string_field_of(obs, i),
+								  string_field_size(obs, i));
 	copy->tls_versions = obs->tls_version_count ? (const void *)(uintptr_t)(versions_at + 1)
 						    : NULL;
 	copy->dns_answers = obs->dns_answer_count ? (const void *)(uintptr_t)(answers_at + 1) : NULL;
@@ -379,11 +401,12 @@ void observation_mac_text(const uint8_t mac[6], char *buf, size_t len)
  * strings keep their spaces (user agents, cookie attributes): only text
  * output, whose fields are separated by spaces, escapes them.
  */
-static size_t escape_into(const char *in, char *out, int keep_space)
+static size_t escape_into(const char *in, size_t len, char *out, int keep_space)
 {
 	char *o = out;
 	unsigned char lowest = keep_space ? 0x20 : 0x21;
-	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+	const unsigned char *end = (const unsigned char *)in + len;
+	for (const unsigned char *p = (const unsigned char *)in; p < end; p++) {
 		if (*p >= lowest && *p < 0x7f && *p != '\\') {
 			*o++ = (char)*p;
 		} else {
@@ -397,18 +420,27 @@ static size_t escape_into(const char *in, char *out, int keep_space)
 	return (size_t)(o - out);
 }
 
+static char *escape_bytes(const char *in, size_t len)
+{
+	char *out = malloc(len * 4 + 1);
+	if (out)
+		escape_into(in, len, out, 0);
+	return out;
+}
+
 char *observation_escape(const char *in)
 {
 	char *out = malloc(strlen(in) * 4 + 1);
 	if (out)
-		escape_into(in, out, 0);
+		escape_into(in, strlen(in), out, 0);
 	return out;
 }
 
-/* Sets a string value to the escaped wire bytes; -1 when out of memory. */
-static int set_wire_string(struct observation_writer *writer, json_t *value, const char *text)
+/* Sets a string value to `len` escaped wire bytes; -1 when out of memory. */
+static int set_wire_bytes(struct observation_writer *writer, json_t *value, const char *text,
+			  size_t len)
 {
-	size_t need = strlen(text) * 4 + 1;
+	size_t need = len * 4 + 1;
 	if (need > writer->escaped_cap) {
 		char *buf = realloc(writer->escaped, need);
 		if (!buf)
@@ -416,9 +448,14 @@ static int set_wire_string(struct observation_writer *writer, json_t *value, con
 		writer->escaped = buf;
 		writer->escaped_cap = need;
 	}
-	size_t len = escape_into(text, writer->escaped, 1);
+	size_t escaped = escape_into(text, len, writer->escaped, 1);
 	/* Escaped text is printable ASCII: no UTF-8 check needed. */
-	return json_string_setn_nocheck(value, writer->escaped, len);
+	return json_string_setn_nocheck(value, writer->escaped, escaped);
+}
+
+static int set_wire_string(struct observation_writer *writer, json_t *value, const char *text)
+{
+	return set_wire_bytes(writer, value, text, strlen(text));
 }
 
 /* "TLSv1.3", as Wireshark names versions; others as hex. */
@@ -514,22 +551,26 @@ static int write_jsonl(struct observation_writer *writer, const struct observati
 		optional |= 1u << OPT_METHOD;
 	}
 	if (is_http && obs->http_path) {
-		rc |= set_wire_string(writer, v[OPT_PATH], obs->http_path);
+		rc |= set_wire_bytes(writer, v[OPT_PATH], obs->http_path,
+				     text_length(obs, obs->http_path, OBS_TEXT_PATH));
 		optional |= 1u << OPT_PATH;
 	}
 	if (obs->http_status) {
 		rc |= json_integer_set(v[OPT_STATUS], obs->http_status);
 		optional |= 1u << OPT_STATUS;
 	}
-	const struct { int field; const char *text; } wire_strings[] = {
-		{ OPT_REFERER, obs->http_referer }, { OPT_ORIGIN, obs->http_origin },
-		{ OPT_USER_AGENT, obs->http_user_agent }, { OPT_CONTENT_TYPE, obs->http_content_type },
-		{ OPT_COOKIE, obs->cookie }, { OPT_RESOLVED, obs->resolved },
+	const struct { int field; const char *text; int index; } wire_strings[] = {
+		{ OPT_REFERER, obs->http_referer, OBS_TEXT_REFERER },
+		{ OPT_ORIGIN, obs->http_origin, OBS_TEXT_ORIGIN },
+		{ OPT_USER_AGENT, obs->http_user_agent, OBS_TEXT_USER_AGENT },
+		{ OPT_CONTENT_TYPE, obs->http_content_type, OBS_TEXT_CONTENT_TYPE },
+		{ OPT_COOKIE, obs->cookie, OBS_TEXT_COOKIE }, { OPT_RESOLVED, obs->resolved, -1 },
 	};
 	for (size_t i = 0; i < sizeof wire_strings / sizeof wire_strings[0]; i++) {
 		if (!wire_strings[i].text)
 			continue;
-		rc |= set_wire_string(writer, v[wire_strings[i].field], wire_strings[i].text);
+		rc |= set_wire_bytes(writer, v[wire_strings[i].field], wire_strings[i].text,
+				     text_length(obs, wire_strings[i].text, wire_strings[i].index));
 		optional |= 1u << wire_strings[i].field;
 	}
 	if (obs->kind == OBS_TLS_SERVER_HELLO) {
@@ -623,7 +664,9 @@ static int write_text(struct observation_writer *writer, const struct observatio
 				(unsigned)obs->dns_answer_count);
 	}
 	if (obs->kind == OBS_HTTP_REQUEST && obs->http_method) {
-		char *path = observation_escape(obs->http_path ? obs->http_path : "-");
+		char *path = obs->http_path ? escape_bytes(obs->http_path,
+						   text_length(obs, obs->http_path, OBS_TEXT_PATH))
+					    : observation_escape("-");
 		if (!path)
 			return -1;
 		fprintf(writer->out, " %s %s", obs->http_method, path);
@@ -632,7 +675,7 @@ static int write_text(struct observation_writer *writer, const struct observatio
 	if (obs->kind == OBS_HTTP_RESPONSE)
 		fprintf(writer->out, " %u", (unsigned)obs->http_status);
 	if (obs->cookie) {
-		char *cookie = observation_escape(obs->cookie);
+		char *cookie = escape_bytes(obs->cookie, text_length(obs, obs->cookie, OBS_TEXT_COOKIE));
 		if (!cookie)
 			return -1;
 		fprintf(writer->out, " %s", cookie);

@@ -85,6 +85,12 @@ struct observation {
 	const char *http_content_type; /* responses */
 	uint16_t http_status;      /* OBS_HTTP_RESPONSE, OBS_SET_COOKIE_HEADER */
 	const char *cookie;        /* OBS_COOKIE_HEADER, OBS_SET_COOKIE_HEADER: the value */
+	/*
+	 * Header values may hold NUL bytes from the wire: for one that does, its
+	 * length in bytes (NUL of its end not counted); 0 for one that does not,
+	 * which ends at its first NUL. By enum observation_text.
+	 */
+	uint32_t text_len[6];
 	uint16_t tls_version;      /* OBS_TLS_SERVER_HELLO: the version chosen */
 	uint16_t tls_cipher;       /* OBS_TLS_SERVER_HELLO: the cipher suite chosen */
 	/*
@@ -94,6 +100,12 @@ struct observation {
 	 * we do not read) is still attributed by it.
 	 */
 	const char *resolved;
+};
+
+/* The header values that carry a length in text_len[]. */
+enum observation_text {
+	OBS_TEXT_PATH, OBS_TEXT_REFERER, OBS_TEXT_ORIGIN, OBS_TEXT_USER_AGENT,
+	OBS_TEXT_CONTENT_TYPE, OBS_TEXT_COOKIE, OBS_TEXT_COUNT
 };
 
 /* An observation sink: the writers below, and later the store. */

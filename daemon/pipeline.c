@@ -752,30 +752,52 @@ static const char *span_text(struct http1_span span, char *buf, size_t size)
 }
 
 /*
+ * The length of a value that holds NUL bytes, for the observation's
+ * text_len[] (0 for the others, which end at their NUL): no byte from the
+ * wire is lost to a C string.
+ */
+static uint32_t text_len(const char *text, size_t len)
+{
+	return text && memchr(text, '\0', len) ? (uint32_t)len : 0;
+}
+
+/* As span_text(), with the length of the copy in *len. */
+static const char *span_bytes(struct http1_span span, char *buf, size_t size, uint32_t *len)
+{
+	const char *text = span_text(span, buf, size);
+	size_t n = span.len < size - 1 ? span.len : size - 1;
+	*len = text_len(text, n);
+	return text;
+}
+
+/*
  * A value as observations carry it: with its identifiers (query values,
  * cookie values) replaced by keyed hashes, unless the operator keeps them.
  */
 enum redact_kind { REDACT_NONE, REDACT_URL, REDACT_COOKIE, REDACT_SET_COOKIE };
 
 static const char *redact(struct pipeline *pipeline, enum redact_kind kind,
-			  struct http1_span span, char *out, size_t cap)
+			  struct http1_span span, char *out, size_t cap, uint32_t *len)
 {
 	const struct ident_key *key = pipeline->config.identifier_key;
+	*len = 0;
 	if (!span.p)
 		return NULL;
 	if (!key || kind == REDACT_NONE)
-		return span_text(span, out, cap);
+		return span_bytes(span, out, cap, len);
+	struct ident_redaction done;
 	switch (kind) {
 	case REDACT_URL:
-		ident_redact_query(key, span.p, span.len, out, cap);
+		done = ident_redact_query(key, span.p, span.len, out, cap);
 		break;
 	case REDACT_COOKIE:
-		ident_redact_cookie(key, span.p, span.len, out, cap);
+		done = ident_redact_cookie(key, span.p, span.len, out, cap);
 		break;
 	default:
-		ident_redact_set_cookie(key, span.p, span.len, out, cap);
+		done = ident_redact_set_cookie(key, span.p, span.len, out, cap);
 		break;
 	}
+	*len = text_len(out, done.len);
 	return out;
 }
 
@@ -795,12 +817,15 @@ static void http_request(struct stream_context *c, const struct http1_message *m
 	obs.http_method = span_text(method_span, method, sizeof method);
 	/* The target as sent, to 8 KiB: query strings can be long, never unbounded. */
 	struct http1_span target = { m->target, m->target_len };
-	obs.http_path = redact(pipeline, REDACT_URL, target, pipeline->http_path, HTTP_PATH_MAX);
+	obs.http_path = redact(pipeline, REDACT_URL, target, pipeline->http_path, HTTP_PATH_MAX,
+			       &obs.text_len[OBS_TEXT_PATH]);
 	obs.http_referer = redact(pipeline, REDACT_URL, m->referer, pipeline->http_referer,
-				  HTTP_PATH_MAX);
-	obs.http_origin = span_text(m->origin, pipeline->http_origin, sizeof pipeline->http_origin);
-	obs.http_user_agent = span_text(m->user_agent, pipeline->http_user_agent,
-					sizeof pipeline->http_user_agent);
+				  HTTP_PATH_MAX, &obs.text_len[OBS_TEXT_REFERER]);
+	obs.http_origin = span_bytes(m->origin, pipeline->http_origin, sizeof pipeline->http_origin,
+				     &obs.text_len[OBS_TEXT_ORIGIN]);
+	obs.http_user_agent = span_bytes(m->user_agent, pipeline->http_user_agent,
+					 sizeof pipeline->http_user_agent,
+					 &obs.text_len[OBS_TEXT_USER_AGENT]);
 	observation_emit(pipeline, c->flow, &obs);
 	/* Each Cookie header as sent: the cookie module reads the pairs. */
 	for (size_t i = 0; i < m->cookie_count; i++) {
@@ -808,7 +833,7 @@ static void http_request(struct stream_context *c, const struct http1_message *m
 		observation_init(pipeline, c->flow, c->ts_us, OBS_COOKIE_HEADER, &cookie);
 		memcpy(cookie.host, obs.host, sizeof cookie.host);
 		cookie.cookie = redact(pipeline, REDACT_COOKIE, m->cookies[i], pipeline->cookie,
-				       COOKIE_TEXT_MAX);
+				       COOKIE_TEXT_MAX, &cookie.text_len[OBS_TEXT_COOKIE]);
 		observation_emit(pipeline, c->flow, &cookie);
 	}
 	if (!c->stream)
@@ -844,8 +869,9 @@ static void http_response(struct stream_context *c, const struct http1_message *
 		copy_string(obs.host, sizeof obs.host, hosts->latest);
 	}
 	obs.http_status = (uint16_t)m->status;
-	obs.http_content_type = span_text(m->content_type, pipeline->http_value,
-					  sizeof pipeline->http_value);
+	obs.http_content_type = span_bytes(m->content_type, pipeline->http_value,
+					   sizeof pipeline->http_value,
+					   &obs.text_len[OBS_TEXT_CONTENT_TYPE]);
 	observation_emit(pipeline, c->flow, &obs);
 	for (size_t i = 0; i < m->set_cookie_count; i++) {
 		struct observation cookie;
@@ -853,7 +879,8 @@ static void http_response(struct stream_context *c, const struct http1_message *
 		memcpy(cookie.host, obs.host, sizeof cookie.host);
 		cookie.http_status = obs.http_status;
 		cookie.cookie = redact(pipeline, REDACT_SET_COOKIE, m->set_cookies[i],
-				       pipeline->cookie, COOKIE_TEXT_MAX);
+				       pipeline->cookie, COOKIE_TEXT_MAX,
+				       &cookie.text_len[OBS_TEXT_COOKIE]);
 		observation_emit(pipeline, c->flow, &cookie);
 	}
 }

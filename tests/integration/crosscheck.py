@@ -302,6 +302,9 @@ def tshark_text(raw):
     headers are read as ASCII, each byte above 0x7f one U+FFFD; tab, LF and CR
     escaped as \\t, \\n, \\r; the backslash and other control bytes as they are."""
     named = {0x09: "\\t", 0x0a: "\\n", 0x0d: "\\r"}
+    # tshark's strings end at a NUL byte (synthetic-hostile-headers.pcap frames 8
+    # and 9: it shows "x=" and "id=v"); we write every byte, the NUL as \x00.
+    raw = raw.split(b"\0", 1)[0]
     return "".join(named.get(b, "\ufffd" if b >= 0x80 else chr(b)) for b in raw)
 
 
@@ -852,6 +855,11 @@ def synthetic_capture(path):
         b"cookie:  k = v w ; ; uid=AAAAAAAA1111; uid=AAAAAAAA1111\r\n\r\n",
         b"GET /only?#x HTTP/1.1\r\nHost: hostile.example\r\n"
         b"Cookie: uid=AAAAAAAA1111\r\n\r\n",
+        # NUL bytes in header values: every byte is written (as \x00), none cuts a
+        # value short. (A NUL in the request line is not HTTP: the reader stops there.)
+        b"GET /nul?k=v&gdpr=1 HTTP/1.1\r\nHost: hostile.example\r\n"
+        b"User-Agent: A\x00B\r\n"
+        b"Cookie: x=\x00ab; y=secretvalue123\r\n\r\n",
     ]
     responses = [
         b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
@@ -861,6 +869,8 @@ def synthetic_capture(path):
         b"set-cookie:   sp = x y ;Secure;;HttpOnly \r\n"
         b"Set-Cookie: q=\"quoted\"; SameSite=Lax\r\n"
         b"Set-Cookie: n=a=b=c\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/\x00plain\r\n"
+        b"Set-Cookie: id=v\x00w; Path=/\x00; Secure\r\nContent-Length: 0\r\n\r\n",
         b"HTTP/1.1 100 Continue\r\n\r\n"
         b"HTTP/1.1 404 Not Found\r\nSet-Cookie: uid=AAAAAAAA1111; Domain=hostile.example\r\n"
         b"Content-Length: 0\r\n\r\n",

@@ -581,6 +581,46 @@ static void test_jsonl_http_fields(void **state)
 	check_one_jsonl(&obs, "10.0.0.2", "93.184.216.34");
 }
 
+/* A header value that holds NUL bytes is written whole, packed or not. */
+static void test_nul_in_values(void **state)
+{
+	(void)state;
+	static const char cookie[] = "id=v\0w; Path=/\0; Secure";
+	static const char agent[] = "A\0B";
+	struct observation obs = response_obs();
+	obs.kind = OBS_SET_COOKIE_HEADER;
+	obs.http_content_type = NULL;
+	obs.cookie = cookie;
+	obs.text_len[OBS_TEXT_COOKIE] = sizeof cookie - 1;
+	struct observation req = http_obs();
+	req.http_user_agent = agent;
+	req.text_len[OBS_TEXT_USER_AGENT] = sizeof agent - 1;
+	const struct observation *both[] = { &obs, &req };
+	const char *key[] = { "cookie", "user_agent" };
+	const char *want[] = { "id=v\\x00w; Path=/\\x00; Secure", "A\\x00B" };
+	for (int i = 0; i < 2; i++) {
+		size_t size = observation_packed_size(both[i]);
+		uint64_t *block = malloc(size);
+		assert_non_null(block);
+		memset(block, 0xa5, size);
+		observation_pack(both[i], block);
+		const struct observation *copy = observation_unpack(block);
+		const struct observation *each[] = { both[i], copy };
+		for (int j = 0; j < 2; j++) {
+			char *text = write_all(OBS_FORMAT_JSONL, each[j], 1);
+			json_t *o = parse_line(text);
+			assert_string_field(o, key[i], want[i]);
+			json_decref(o);
+			free(text);
+		}
+		char *line = write_all(OBS_FORMAT_TEXT, copy, 1);
+		if (i == 0)
+			assert_non_null(strstr(line, " id=v\\x00w;\\x20Path=/\\x00;\\x20Secure "));
+		free(line);
+		free(block);
+	}
+}
+
 /* ---- text ------------------------------------------------------------------- */
 
 static void test_text_lines(void **state)
@@ -699,6 +739,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_jsonl_http_fields),
+		cmocka_unit_test(test_nul_in_values),
 		cmocka_unit_test(test_escape_printable_unchanged),
 		cmocka_unit_test(test_escape_non_printable),
 		cmocka_unit_test(test_addr_and_mac_text),
