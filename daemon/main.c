@@ -265,6 +265,8 @@ static void print_stats(const struct pipeline *pipeline)
 	print_counts("QUIC client flows", s->quic_ends, 0, 16, quic_end_text);
 	print_counts("HTTP/1 client streams ended", s->http_ends, 1, 16, http_end_text);
 	print_counts("HTTP/1 server streams ended", s->http_response_ends, 1, 16, http_end_text);
+	fprintf(stderr, "%s: HTTP/1 streams read again at a later message: %" PRIu64 "\n", program,
+		s->http_resyncs);
 	print_counts("malformed", s->decode, DECODE_MALFORMED_FIRST, DECODE_RESULT_COUNT,
 		     decode_name);
 	print_counts("skipped", s->decode, DECODE_OK + 1, DECODE_MALFORMED_FIRST, decode_name);

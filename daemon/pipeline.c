@@ -40,6 +40,8 @@ struct stream {
 	size_t reader_bytes;      /* what the reader held when last asked */
 	uint8_t dir;              /* enum flow_direction: FLOW_TO_SERVER is the client's */
 	uint8_t kind;             /* enum stream_kind */
+	uint8_t resyncs;          /* HTTP/1: times reading started again after a fault */
+	uint32_t resync_left;     /* HTTP/1: bytes still searched for a message start; 0 when reading */
 	union {
 		struct tls_reader tls;
 		struct http1_parser http;
@@ -83,6 +85,9 @@ struct flow_dissect {
 };
 
 enum { HTTP_PATH_MAX = 8192, HTTP_VALUE_MAX = 1024, COOKIE_TEXT_MAX = 65536 };
+
+/* An HTTP/1 stream starts reading again at most this often, within this many bytes of a fault. */
+enum { HTTP_RESYNC_MAX = 8, HTTP_RESYNC_BYTES = 1024 * 1024 };
 
 struct label_cache_entry {
 	uint32_t key;
@@ -1024,6 +1029,23 @@ static void on_stream_bytes(void *context, const uint8_t *data, size_t len)
 			break; /* a gap, or no memory: message boundaries are lost */
 		return;
 	case STREAM_HTTP: {
+		if (stream->resync_left) {
+			/*
+			 * After garbage or a gap, a later segment that starts a message
+			 * (as tshark finds one) starts reading again: a capture that began
+			 * mid-body, or lost a packet, still shows the next messages.
+			 */
+			if (!data || sniff(data, len, stream->dir) != STREAM_HTTP) {
+				if (len < stream->resync_left) {
+					stream->resync_left -= (uint32_t)len;
+					return;
+				}
+				break;
+			}
+			stream->resync_left = 0;
+			http1_parser_init(&stream->reader.http, !from_server);
+			pipeline->stats.http_resyncs++;
+		}
 		enum http1_end end = http1_parser_feed(&stream->reader.http, data, len,
 						       on_http_message, c);
 		if (end == HTTP1_MORE) {
@@ -1038,6 +1060,14 @@ static void on_stream_bytes(void *context, const uint8_t *data, size_t len)
 			return;
 		}
 		(from_server ? pipeline->stats.http_response_ends : pipeline->stats.http_ends)[end]++;
+		if ((end == HTTP1_END_NOT_HTTP || end == HTTP1_END_GAP ||
+		     end == HTTP1_END_BAD_CHUNK || end == HTTP1_END_TOO_LONG) &&
+		    stream->resyncs < HTTP_RESYNC_MAX) {
+			stream->resyncs++;
+			stream->resync_left = HTTP_RESYNC_BYTES;
+			http1_parser_free(&stream->reader.http);
+			return;
+		}
 		break;
 	}
 	default:
@@ -1060,6 +1090,19 @@ static void stream_first_payload(struct pipeline *pipeline, struct flow *flow,
 	/* The server's stream is read only where the client's is one of ours (or not yet known). */
 	if (dir == FLOW_TO_CLIENT && d->stream_kind == STREAM_OTHER)
 		return;
+	int starts = !flow->has_isn[dir] || packet->tcp_seq == flow->isn[dir] + 1 ||
+		     (packet->tcp_flags & DECODE_TCP_SYN);
+	/*
+	 * A server's first payload that is none of ours, while the client's kind
+	 * is not known yet (a capture that began mid-response), is passed over
+	 * without a stream: the client's next request may still show it is HTTP.
+	 */
+	if (dir == FLOW_TO_CLIENT && starts && flow_server_port(flow) != 53 &&
+	    sniff(packet->payload, packet->payload_len, dir) == STREAM_OTHER) {
+		if (d->stream_kind != STREAM_UNKNOWN)
+			d->opened |= (uint8_t)(1u << dir);
+		return;
+	}
 	struct stream *stream = stream_open(pipeline, flow, dir);
 	if (!stream) {
 		if (dir == FLOW_TO_SERVER)
@@ -1069,8 +1112,7 @@ static void stream_first_payload(struct pipeline *pipeline, struct flow *flow,
 	/* Sniffed now only if this payload starts the stream; else when its start arrives. */
 	if (flow_server_port(flow) == 53)
 		stream_set_kind(pipeline, flow, stream, STREAM_DNS);
-	else if (!flow->has_isn[dir] || packet->tcp_seq == flow->isn[dir] + 1 ||
-		 (packet->tcp_flags & DECODE_TCP_SYN))
+	else if (starts)
 		stream_set_kind(pipeline, flow, stream, sniff(packet->payload, packet->payload_len, dir));
 	if (stream->kind == STREAM_OTHER)
 		stream_free(pipeline, d, dir);

@@ -59,6 +59,7 @@ struct pipeline_stats {
 	uint64_t tls_server_ends[16]; /* server streams read as TLS */
 	uint64_t http_ends[16]; /* client streams read as HTTP/1 that ended, by enum http1_end */
 	uint64_t http_response_ends[16]; /* server streams read as HTTP/1 that ended */
+	uint64_t http_resyncs;  /* HTTP/1 streams read again at a message start after a fault */
 	uint64_t quic_ends[16]; /* QUIC client flows read, by enum quic_end (0: flow ended first) */
 	uint64_t reader_memory_full;    /* streams given up: readers held too much in all */
 	uint64_t dns_questions_dropped; /* questions past the first 32 of a message */
