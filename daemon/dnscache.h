@@ -26,7 +26,12 @@ enum {
 
 struct dns_cache;
 
-/* A cache of `entries` names (rounded up to a multiple of 4); NULL when out of memory. */
+/*
+ * A cache of `entries` names (rounded up to a multiple of 8); NULL when out
+ * of memory. `seed` places addresses in sets: a secret random one where the
+ * sender could aim answers at one set (live capture), a fixed one where runs
+ * must give the same output (files).
+ */
 struct dns_cache *dns_cache_new(size_t entries, uint64_t seed);
 void dns_cache_free(struct dns_cache *cache);
 

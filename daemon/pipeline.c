@@ -41,6 +41,11 @@ struct stream {
 	uint8_t dir;              /* enum flow_direction: FLOW_TO_SERVER is the client's */
 	uint8_t kind;             /* enum stream_kind */
 	uint8_t resyncs;          /* HTTP/1: times reading started again after a fault */
+	/* While its reader holds bytes: in the pipeline's holders list, most recently fed first. */
+	struct stream *newer, *older;
+	struct flow_dissect *owner;
+	uint64_t fed_us;          /* packet time it was last fed while holding bytes */
+	uint64_t holding_since_us;/* packet time its reader began to hold bytes */
 	uint32_t resync_left;     /* HTTP/1: bytes still searched for a message start; 0 when reading */
 	union {
 		struct tls_reader tls;
@@ -50,15 +55,18 @@ struct stream {
 };
 
 /*
- * The Host of the requests a connection's responses have yet to answer, in
- * order, so that a response (and its Set-Cookie) is put with its site. The
- * first HTTP_HOSTS_MAX are kept; a response past them takes the latest host.
+ * The Host of a connection's latest requests, so that a response (and its
+ * Set-Cookie) is put with its site: the n-th final response answers the
+ * n-th request. A response whose request is not known (more than
+ * HTTP_HOSTS_MAX outstanding, or not read yet) or can no longer be paired
+ * for sure (a message lost to a gap) gets no host, and the DNS names its
+ * server instead (`resolved`): no host is better than a wrong one.
  */
-enum { HTTP_HOSTS_MAX = 4 };
+enum { HTTP_HOSTS_MAX = 8 };
 
 struct http_hosts {
-	uint8_t head, count;
-	char latest[OBS_HOST_MAX];
+	uint64_t requests, responses; /* read so far; responses: final ones */
+	uint8_t unpaired;             /* a message was lost: counts no longer pair */
 	char host[HTTP_HOSTS_MAX][OBS_HOST_MAX];
 };
 
@@ -110,6 +118,7 @@ struct pipeline {
 	struct tcp_reassembly reassembly;
 	struct tls_hello hello;           /* scratch for the TLS reader */
 	size_t reader_bytes, max_reader_bytes; /* held by all streams' readers */
+	struct stream *newest_holder, *oldest_holder; /* streams whose readers hold bytes */
 	/* Scratch for one HTTP message's values, bounded; what is longer is cut. */
 	char http_path[HTTP_PATH_MAX], http_referer[HTTP_PATH_MAX];
 	char http_origin[HTTP_VALUE_MAX], http_user_agent[HTTP_VALUE_MAX];
@@ -255,6 +264,7 @@ static enum dns_port_kind dns_port_kind(const struct flow *flow)
 }
 
 static void label_by_name(struct pipeline *pipeline, struct flow *flow, const char *host);
+static void dpi_hand_over(struct pipeline *pipeline, struct flow *flow, enum dpi_master master);
 
 /* The fields every observation of a flow shares. */
 static void observation_init(struct pipeline *pipeline, const struct flow *flow, uint64_t ts_us,
@@ -292,10 +302,11 @@ static const char *resolved_name(struct pipeline *pipeline, const struct flow *f
 static void observation_emit(struct pipeline *pipeline, struct flow *flow,
 			     struct observation *obs)
 {
-	if (obs->host[0])
-		flow->dissect->named = 1;
-	else if (!obs->resolved)
+	if (!obs->host[0] && !obs->resolved)
 		obs->resolved = resolved_name(pipeline, flow, obs->ts_us);
+	/* Named, or attributed through the DNS: no `connection` observation needed. */
+	if (obs->host[0] || obs->resolved)
+		flow->dissect->named = 1;
 	pipeline->stats.observations[obs->kind]++;
 	if (pipeline->sink(pipeline->sink_context, obs) != 0)
 		pipeline->stats.sink_errors++;
@@ -463,6 +474,36 @@ static void dns_message(struct pipeline *pipeline, struct flow *flow, uint64_t t
 	observation_emit(pipeline, flow, &obs);
 }
 
+/* Keeps the first question's name, to label the flow by. */
+static int first_question(void *context, const struct dns_header *header,
+			  const struct dns_record *record)
+{
+	char *name = context;
+	(void)header;
+	if (record->section == DNS_QUESTION && !name[0])
+		normalise_host(record->name, 0, name, OBS_HOST_MAX);
+	return 0;
+}
+
+/*
+ * A datagram on a DNS, mDNS or LLMNR port that reads as a whole DNS message
+ * takes the flow from nDPI; anything else on those ports (a VPN on port 53)
+ * stays nDPI's to classify.
+ */
+static void dns_hand_over(struct pipeline *pipeline, struct flow *flow,
+			  enum dns_port_kind port_kind, const struct decoded_packet *packet)
+{
+	char name[OBS_HOST_MAX] = "";
+	struct dns_header header;
+	if (dns_parse(packet->payload, packet->payload_len, &header, &pipeline->dns_record,
+		      first_question, name) != DNS_OK)
+		return;
+	dpi_hand_over(pipeline, flow, port_kind == DNS_PORT_DNS    ? DPI_MASTER_DNS
+				    : port_kind == DNS_PORT_MDNS ? DPI_MASTER_MDNS
+								 : DPI_MASTER_LLMNR);
+	label_by_name(pipeline, flow, name);
+}
+
 static void dissect_dns(struct pipeline *pipeline, struct flow *flow,
 			const struct decoded_packet *packet, uint64_t ts_us)
 {
@@ -503,14 +544,17 @@ static void maybe_emit(struct pipeline *pipeline, struct flow *flow, uint64_t ts
 	      facts.source == DPI_NAME_LLMNR) && dns_port_kind(flow) != DNS_PORT_NONE) ||
 	    (facts.source == DPI_NAME_TLS && d->stream_kind == STREAM_TLS) ||
 	    (facts.source == DPI_NAME_HTTP && d->stream_kind == STREAM_HTTP) ||
-	    (facts.source == DPI_NAME_DNS && d->stream_kind == STREAM_DNS) ||
-	    /* the stream's start has not arrived yet: our reader will give the name */
-	    ((facts.source == DPI_NAME_TLS || facts.source == DPI_NAME_HTTP) &&
-	     d->streams[FLOW_TO_SERVER] &&
-	     d->stream_kind == STREAM_UNKNOWN)) {
+	    (facts.source == DPI_NAME_DNS && d->stream_kind == STREAM_DNS)) {
 		d->name_emitted = 1;
 		return;
 	}
+	/*
+	 * The stream's start has not arrived yet: our reader may give the name.
+	 * Asked again at the next packet; if the start never comes, nDPI's stands.
+	 */
+	if ((facts.source == DPI_NAME_TLS || facts.source == DPI_NAME_HTTP) &&
+	    d->streams[FLOW_TO_SERVER] && d->stream_kind == STREAM_UNKNOWN)
+		return;
 	emit(pipeline, flow, ts_us, &facts);
 }
 
@@ -524,13 +568,12 @@ static void maybe_emit(struct pipeline *pipeline, struct flow *flow, uint64_t ts
 static void dpi_hand_over(struct pipeline *pipeline, struct flow *flow, enum dpi_master master)
 {
 	struct flow_dissect *d = flow->dissect;
-	if (d->own_label)
+	/* nDPI done already: its label stands. */
+	if (d->own_label || !d->dpi)
 		return;
-	if (d->dpi) {
-		dpi_flow_free(d->dpi);
-		d->dpi = NULL;
-		pipeline->stats.dpi_handovers++;
-	}
+	dpi_flow_free(d->dpi);
+	d->dpi = NULL;
+	pipeline->stats.dpi_handovers++;
 	d->own_label = (uint8_t)(1 + master);
 	d->name_emitted = 1; /* nDPI's name, if it had one, is one our reader gives */
 	dpi_label_for_name(pipeline->dpi, master, NULL,
@@ -553,10 +596,16 @@ static void label_by_name(struct pipeline *pipeline, struct flow *flow, const ch
  * the client's stream read): one `connection` observation when a device
  * resolved its server's address, so that the contact is not lost.
  */
-static void maybe_connection(struct pipeline *pipeline, struct flow *flow, uint64_t ts_us)
+static void maybe_connection(struct pipeline *pipeline, struct flow *flow, uint64_t ts_us,
+			     int at_end)
 {
 	struct flow_dissect *d = flow->dissect;
-	if (d->settled || d->dpi || d->streams[FLOW_TO_SERVER] || !d->saw_payload)
+	if (d->settled || d->dpi || d->streams[FLOW_TO_SERVER] || d->streams[FLOW_TO_CLIENT] ||
+	    !d->saw_payload)
+		return;
+	/* A server whose reply we read (a ServerHello, a response) may still name it. */
+	if (!at_end && d->stream_kind != STREAM_UNKNOWN && d->stream_kind != STREAM_OTHER &&
+	    !(d->opened & (1u << FLOW_TO_CLIENT)))
 		return;
 	d->settled = 1;
 	const char *resolved;
@@ -579,7 +628,43 @@ static void finish_dpi(struct pipeline *pipeline, struct flow *flow, uint64_t ts
 	maybe_emit(pipeline, flow, ts_us);
 	dpi_flow_free(d->dpi);
 	d->dpi = NULL;
-	maybe_connection(pipeline, flow, ts_us);
+	maybe_connection(pipeline, flow, ts_us, 0);
+}
+
+/* The holders list: streams whose readers hold bytes, most recently fed first. */
+static void holder_unlink(struct pipeline *pipeline, struct stream *stream)
+{
+	if (!stream->reader_bytes)
+		return; /* not in the list */
+	if (stream->newer)
+		stream->newer->older = stream->older;
+	else
+		pipeline->newest_holder = stream->older;
+	if (stream->older)
+		stream->older->newer = stream->newer;
+	else
+		pipeline->oldest_holder = stream->newer;
+	stream->newer = stream->older = NULL;
+}
+
+/* Says what a stream's reader holds now, and makes it the most recently fed holder. */
+static void holder_update(struct pipeline *pipeline, struct stream *stream, size_t now,
+			  uint64_t ts_us)
+{
+	if (now && !stream->reader_bytes)
+		stream->holding_since_us = ts_us;
+	stream->fed_us = ts_us;
+	holder_unlink(pipeline, stream);
+	pipeline->reader_bytes = pipeline->reader_bytes - stream->reader_bytes + now;
+	stream->reader_bytes = now;
+	if (!now)
+		return;
+	stream->older = pipeline->newest_holder;
+	if (stream->older)
+		stream->older->newer = stream;
+	else
+		pipeline->oldest_holder = stream;
+	pipeline->newest_holder = stream;
 }
 
 static void stream_free(struct pipeline *pipeline, struct flow_dissect *d,
@@ -588,10 +673,10 @@ static void stream_free(struct pipeline *pipeline, struct flow_dissect *d,
 	struct stream *stream = d->streams[dir];
 	if (!stream)
 		return;
+	holder_update(pipeline, stream, 0, stream->fed_us);
 	tcp_stream_free(&pipeline->reassembly, &stream->tcp);
-	pipeline->reader_bytes -= stream->reader_bytes;
-	/* A handshake the connection ended (or the memory bound stopped) before it was read. */
-	if (stream->kind == STREAM_TLS && stream->reader.tls.end == TLS_MORE)
+	/* A handshake the connection ended before it was read (a stopped stream is counted already). */
+	if (stream->kind == STREAM_TLS && stream->reader.tls.end == TLS_MORE && !stream->tcp.stopped)
 		(dir == FLOW_TO_CLIENT ? pipeline->stats.tls_server_ends
 				       : pipeline->stats.tls_ends)[TLS_MORE]++;
 	if (stream->kind == STREAM_TLS)
@@ -635,7 +720,7 @@ static void on_flow_end(void *context, struct flow *flow, enum flow_end_reason r
 	stream_free(pipeline, flow->dissect, FLOW_TO_SERVER);
 	stream_free(pipeline, flow->dissect, FLOW_TO_CLIENT);
 	quic_free(pipeline, flow->dissect);
-	maybe_connection(pipeline, flow, flow->last_us);
+	maybe_connection(pipeline, flow, flow->last_us, 1);
 	free(flow->dissect->name);
 	free(flow->dissect);
 	flow->dissect = NULL;
@@ -652,8 +737,8 @@ struct pipeline *pipeline_new(const struct pipeline_config *config, pipeline_sin
 	pipeline->sink_context = sink_context;
 	pipeline->dpi = dpi_engine_new();
 	pipeline->dns_answers = malloc(sizeof *pipeline->dns_answers);
-	uint64_t seed;
-	if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed) {
+	uint64_t seed = config->dns_cache_seed;
+	if (!seed && getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed) {
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		seed = (uint64_t)now.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)pipeline;
@@ -814,8 +899,10 @@ static void http_request(struct stream_context *c, const struct http1_message *m
 	char host[OBS_HOST_MAX], method[HTTP1_METHOD_MAX + 1], name[OBS_HOST_MAX];
 	const char *host_text = span_text(m->host, host, sizeof host);
 	normalise_host(host_text ? host_text : "", 1, name, sizeof name);
-	if (c->stream)
+	if (c->stream) {
+		dpi_hand_over(pipeline, c->flow, DPI_MASTER_HTTP);
 		label_by_name(pipeline, c->flow, name);
+	}
 	observation_init(pipeline, c->flow, c->ts_us, OBS_HTTP_REQUEST, &obs);
 	memcpy(obs.host, name, sizeof obs.host);
 	struct http1_span method_span = { m->method, m->method_len };
@@ -849,11 +936,8 @@ static void http_request(struct stream_context *c, const struct http1_message *m
 		http1_parser_request_seen(&reply->reader.http, m);
 	struct http_hosts *hosts = d->http;
 	if (hosts) {
-		copy_string(hosts->latest, sizeof hosts->latest, obs.host);
-		if (hosts->count < HTTP_HOSTS_MAX) {
-			unsigned at = (hosts->head + hosts->count++) % HTTP_HOSTS_MAX;
-			copy_string(hosts->host[at], sizeof hosts->host[at], obs.host);
-		}
+		char *slot = hosts->host[hosts->requests++ % HTTP_HOSTS_MAX];
+		copy_string(slot, OBS_HOST_MAX, obs.host);
 	}
 }
 
@@ -863,15 +947,13 @@ static void http_response(struct stream_context *c, const struct http1_message *
 	struct http_hosts *hosts = c->flow->dissect->http;
 	struct observation obs;
 	observation_init(pipeline, c->flow, c->ts_us, OBS_HTTP_RESPONSE, &obs);
-	/* 1xx responses come before the final one and answer the same request. */
-	if (hosts && hosts->count) {
-		copy_string(obs.host, sizeof obs.host, hosts->host[hosts->head]);
-		if (m->status >= 200) {
-			hosts->head = (uint8_t)((hosts->head + 1) % HTTP_HOSTS_MAX);
-			hosts->count--;
-		}
-	} else if (hosts) {
-		copy_string(obs.host, sizeof obs.host, hosts->latest);
+	if (hosts) {
+		uint64_t n = hosts->responses;
+		if (!hosts->unpaired && n < hosts->requests && hosts->requests - n <= HTTP_HOSTS_MAX)
+			copy_string(obs.host, sizeof obs.host, hosts->host[n % HTTP_HOSTS_MAX]);
+		/* 1xx responses come before the final one and answer the same request. */
+		if (m->status >= 200)
+			hosts->responses++;
 	}
 	obs.http_status = (uint16_t)m->status;
 	obs.http_content_type = span_bytes(m->content_type, pipeline->http_value,
@@ -925,6 +1007,7 @@ static struct stream *stream_open(struct pipeline *pipeline, struct flow *flow,
 		return NULL;
 	}
 	stream->dir = (uint8_t)dir;
+	stream->owner = d;
 	tcp_stream_init(&stream->tcp);
 	/* Segments that come out of order still line up. */
 	if (flow->has_isn[dir])
@@ -955,9 +1038,13 @@ static void stream_set_kind(struct pipeline *pipeline, struct flow *flow, struct
 	d->stream_kind = (uint8_t)kind;
 	if (kind == STREAM_OTHER || kind == STREAM_UNKNOWN)
 		return;
-	dpi_hand_over(pipeline, flow, kind == STREAM_TLS    ? DPI_MASTER_TLS
-				    : kind == STREAM_HTTP ? DPI_MASTER_HTTP
-							  : DPI_MASTER_DNS);
+	/*
+	 * A TLS record header and port 53 are sure enough to take the flow from
+	 * nDPI now; capital letters and a space are not (SMTP, FTP, RTSP, SIP
+	 * look alike): an HTTP flow is taken at its first request read.
+	 */
+	if (kind != STREAM_HTTP)
+		dpi_hand_over(pipeline, flow, kind == STREAM_TLS ? DPI_MASTER_TLS : DPI_MASTER_DNS);
 	if (kind == STREAM_HTTP && !d->http) {
 		d->http = calloc(1, sizeof *d->http);
 		if (d->http)
@@ -1060,6 +1147,10 @@ static void on_stream_bytes(void *context, const uint8_t *data, size_t len)
 			return;
 		}
 		(from_server ? pipeline->stats.http_response_ends : pipeline->stats.http_ends)[end]++;
+		/* A message lost after some were read: requests and responses no longer pair. */
+		struct http_hosts *hosts = c->flow->dissect->http;
+		if (hosts && stream->reader.http.messages)
+			hosts->unpaired = 1;
 		if ((end == HTTP1_END_NOT_HTTP || end == HTTP1_END_GAP ||
 		     end == HTTP1_END_BAD_CHUNK || end == HTTP1_END_TOO_LONG) &&
 		    stream->resyncs < HTTP_RESYNC_MAX) {
@@ -1119,6 +1210,33 @@ static void stream_first_payload(struct pipeline *pipeline, struct flow *flow,
 }
 
 /* After nDPI: the segment goes through reassembly to the stream's reader. */
+/*
+ * Brings what readers hold back under the bound by giving up streams that
+ * hang: fed least recently, and idle for READER_IDLE_US or holding for
+ * READER_HOLD_US (a real hello or header block comes in milliseconds). A
+ * flood of streams left hanging on purpose must not blind the sensor to the
+ * next connection's two-segment ClientHello; streams still being fed are
+ * not taken, so that a burst of busy ones still finish. Returns whether the
+ * bound holds; if not, the caller gives up its own stream.
+ */
+enum { READER_IDLE_US = 1000000, READER_HOLD_US = 10000000 };
+
+static int make_room(struct pipeline *pipeline, const struct stream *keep, uint64_t now_us)
+{
+	while (pipeline->reader_bytes > pipeline->max_reader_bytes) {
+		struct stream *victim = pipeline->oldest_holder;
+		if (victim == keep)
+			victim = victim->newer;
+		if (!victim || (now_us - victim->fed_us < READER_IDLE_US &&
+				now_us - victim->holding_since_us < READER_HOLD_US))
+			return 0;
+		pipeline->stats.reader_memory_full++;
+		tcp_stream_stop(&pipeline->reassembly, &victim->tcp);
+		stream_free(pipeline, victim->owner, (enum flow_direction)victim->dir);
+	}
+	return 1;
+}
+
 static void stream_segment(struct pipeline *pipeline, struct flow *flow,
 			   const struct decoded_packet *packet, uint64_t ts_us,
 			   enum flow_direction dir)
@@ -1134,16 +1252,14 @@ static void stream_segment(struct pipeline *pipeline, struct flow *flow,
 	 * Readers buffer what they need (a hello, a header block): their bytes,
 	 * all streams together, stay under a bound, as waiting segments do.
 	 */
-	size_t now = stream->tcp.stopped ? 0 : reader_bytes(stream);
-	pipeline->reader_bytes = pipeline->reader_bytes - stream->reader_bytes + now;
-	stream->reader_bytes = now;
-	if (pipeline->reader_bytes > pipeline->max_reader_bytes && !stream->tcp.stopped) {
+	holder_update(pipeline, stream, stream->tcp.stopped ? 0 : reader_bytes(stream), ts_us);
+	if (!make_room(pipeline, stream, ts_us)) {
 		pipeline->stats.reader_memory_full++;
 		tcp_stream_stop(&pipeline->reassembly, &stream->tcp);
 	}
 	if (stream->tcp.stopped) {
 		stream_free(pipeline, d, dir);
-		maybe_connection(pipeline, flow, ts_us);
+		maybe_connection(pipeline, flow, ts_us, 0);
 	}
 }
 
@@ -1178,8 +1294,9 @@ static void dissect_quic(struct pipeline *pipeline, struct flow *flow,
 		size_t now = quic_reader_held(d->quic);
 		pipeline->reader_bytes = pipeline->reader_bytes - d->quic_bytes + now;
 		d->quic_bytes = now;
-		if (pipeline->reader_bytes > pipeline->max_reader_bytes) {
+		if (!make_room(pipeline, NULL, ts_us)) {
 			pipeline->stats.reader_memory_full++;
+			d->quic_done = 1; /* counted above, not as unfinished */
 			quic_free(pipeline, d);
 		}
 		return;
@@ -1287,10 +1404,8 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 	if (packet.payload_len)
 		d->saw_payload = 1;
 	enum dns_port_kind dns_kind = dns_port_kind(flow);
-	if (dns_kind != DNS_PORT_NONE && packet.payload_len)
-		dpi_hand_over(pipeline, flow, dns_kind == DNS_PORT_DNS    ? DPI_MASTER_DNS
-					    : dns_kind == DNS_PORT_MDNS ? DPI_MASTER_MDNS
-									: DPI_MASTER_LLMNR);
+	if (dns_kind != DNS_PORT_NONE && packet.payload_len && d->dpi && !d->own_label)
+		dns_hand_over(pipeline, flow, dns_kind, &packet);
 	int tcp = packet.l4_proto == 6;
 	if (tcp)
 		stream_first_payload(pipeline, flow, &packet, direction);

@@ -31,6 +31,12 @@ struct pipeline_config {
 	 * (--keep-identifiers). Not owned: it outlives the pipeline.
 	 */
 	const struct ident_key *identifier_key;
+	/*
+	 * Seeds the resolved-name cache's placement: 0 for a random one (live
+	 * capture: a sender cannot aim at one set), else this value, so that a
+	 * file gives the same output in every run.
+	 */
+	uint64_t dns_cache_seed;
 };
 
 /*

@@ -223,8 +223,12 @@ for name in $cases; do
 		check "TLS bad_hello $(count 'TLS client streams' bad_hello), want $(expect flows)" \
 			"$(count 'TLS client streams' bad_hello)" -eq "$(expect flows)";;
 	reader-flood)
-		# Every segment in order: flows (2300 x 3 KiB) + readers 32 MiB.
-		run reader-flood 4096 $((2300 * flow_payload + readers)) "2300 flows x 3 KiB + 32 MiB"
+		# Every segment in order: flows (2902 x 3 KiB) + readers 32 MiB.
+		run reader-flood 4096 $((2902 * flow_payload + readers)) "2902 flows x 3 KiB + 32 MiB"
+		# Readers left hanging do not blind the sensor: two seconds on, they
+		# make room, and a hello and a request split over two segments are read.
+		check "the TLS victim is read" -n "$(grep '"kind":"tls_sni","host":"victim.reader.example"' "$tmp/$name.jsonl")"
+		check "the HTTP victim is read" -n "$(grep '"kind":"http_request","host":"victim.reader.example"' "$tmp/$name.jsonl")"
 		# Per-stream bound: a header block over 64 KiB.
 		check "HTTP too_long $(count 'HTTP/1 client streams ended' too_long), want $(expect endless)" \
 			"$(count 'HTTP/1 client streams ended' too_long)" -eq "$(expect endless)"

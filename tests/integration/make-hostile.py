@@ -99,6 +99,7 @@ class Writer:
         self.size = 0
         self.packets = 0
         self.bytes = 0
+        self.later_us = 0  # time skipped ahead by skip()
         header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1)
         self._put(header)
 
@@ -114,8 +115,12 @@ class Writer:
         self.chunks = []
         self.size = 0
 
+    def skip(self, seconds):
+        """The next packets come `seconds` later."""
+        self.later_us += int(seconds * 1000000)
+
     def frame(self, l3):
-        i = self.packets
+        i = self.packets + self.later_us
         self.packets += 1
         frame_len = len(ETH) + len(l3)
         self._put(struct.pack("<IIII", BASE_TS + i // 1000000, i % 1000000, frame_len, frame_len)
@@ -330,7 +335,31 @@ def reader_flood(w, flows):
         for c, segs in streams:
             if k < len(segs):
                 c.send(segs[k])
-    return {"endless": endless, "tls_flows": tls_flows, "http_flows": http_flows}
+    # Phase 3: 600 HTTP streams left hanging with 60,000 bytes of header lines
+    # (37.5 MiB of readers: the bound is reached); two seconds later, a TLS
+    # and an HTTP victim, each split over two segments: the hanging readers,
+    # idle for a second, make room, and both victims are read.
+    hanging = 600
+    for i in range(hanging):
+        c = Conn(w, i, 80, net=17)
+        c.syn()
+        for seg in segments(b"GET /hang HTTP/1.1\r\nHost: hang.example\r\n"
+                            + header_lines(60000, b"h")):
+            c.send(seg)
+    w.skip(2)
+    hello = client_hello("victim.reader.example", 1800)
+    record = tls_record(hello)
+    c = Conn(w, 0, 443, net=18)
+    c.syn()
+    c.send(record[:1000])
+    c.send(record[1000:])
+    request = b"GET /v HTTP/1.1\r\nHost: victim.reader.example\r\n\r\n"
+    c = Conn(w, 1, 80, net=18)
+    c.syn()
+    c.send(request[:20])
+    c.send(request[20:])
+    return {"endless": endless, "tls_flows": tls_flows, "http_flows": http_flows,
+            "hanging": hanging}
 
 
 # ---- server-flood ----

@@ -80,18 +80,20 @@ static void test_bad_input(void **state)
 static void test_bounded_under_flood(void **state)
 {
 	(void)state;
-	struct dns_cache *c = dns_cache_new(4, 4); /* one set of four */
+	enum { WAYS = 8 };
+	struct dns_cache *c = dns_cache_new(WAYS, 4); /* one set */
 	uint8_t addr[4] = { 198, 51, 100, 0 };
-	for (unsigned i = 0; i < 4; i++) {
+	for (unsigned i = 0; i < WAYS; i++) {
 		addr[3] = (uint8_t)i;
 		dns_cache_put(c, addr, 4, "kept.example", 700 + i * 100, 0);
 	}
+	assert_int_equal(dns_cache_stats(c)->replaced, 0);
 	addr[3] = 200;
 	dns_cache_put(c, addr, 4, "new.example", 3600, S);
 	assert_int_equal(dns_cache_stats(c)->replaced, 1);
 	addr[3] = 0; /* expired first: replaced */
 	assert_null(dns_cache_get(c, addr, 4, 2 * S));
-	for (unsigned i = 1; i < 4; i++) {
+	for (unsigned i = 1; i < WAYS; i++) {
 		addr[3] = (uint8_t)i;
 		assert_string_equal(dns_cache_get(c, addr, 4, 2 * S), "kept.example");
 	}
@@ -102,10 +104,29 @@ static void test_bounded_under_flood(void **state)
 	/* Short-lived flood answers take one way: the longer-lived entries stay. */
 	addr[3] = 200;
 	assert_string_equal(dns_cache_get(c, addr, 4, 4 * S), "new.example");
-	addr[3] = 3;
+	addr[3] = WAYS - 1;
 	assert_string_equal(dns_cache_get(c, addr, 4, 4 * S), "kept.example");
 	assert_int_equal(dns_cache_stats(c)->replaced, 100001);
 	dns_cache_free(c);
+}
+
+/* The same seed places addresses alike: a file gives the same output in every run. */
+static void test_seeded_placement(void **state)
+{
+	(void)state;
+	struct dns_cache *a = dns_cache_new(64, 42), *b = dns_cache_new(64, 42);
+	for (unsigned i = 0; i < 5000; i++) {
+		uint8_t addr[4] = { 10, (uint8_t)(i >> 8), (uint8_t)i, 1 };
+		dns_cache_put(a, addr, 4, "x.example", 600, 0);
+		dns_cache_put(b, addr, 4, "x.example", 600, 0);
+	}
+	assert_int_equal(dns_cache_stats(a)->replaced, dns_cache_stats(b)->replaced);
+	for (unsigned i = 0; i < 5000; i++) {
+		uint8_t addr[4] = { 10, (uint8_t)(i >> 8), (uint8_t)i, 1 };
+		assert_int_equal(dns_cache_get(a, addr, 4, S) != NULL, dns_cache_get(b, addr, 4, S) != NULL);
+	}
+	dns_cache_free(a);
+	dns_cache_free(b);
 }
 
 int main(void)
@@ -115,6 +136,7 @@ int main(void)
 		cmocka_unit_test(test_ttl_clamped),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_bounded_under_flood),
+		cmocka_unit_test(test_seeded_placement),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
