@@ -1,11 +1,15 @@
 /*
  * pipeline: decode -> flow table -> dissect -> observations, for one capture
- * thread. nDPI gets a flow's packets until it has classified the flow and
- * has nothing more to extract (or a packet budget runs out); then its state
- * is freed and only a compact label stays with the flow. Our own readers give
- * the names: DNS datagrams directly, and the client's side of TCP connections
- * (TLS, HTTP/1, DNS over TCP) through reassembly, from its first payload until
- * the reader wants no more.
+ * thread. Our own readers give the names and headers: DNS, mDNS and LLMNR
+ * datagrams directly; QUIC clients' Initial packets; and both sides of TCP
+ * connections (TLS hellos, HTTP/1 messages, DNS over TCP) through
+ * reassembly, from their first payload until the reader wants no more. A
+ * flow one of our readers takes is taken from nDPI too (dpi_hand_over()): its
+ * state is freed and its label is nDPI's lookup of the name our reader gives.
+ * The other flows nDPI gets until it has classified them and has nothing
+ * more to extract (or a packet budget runs out); then its state is freed and
+ * only a compact label stays with the flow. The addresses DNS answers give
+ * are kept (dnscache.c) to attribute flows that name nothing.
  */
 #include "pipeline.h"
 
@@ -145,7 +149,7 @@ static enum observation_kind kind_of(const struct dpi_facts *facts, const struct
 	uint16_t port = flow_server_port(flow);
 	switch (facts->source) {
 	case DPI_NAME_DNS:
-		/* Only DNS over TCP gets here (UDP is ours): the name of its query. */
+		/* DNS over TCP that our reader did not take (no port 53): the name of its query. */
 		if (port != 53 && flow_client_port(flow) != 53)
 			return OBS_OTHER_NAME;
 		return OBS_DNS_QUERY;
@@ -1397,9 +1401,10 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 		stats->dpi_flows++;
 	}
 	/*
-	 * The client's stream is opened (and what it holds sniffed) before nDPI
-	 * sees the packet, so that nDPI's name for the flow is known to be one of
-	 * ours; it is read after, so that what it gives carries nDPI's label.
+	 * A stream is opened (and what it holds sniffed) before nDPI sees the
+	 * packet, so that a flow our reader takes is not dissected by nDPI too;
+	 * it is read after, so that a flow nDPI keeps has nDPI's label on what
+	 * our reader gives.
 	 */
 	if (packet.payload_len)
 		d->saw_payload = 1;

@@ -40,11 +40,15 @@ struct pipeline_config {
 };
 
 /*
- * The defaults: 65536 flows (about 1 KiB each while nDPI looks at them, 200
- * bytes after: 69 MiB peak when a SYN flood fills the table, bench/flood.sh),
- * TCP idle 300 s, UDP 60 s, closed TCP 10 s. On top of the flows, streams
- * being read hold at most 32 MiB of out-of-order segments and 32 MiB in their
- * readers' buffers, all flows together.
+ * The defaults: 65536 flows, TCP idle 300 s, UDP 60 s, closed TCP 10 s. A
+ * flow costs about 1 KiB while nDPI looks at it and has carried no payload
+ * (69 MiB peak when a SYN flood fills the table, bench/flood.sh), up to 3 KiB
+ * once it has (nDPI's buffers; tests/integration/hostile.sh), about 200 bytes
+ * after nDPI is done, plus about 150 bytes a direction while our readers read
+ * its streams and 200 while a QUIC reader reads it. On top of the flows, at
+ * most 32 MiB of out-of-order segments (headers counted) and 32 MiB in our
+ * readers' buffers (hellos, header blocks, DNS messages, QUIC CRYPTO data,
+ * the hosts of HTTP requests awaiting responses), all flows together.
  */
 void pipeline_config_defaults(struct pipeline_config *config);
 
@@ -57,7 +61,8 @@ struct pipeline_stats {
 	uint64_t dpi_flows;  /* flows given to nDPI */
 	uint64_t dpi_packets;/* packets given to nDPI */
 	uint64_t dpi_giveups;/* flows nDPI had not finished with when dropped */
-	uint64_t dpi_handovers; /* flows taken from nDPI by our own readers (TLS, HTTP/1, DNS) */
+	uint64_t dpi_handovers; /* flows taken from nDPI by our own readers (TLS, HTTP/1, DNS,
+				   mDNS, LLMNR, QUIC) */
 	uint64_t out_of_memory;
 	uint64_t dns_messages;  /* DNS, mDNS and LLMNR messages parsed */
 	uint64_t dns_errors[8]; /* by -enum dns_error: [1] short_header, [2] truncated, ... */
@@ -67,7 +72,8 @@ struct pipeline_stats {
 	uint64_t http_response_ends[16]; /* server streams read as HTTP/1 that ended */
 	uint64_t http_resyncs;  /* HTTP/1 streams read again at a message start after a fault */
 	uint64_t quic_ends[16]; /* QUIC client flows read, by enum quic_end (0: flow ended first) */
-	uint64_t reader_memory_full;    /* streams given up: readers held too much in all */
+	uint64_t reader_memory_full;    /* TCP streams and QUIC readers given up: readers held
+					   too much in all */
 	uint64_t dns_questions_dropped; /* questions past the first 32 of a message */
 };
 
