@@ -188,6 +188,33 @@ void ident_key_free(struct ident_key *key)
 
 /* ---- the hash ----------------------------------------------------------- */
 
+/*
+ * The same values come again and again (a session cookie on every request,
+ * a client id in every pixel's URL): each thread remembers the hash texts of
+ * the short values it hashed last, by value and key, so that most values
+ * cost a lookup rather than an HMAC. Only memory of this process holds them.
+ */
+enum { MEMO_SLOTS = 512, MEMO_VALUE_MAX = 48 };
+
+struct memo_slot {
+	uint64_t key_id;          /* 0: empty */
+	uint8_t len;
+	char value[MEMO_VALUE_MAX];
+	char text[IDENT_HASH_TEXT];
+};
+
+static _Thread_local struct memo_slot memo[MEMO_SLOTS];
+
+static struct memo_slot *memo_slot(uint64_t key_id, const void *value, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ key_id;
+	const unsigned char *p = value;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	h ^= h >> 31;
+	return &memo[h % MEMO_SLOTS];
+}
+
 int ident_hash(const struct ident_key *key, const void *value, size_t len,
 	       char out[IDENT_HASH_TEXT])
 {
@@ -195,6 +222,15 @@ int ident_hash(const struct ident_key *key, const void *value, size_t len,
 	out[0] = '\0';
 	if (len == 0)
 		return 0;
+	struct memo_slot *slot = NULL;
+	if (len <= MEMO_VALUE_MAX && key->id) {
+		slot = memo_slot(key->id, value, len);
+		if (slot->key_id == key->id && slot->len == len &&
+		    memcmp(slot->value, value, len) == 0) {
+			memcpy(out, slot->text, IDENT_HASH_TEXT);
+			return 0;
+		}
+	}
 	EVP_MAC_CTX *context = context_for(key);
 	if (!context)
 		return -1;
@@ -212,6 +248,12 @@ int ident_hash(const struct ident_key *key, const void *value, size_t len,
 		out[2 * i + 1] = hex[mac[i] & 0xf];
 	}
 	out[IDENT_HASH_HEX] = '\0';
+	if (slot) {
+		slot->key_id = key->id;
+		slot->len = (uint8_t)len;
+		memcpy(slot->value, value, len);
+		memcpy(slot->text, out, IDENT_HASH_TEXT);
+	}
 	return 0;
 }
 

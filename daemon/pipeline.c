@@ -39,17 +39,28 @@
  */
 enum stream_kind { STREAM_UNKNOWN = 0, STREAM_TLS, STREAM_HTTP, STREAM_DNS, STREAM_OTHER };
 
+struct flow_dissect;
+
+/*
+ * A reader's buffered bytes (a TCP stream's, or a QUIC reader's): while it
+ * holds some, it is in the pipeline's holders list, most recently fed first,
+ * so that readers left hanging can be given up for room (make_room()).
+ */
+struct holder {
+	struct holder *newer, *older;
+	size_t bytes;             /* what the reader held when last asked */
+	uint64_t fed_us;          /* packet time it was last fed */
+	uint64_t holding_since_us;/* packet time it began to hold bytes */
+	struct flow_dissect *owner;
+	int8_t dir;               /* the stream's enum flow_direction; -1 for a QUIC reader */
+};
+
 struct stream {
 	struct tcp_stream tcp;
-	size_t reader_bytes;      /* what the reader held when last asked */
+	struct holder hold;
 	uint8_t dir;              /* enum flow_direction: FLOW_TO_SERVER is the client's */
 	uint8_t kind;             /* enum stream_kind */
 	uint8_t resyncs;          /* HTTP/1: times reading started again after a fault */
-	/* While its reader holds bytes: in the pipeline's holders list, most recently fed first. */
-	struct stream *newer, *older;
-	struct flow_dissect *owner;
-	uint64_t fed_us;          /* packet time it was last fed while holding bytes */
-	uint64_t holding_since_us;/* packet time its reader began to hold bytes */
 	uint32_t resync_left;     /* HTTP/1: bytes still searched for a message start; 0 when reading */
 	union {
 		struct tls_reader tls;
@@ -92,11 +103,26 @@ struct flow_dissect {
 	uint8_t label_named;   /* and its label has been looked up by the name it gave */
 	struct http_hosts *http;   /* an HTTP/1 connection's requests awaiting responses */
 	struct quic_reader *quic;  /* a QUIC client's Initials, until its hello is read */
-	size_t quic_bytes;         /* what the QUIC reader held when last asked */
+	struct holder quic_hold;   /* what the QUIC reader holds */
 	uint8_t quic_done;         /* the QUIC reader has had its say (or never will) */
 };
 
 enum { HTTP_PATH_MAX = 8192, HTTP_VALUE_MAX = 1024, COOKIE_TEXT_MAX = 65536 };
+
+/*
+ * nDPI's label for a name our reader gave, by (protocol, name): the same
+ * names come all the time, and nDPI's host matching walks an automaton.
+ * Only a label found by the name is kept; one that depends on the server's
+ * address is looked up each time.
+ */
+enum { NAME_LABELS = 1024, NAME_LABEL_MAX = 64 };
+
+struct name_label_entry {
+	uint8_t master;        /* 1 + enum dpi_master; 0: empty */
+	uint8_t by_name;       /* the name matched: the label does not depend on the address */
+	char name[NAME_LABEL_MAX];
+	struct dpi_label label;
+};
 
 /* An HTTP/1 stream starts reading again at most this often, within this many bytes of a fault. */
 enum { HTTP_RESYNC_MAX = 8, HTTP_RESYNC_BYTES = 1024 * 1024 };
@@ -119,10 +145,11 @@ struct pipeline {
 	struct dns_answers *dns_answers; /* one response's answers, gathered */
 	struct dns_cache *dns_cache;     /* address -> the name a device resolved it for */
 	struct label_cache_entry label_cache[256];
+	struct name_label_entry name_labels[NAME_LABELS];
 	struct tcp_reassembly reassembly;
 	struct tls_hello hello;           /* scratch for the TLS reader */
 	size_t reader_bytes, max_reader_bytes; /* held by all streams' readers */
-	struct stream *newest_holder, *oldest_holder; /* streams whose readers hold bytes */
+	struct holder *newest_holder, *oldest_holder; /* readers that hold bytes */
 	/* Scratch for one HTTP message's values, bounded; what is longer is cut. */
 	char http_path[HTTP_PATH_MAX], http_referer[HTTP_PATH_MAX];
 	char http_origin[HTTP_VALUE_MAX], http_user_agent[HTTP_VALUE_MAX];
@@ -591,8 +618,34 @@ static void label_by_name(struct pipeline *pipeline, struct flow *flow, const ch
 	if (!d->own_label || d->label_named || !host[0])
 		return;
 	d->label_named = 1;
-	dpi_label_for_name(pipeline->dpi, (enum dpi_master)(d->own_label - 1), host,
-			   flow->key.ip_version == 4 ? flow_server_addr(flow) : NULL, &d->label);
+	enum dpi_master master = (enum dpi_master)(d->own_label - 1);
+	const uint8_t *addr = flow->key.ip_version == 4 ? flow_server_addr(flow) : NULL;
+	size_t len = strlen(host);
+	struct name_label_entry *e = NULL;
+	if (len < NAME_LABEL_MAX) {
+		uint64_t h = 0xcbf29ce484222325ULL ^ d->own_label;
+		for (size_t i = 0; i < len; i++)
+			h = (h ^ (unsigned char)host[i]) * 0x100000001b3ULL;
+		e = &pipeline->name_labels[(h ^ h >> 29) % NAME_LABELS];
+		if (e->master == d->own_label && strcmp(e->name, host) == 0) {
+			if (e->by_name)
+				d->label = e->label;
+			else /* no name of nDPI's lists: its address lists may know the server */
+				dpi_label_for_name(pipeline->dpi, master, NULL, addr, &d->label);
+			return;
+		}
+	}
+	dpi_label_for_name(pipeline->dpi, master, host, NULL, &d->label);
+	int by_name = d->label.master != 0;
+	if (!by_name)
+		dpi_label_for_name(pipeline->dpi, master, NULL, addr, &d->label);
+	if (e) {
+		e->master = d->own_label;
+		e->by_name = (uint8_t)by_name;
+		memcpy(e->name, host, len + 1);
+		if (by_name)
+			e->label = d->label;
+	}
 }
 
 /*
@@ -635,40 +688,39 @@ static void finish_dpi(struct pipeline *pipeline, struct flow *flow, uint64_t ts
 	maybe_connection(pipeline, flow, ts_us, 0);
 }
 
-/* The holders list: streams whose readers hold bytes, most recently fed first. */
-static void holder_unlink(struct pipeline *pipeline, struct stream *stream)
+/* The holders list: readers that hold bytes, most recently fed first. */
+static void holder_unlink(struct pipeline *pipeline, struct holder *h)
 {
-	if (!stream->reader_bytes)
+	if (!h->bytes)
 		return; /* not in the list */
-	if (stream->newer)
-		stream->newer->older = stream->older;
+	if (h->newer)
+		h->newer->older = h->older;
 	else
-		pipeline->newest_holder = stream->older;
-	if (stream->older)
-		stream->older->newer = stream->newer;
+		pipeline->newest_holder = h->older;
+	if (h->older)
+		h->older->newer = h->newer;
 	else
-		pipeline->oldest_holder = stream->newer;
-	stream->newer = stream->older = NULL;
+		pipeline->oldest_holder = h->newer;
+	h->newer = h->older = NULL;
 }
 
-/* Says what a stream's reader holds now, and makes it the most recently fed holder. */
-static void holder_update(struct pipeline *pipeline, struct stream *stream, size_t now,
-			  uint64_t ts_us)
+/* Says what a reader holds now, and makes it the most recently fed holder. */
+static void holder_update(struct pipeline *pipeline, struct holder *h, size_t now, uint64_t ts_us)
 {
-	if (now && !stream->reader_bytes)
-		stream->holding_since_us = ts_us;
-	stream->fed_us = ts_us;
-	holder_unlink(pipeline, stream);
-	pipeline->reader_bytes = pipeline->reader_bytes - stream->reader_bytes + now;
-	stream->reader_bytes = now;
+	if (now && !h->bytes)
+		h->holding_since_us = ts_us;
+	h->fed_us = ts_us;
+	holder_unlink(pipeline, h);
+	pipeline->reader_bytes = pipeline->reader_bytes - h->bytes + now;
+	h->bytes = now;
 	if (!now)
 		return;
-	stream->older = pipeline->newest_holder;
-	if (stream->older)
-		stream->older->newer = stream;
+	h->older = pipeline->newest_holder;
+	if (h->older)
+		h->older->newer = h;
 	else
-		pipeline->oldest_holder = stream;
-	pipeline->newest_holder = stream;
+		pipeline->oldest_holder = h;
+	pipeline->newest_holder = h;
 }
 
 static void stream_free(struct pipeline *pipeline, struct flow_dissect *d,
@@ -677,7 +729,7 @@ static void stream_free(struct pipeline *pipeline, struct flow_dissect *d,
 	struct stream *stream = d->streams[dir];
 	if (!stream)
 		return;
-	holder_update(pipeline, stream, 0, stream->fed_us);
+	holder_update(pipeline, &stream->hold, 0, stream->hold.fed_us);
 	tcp_stream_free(&pipeline->reassembly, &stream->tcp);
 	/* A handshake the connection ended before it was read (a stopped stream is counted already). */
 	if (stream->kind == STREAM_TLS && stream->reader.tls.end == TLS_MORE && !stream->tcp.stopped)
@@ -705,8 +757,7 @@ static void quic_free(struct pipeline *pipeline, struct flow_dissect *d)
 		return;
 	if (!d->quic_done)
 		pipeline->stats.quic_ends[QUIC_MORE]++; /* the flow ended before its hello */
-	pipeline->reader_bytes -= d->quic_bytes;
-	d->quic_bytes = 0;
+	holder_update(pipeline, &d->quic_hold, 0, d->quic_hold.fed_us);
 	quic_reader_free(d->quic);
 	free(d->quic);
 	d->quic = NULL;
@@ -1011,7 +1062,8 @@ static struct stream *stream_open(struct pipeline *pipeline, struct flow *flow,
 		return NULL;
 	}
 	stream->dir = (uint8_t)dir;
-	stream->owner = d;
+	stream->hold.owner = d;
+	stream->hold.dir = (int8_t)dir;
 	tcp_stream_init(&stream->tcp);
 	/* Segments that come out of order still line up. */
 	if (flow->has_isn[dir])
@@ -1225,18 +1277,25 @@ static void stream_first_payload(struct pipeline *pipeline, struct flow *flow,
  */
 enum { READER_IDLE_US = 1000000, READER_HOLD_US = 10000000 };
 
-static int make_room(struct pipeline *pipeline, const struct stream *keep, uint64_t now_us)
+static int make_room(struct pipeline *pipeline, const struct holder *keep, uint64_t now_us)
 {
 	while (pipeline->reader_bytes > pipeline->max_reader_bytes) {
-		struct stream *victim = pipeline->oldest_holder;
-		if (victim == keep)
+		struct holder *victim = pipeline->oldest_holder;
+		if (victim && victim == keep)
 			victim = victim->newer;
 		if (!victim || (now_us - victim->fed_us < READER_IDLE_US &&
 				now_us - victim->holding_since_us < READER_HOLD_US))
 			return 0;
 		pipeline->stats.reader_memory_full++;
-		tcp_stream_stop(&pipeline->reassembly, &victim->tcp);
-		stream_free(pipeline, victim->owner, (enum flow_direction)victim->dir);
+		struct flow_dissect *owner = victim->owner;
+		if (victim->dir < 0) {
+			owner->quic_done = 1; /* counted above, not as unfinished */
+			quic_free(pipeline, owner);
+		} else {
+			enum flow_direction dir = (enum flow_direction)victim->dir;
+			tcp_stream_stop(&pipeline->reassembly, &owner->streams[dir]->tcp);
+			stream_free(pipeline, owner, dir);
+		}
 	}
 	return 1;
 }
@@ -1256,8 +1315,8 @@ static void stream_segment(struct pipeline *pipeline, struct flow *flow,
 	 * Readers buffer what they need (a hello, a header block): their bytes,
 	 * all streams together, stay under a bound, as waiting segments do.
 	 */
-	holder_update(pipeline, stream, stream->tcp.stopped ? 0 : reader_bytes(stream), ts_us);
-	if (!make_room(pipeline, stream, ts_us)) {
+	holder_update(pipeline, &stream->hold, stream->tcp.stopped ? 0 : reader_bytes(stream), ts_us);
+	if (!make_room(pipeline, &stream->hold, ts_us)) {
 		pipeline->stats.reader_memory_full++;
 		tcp_stream_stop(&pipeline->reassembly, &stream->tcp);
 	}
@@ -1289,6 +1348,8 @@ static void dissect_quic(struct pipeline *pipeline, struct flow *flow,
 			return;
 		}
 		quic_reader_init(d->quic);
+		d->quic_hold.owner = d;
+		d->quic_hold.dir = -1;
 		dpi_hand_over(pipeline, flow, DPI_MASTER_QUIC);
 	}
 	struct tls_hello *hello = &pipeline->hello;
@@ -1296,9 +1357,8 @@ static void dissect_quic(struct pipeline *pipeline, struct flow *flow,
 	if (end == QUIC_MORE) {
 		/* Its CRYPTO buffer counts against the readers' bound, as TCP readers' do. */
 		size_t now = quic_reader_held(d->quic);
-		pipeline->reader_bytes = pipeline->reader_bytes - d->quic_bytes + now;
-		d->quic_bytes = now;
-		if (!make_room(pipeline, NULL, ts_us)) {
+		holder_update(pipeline, &d->quic_hold, now, ts_us);
+		if (!make_room(pipeline, &d->quic_hold, ts_us)) {
 			pipeline->stats.reader_memory_full++;
 			d->quic_done = 1; /* counted above, not as unfinished */
 			quic_free(pipeline, d);

@@ -3,20 +3,71 @@
  * observations to a null sink): the input is a series of frames, each a
  * 2-byte length and that many bytes of raw IP, all on one flow table so that
  * flows build up across frames as on the wire.
+ *
+ * Identifiers are hashed with a fixed key, as the daemon does by default
+ * (without --keep-identifiers). The sink reads every string an observation
+ * carries, so that ASan sees one that points at freed or cut memory (a value
+ * with a length in text_len[] to its length, which must hold a NUL and end
+ * at one: it aborts otherwise). After every flow has ended, no out-of-order
+ * segment may still be charged to the reassembly's bound (it aborts otherwise).
+ *
+ * The pipeline, its DNS cache and its nDPI engine outlive one input (making
+ * them is slow): a name cached from one input's DNS answer may attribute a
+ * later input's flows (the cache's placement is seeded, the same in every run).
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../daemon/identifiers.h"
 #include "../../daemon/pipeline.h"
+
+static void touch(const char *s, volatile size_t *n)
+{
+	if (s)
+		*n += strlen(s);
+}
 
 static int sink(void *context, const struct observation *obs)
 {
 	(void)context;
 	/* Touch what a writer reads. */
+	if (!memchr(obs->host, '\0', sizeof obs->host) || !memchr(obs->app, '\0', sizeof obs->app))
+		abort(); /* host or app not terminated within its array */
 	volatile size_t n = strlen(obs->host) + strlen(obs->app);
-	if (obs->http_path)
-		n += strlen(obs->http_path);
+	touch(obs->http_method, &n);
+	touch(obs->http_path, &n);
+	touch(obs->http_referer, &n);
+	touch(obs->http_origin, &n);
+	touch(obs->http_user_agent, &n);
+	touch(obs->http_content_type, &n);
+	touch(obs->cookie, &n);
+	touch(obs->tls_alpn, &n);
+	touch(obs->resolved, &n);
+	/* A value with NUL bytes says its length: all of it readable, a NUL after it. */
+	const char *texts[OBS_TEXT_COUNT] = {
+		[OBS_TEXT_PATH] = obs->http_path, [OBS_TEXT_REFERER] = obs->http_referer,
+		[OBS_TEXT_ORIGIN] = obs->http_origin, [OBS_TEXT_USER_AGENT] = obs->http_user_agent,
+		[OBS_TEXT_CONTENT_TYPE] = obs->http_content_type, [OBS_TEXT_COOKIE] = obs->cookie,
+	};
+	for (size_t i = 0; i < OBS_TEXT_COUNT; i++) {
+		if (!obs->text_len[i])
+			continue;
+		if (!texts[i] || texts[i][obs->text_len[i]] != '\0' ||
+		    !memchr(texts[i], '\0', obs->text_len[i]))
+			abort();
+		for (size_t k = 0; k < obs->text_len[i]; k++)
+			n += (unsigned char)texts[i][k];
+	}
+	for (size_t i = 0; i < obs->tls_version_count; i++)
+		n += obs->tls_versions[i];
+	for (size_t i = 0; i < obs->dns_answer_count; i++) {
+		touch(obs->dns_answers[i].name, &n);
+		touch(obs->dns_answers[i].data, &n);
+	}
+	for (size_t i = 0; i < obs->dns_chain_count; i++)
+		touch(obs->dns_chain[i], &n);
 	(void)n;
 	return 0;
 }
@@ -24,10 +75,16 @@ static int sink(void *context, const struct observation *obs)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct pipeline *pipeline;
+	static struct ident_key key;
 	if (!pipeline) {
+		static const char secret[] = "fuzz_pipeline identifier key";
+		if (ident_key_set(&key, secret, sizeof secret - 1) != 0)
+			abort();
 		struct pipeline_config config;
 		pipeline_config_defaults(&config);
 		config.flows.max_flows = 64;
+		config.identifier_key = &key;
+		config.dns_cache_seed = 1; /* the same placement in every run */
 		pipeline = pipeline_new(&config, sink, NULL);
 		if (!pipeline)
 			abort();
@@ -50,5 +107,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* End every flow: nDPI state is freed, names still pending are emitted. */
 	pipeline_flush(pipeline);
+	/* With every stream freed, nothing waits out of order (reassembly.h lays the struct out). */
+	const struct tcp_reassembly *reassembly =
+		(const struct tcp_reassembly *)((const char *)pipeline_reassembly_stats(pipeline) -
+						offsetof(struct tcp_reassembly, stats));
+	if (reassembly->total_pending != 0)
+		abort();
 	return 0;
 }

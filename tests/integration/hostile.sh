@@ -84,7 +84,7 @@ fi
 ASAN_OPTIONS="quarantine_size_mb=16:allocator_release_to_os_interval_ms=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export ASAN_OPTIONS
 known=${HOSTILE_KNOWN_BUGS-}
-cases=${HOSTILE_CASES:-syn-flood ooo-flood ooo-tiny ndpi-tls-flood reader-flood server-flood dns-tcp-flood dns-loop}
+cases=${HOSTILE_CASES:-syn-flood ooo-flood ooo-tiny ndpi-tls-flood reader-flood server-flood dns-tcp-flood dns-loop quic-flood}
 if [ "${HOSTILE_FULL:-0}" = 1 ] && [ -z "${HOSTILE_CASES:-}" ]; then
 	cases="$cases ooo-tiny-wide"
 fi
@@ -259,6 +259,13 @@ for name in $cases; do
 		got=$(count observations dns_query)
 		check "dns_query $got, want at most $((32 * MiB / 65535))" "$got" -le $((32 * MiB / 65535))
 		check "dns_query $got, want some" "$got" -gt 0;;
+	quic-flood)
+		# 601 flows x 3 KiB + readers 32 MiB (QUIC readers count against it).
+		run quic-flood 4096 $((601 * flow_payload + readers)) "601 flows x 3 KiB + 32 MiB"
+		check "readers given up for memory, want some" \
+			"$(sed -n 's/^trackwatchd: stream readers given up for memory: //p' "$tmp/$name.err")" -gt 0
+		check "the TLS victim is read after the QUIC readers" \
+			-n "$(grep '"kind":"tls_sni","host":"victim.quic.example"' "$tmp/$name.jsonl")";;
 	dns-loop)
 		# UDP: no stream. 1000 flows x 3 KiB + the address -> name cache
 		# (8192 entries of 288 bytes, filled).

@@ -63,6 +63,11 @@ server-flood   reader-flood from the server's side. Phase 1: 100 HTTP
                round-robin, each server answering with 33,000 bytes of header
                lines and the blank line: 137 MiB of response readers if
                unbounded, so fewer than 2200 http_response come out. (84 MB)
+quic-flood     600 Google QUIC clients, each one datagram whose crypto stream
+               frame starts at offset 65000: each QUIC reader makes room for
+               it and waits, over the readers' 32 MiB in all (this reached a
+               NULL pointer in make_room() once); two seconds later a
+               two-segment ClientHello, read once idle QUIC readers make room.
 dns-tcp-flood  3000 connections to port 53 each sending a DNS-over-TCP length
                of 65535 (the reader allocates the message at once: 187 MiB if
                unbounded); then the first 600 send their whole message (a
@@ -515,6 +520,29 @@ def dns_loop(w, flows):
     }
 
 
+# ---- quic-flood ----
+
+def quic_flood(w, flows):
+    # 600 Google QUIC (Q025) clients, each one datagram with a STREAM frame on
+    # the crypto stream far out (offset 65000): each QUIC reader makes room
+    # for it (~73 KiB) and waits, 43 MiB in all. Two seconds later, a TLS
+    # ClientHello over two segments: idle QUIC readers make room, and it is read.
+    n = flows or 600
+    for i in range(n):
+        header = (bytes([0x0d]) + struct.pack(">Q", 0x1122334455660000 + i) + b"Q025" + b"\x01"
+                  + bytes(12) + b"\x00")
+        frame = (bytes([0xa4, 0x01]) + struct.pack("<H", 65000) + struct.pack("<H", 16) + b"CHLO"
+                 + bytes(12))
+        w.udp(client(i, net=19), 30000 + i % 30000, SERVER, 443, header + frame)
+    w.skip(2)
+    record = tls_record(client_hello("victim.quic.example", 1800))
+    c = Conn(w, 0, 443, net=18)
+    c.syn()
+    c.send(record[:1000])
+    c.send(record[1000:])
+    return {"flows": n}
+
+
 CAPTURES = {
     "syn-flood": syn_flood,
     "ooo-flood": ooo_flood,
@@ -525,6 +553,7 @@ CAPTURES = {
     "server-flood": server_flood,
     "dns-tcp-flood": dns_tcp_flood,
     "dns-loop": dns_loop,
+    "quic-flood": quic_flood,
 }
 
 
