@@ -436,6 +436,19 @@ char *observation_escape(const char *in)
 	return out;
 }
 
+/*
+ * Sets a string value, unless it holds that text already: consecutive
+ * observations share most of their fields (the kind, the addresses, the
+ * label), and jansson copies a string each time it is set. The text is
+ * printable ASCII (we made it, or escaped it): no UTF-8 check is needed.
+ */
+static int set_text(json_t *value, const char *text, size_t len)
+{
+	if (json_string_length(value) == len && memcmp(json_string_value(value), text, len) == 0)
+		return 0;
+	return json_string_setn_nocheck(value, text, len);
+}
+
 /* Sets a string value to `len` escaped wire bytes; -1 when out of memory. */
 static int set_wire_bytes(struct observation_writer *writer, json_t *value, const char *text,
 			  size_t len)
@@ -449,8 +462,7 @@ static int set_wire_bytes(struct observation_writer *writer, json_t *value, cons
 		writer->escaped_cap = need;
 	}
 	size_t escaped = escape_into(text, len, writer->escaped, 1);
-	/* Escaped text is printable ASCII: no UTF-8 check needed. */
-	return json_string_setn_nocheck(value, writer->escaped, escaped);
+	return set_text(value, writer->escaped, escaped);
 }
 
 static int set_wire_string(struct observation_writer *writer, json_t *value, const char *text)
@@ -471,7 +483,7 @@ static void tls_version_text(uint16_t version, char *buf, size_t size)
 /* Strings we make ourselves: ASCII by construction. */
 static int set_ascii(json_t *value, const char *text)
 {
-	return json_string_setn_nocheck(value, text, strlen(text));
+	return set_text(value, text, strlen(text));
 }
 
 static int write_jsonl(struct observation_writer *writer, const struct observation *obs)

@@ -85,9 +85,25 @@ struct http_hosts {
 	char host[HTTP_HOSTS_MAX][OBS_HOST_MAX];
 };
 
+/*
+ * A TCP handshake (SYN, SYN-ACK, ACK) held back from nDPI until the first
+ * payload says whose the flow is: most are our readers' (TLS, HTTP/1), and
+ * nDPI need never see them; the others get the handshake replayed first,
+ * with its times, exactly as if it had been fed as it came. Records of
+ * packet time, length and IP packet, in a buffer that grows with them.
+ */
+enum { HELD_PACKETS_MAX = 4, HELD_PACKET_MAX = 128 };
+
+struct held_handshake {
+	uint8_t count;
+	uint16_t used;
+	uint8_t data[];
+};
+
 /* What the dissect stage keeps per flow (flow.h leaves it opaque). */
 struct flow_dissect {
-	struct dpi_flow *dpi;  /* NULL once detection is over */
+	struct dpi_flow *dpi;  /* made at the first packet nDPI gets; NULL once detection is over */
+	uint8_t dpi_done;      /* detection is over (or our readers took the flow) */
 	struct dpi_label label;
 	uint16_t dpi_packets;
 	uint8_t name_emitted;
@@ -104,6 +120,7 @@ struct flow_dissect {
 	struct http_hosts *http;   /* an HTTP/1 connection's requests awaiting responses */
 	struct quic_reader *quic;  /* a QUIC client's Initials, until its hello is read */
 	struct holder quic_hold;   /* what the QUIC reader holds */
+	struct held_handshake *held; /* a TCP handshake not yet given to nDPI */
 	uint8_t quic_done;         /* the QUIC reader has had its say (or never will) */
 };
 
@@ -295,6 +312,7 @@ static enum dns_port_kind dns_port_kind(const struct flow *flow)
 }
 
 static void label_by_name(struct pipeline *pipeline, struct flow *flow, const char *host);
+static void replay_held(struct pipeline *pipeline, struct flow *flow);
 static void dpi_hand_over(struct pipeline *pipeline, struct flow *flow, enum dpi_master master);
 
 /* The fields every observation of a flow shares. */
@@ -600,10 +618,13 @@ static void dpi_hand_over(struct pipeline *pipeline, struct flow *flow, enum dpi
 {
 	struct flow_dissect *d = flow->dissect;
 	/* nDPI done already: its label stands. */
-	if (d->own_label || !d->dpi)
+	if (d->own_label || d->dpi_done)
 		return;
+	d->dpi_done = 1;
 	dpi_flow_free(d->dpi);
 	d->dpi = NULL;
+	free(d->held);
+	d->held = NULL;
 	pipeline->stats.dpi_handovers++;
 	d->own_label = (uint8_t)(1 + master);
 	d->name_emitted = 1; /* nDPI's name, if it had one, is one our reader gives */
@@ -657,7 +678,7 @@ static void maybe_connection(struct pipeline *pipeline, struct flow *flow, uint6
 			     int at_end)
 {
 	struct flow_dissect *d = flow->dissect;
-	if (d->settled || d->dpi || d->streams[FLOW_TO_SERVER] || d->streams[FLOW_TO_CLIENT] ||
+	if (d->settled || !d->dpi_done || d->streams[FLOW_TO_SERVER] || d->streams[FLOW_TO_CLIENT] ||
 	    !d->saw_payload)
 		return;
 	/* A server whose reply we read (a ServerHello, a response) may still name it. */
@@ -685,6 +706,7 @@ static void finish_dpi(struct pipeline *pipeline, struct flow *flow, uint64_t ts
 	maybe_emit(pipeline, flow, ts_us);
 	dpi_flow_free(d->dpi);
 	d->dpi = NULL;
+	d->dpi_done = 1;
 	maybe_connection(pipeline, flow, ts_us, 0);
 }
 
@@ -770,8 +792,11 @@ static void on_flow_end(void *context, struct flow *flow, enum flow_end_reason r
 	(void)reason;
 	if (!flow->dissect)
 		return;
+	/* A handshake never followed by payload: nDPI gets it now, as it would have. */
+	replay_held(pipeline, flow);
 	if (flow->dissect->dpi)
 		finish_dpi(pipeline, flow, flow->last_us, 1);
+	flow->dissect->dpi_done = 1;
 	stream_free(pipeline, flow->dissect, FLOW_TO_SERVER);
 	stream_free(pipeline, flow->dissect, FLOW_TO_CLIENT);
 	quic_free(pipeline, flow->dissect);
@@ -1385,26 +1410,23 @@ static void dissect_quic(struct pipeline *pipeline, struct flow *flow,
 }
 
 /* nDPI: classification, and the names it extracts where we have no parser. */
-static void dissect_dpi(struct pipeline *pipeline, struct flow *flow,
-			const struct decoded_packet *p, uint64_t ts_us)
+/* One packet to nDPI; ends detection when nDPI is done or its budget is. */
+static void dpi_feed(struct pipeline *pipeline, struct flow *flow, const uint8_t *l3,
+		     size_t l3_len, uint64_t ts_us)
 {
 	struct flow_dissect *d = flow->dissect;
-	struct pipeline_stats *stats = &pipeline->stats;
-	if (!d->dpi)
-		return; /* detection over: nothing more to do for this packet */
-	/*
-	 * A bare TCP ACK after the handshake carries nothing nDPI dissects; the
-	 * handshake itself (up to the first payload) it does use, to track the
-	 * connection's sequence numbers.
-	 */
-	if (p->l4_proto == 6 && p->payload_len == 0 && d->payload_fed &&
-	    !(p->tcp_flags & (DECODE_TCP_SYN | DECODE_TCP_FIN | DECODE_TCP_RST)))
-		return;
-	if (p->payload_len)
-		d->payload_fed = 1;
-	stats->dpi_packets++;
-
-	int done = dpi_flow_process(pipeline->dpi, d->dpi, p->l3, p->l3_len, ts_us / 1000);
+	if (!d->dpi) {
+		/* Made at the first packet it gets: a flow our readers take at once costs none. */
+		d->dpi = dpi_flow_new();
+		if (!d->dpi) {
+			pipeline->stats.out_of_memory++;
+			d->dpi_done = 1;
+			return;
+		}
+		pipeline->stats.dpi_flows++;
+	}
+	pipeline->stats.dpi_packets++;
+	int done = dpi_flow_process(pipeline->dpi, d->dpi, l3, l3_len, ts_us / 1000);
 	d->dpi_packets++;
 	maybe_emit(pipeline, flow, ts_us);
 	/*
@@ -1414,12 +1436,81 @@ static void dissect_dpi(struct pipeline *pipeline, struct flow *flow,
 	 */
 	if (d->name_emitted && dpi_flow_classified(d->dpi))
 		done = 1;
-	unsigned budget = p->l4_proto == 6 ? pipeline->config.dpi_max_packets_tcp
-					       : pipeline->config.dpi_max_packets_udp;
+	unsigned budget = flow->key.l4_proto == 6 ? pipeline->config.dpi_max_packets_tcp
+						  : pipeline->config.dpi_max_packets_udp;
 	if (done)
 		finish_dpi(pipeline, flow, ts_us, 0);
 	else if (d->dpi_packets >= budget)
 		finish_dpi(pipeline, flow, ts_us, 1);
+}
+
+/* Holds a payload-less handshake packet back from nDPI; 0 when it does not fit. */
+static int hold_packet(struct flow_dissect *d, const struct decoded_packet *p, uint64_t ts_us)
+{
+	struct held_handshake *held = d->held;
+	if (p->l3_len > HELD_PACKET_MAX || (held && held->count == HELD_PACKETS_MAX))
+		return 0;
+	size_t used = held ? held->used : 0;
+	size_t record = sizeof ts_us + sizeof(uint16_t) + p->l3_len;
+	held = realloc(held, sizeof *held + used + record);
+	if (!held)
+		return 0; /* d->held is unchanged: it is fed now instead */
+	if (!d->held)
+		held->count = 0;
+	uint8_t *at = held->data + used;
+	uint16_t len = (uint16_t)p->l3_len;
+	memcpy(at, &ts_us, sizeof ts_us);
+	memcpy(at + sizeof ts_us, &len, sizeof len);
+	memcpy(at + sizeof ts_us + sizeof len, p->l3, len);
+	held->used = (uint16_t)(used + record);
+	held->count++;
+	d->held = held;
+	return 1;
+}
+
+/* Gives nDPI the held handshake, in order, with its times. */
+static void replay_held(struct pipeline *pipeline, struct flow *flow)
+{
+	struct flow_dissect *d = flow->dissect;
+	struct held_handshake *held = d->held;
+	d->held = NULL;
+	size_t at = 0;
+	for (uint8_t i = 0; held && i < held->count && !d->dpi_done; i++) {
+		uint64_t ts_us;
+		uint16_t len;
+		memcpy(&ts_us, held->data + at, sizeof ts_us);
+		memcpy(&len, held->data + at + sizeof ts_us, sizeof len);
+		dpi_feed(pipeline, flow, held->data + at + sizeof ts_us + sizeof len, len, ts_us);
+		at += sizeof ts_us + sizeof len + len;
+	}
+	free(held);
+}
+
+static void dissect_dpi(struct pipeline *pipeline, struct flow *flow,
+			const struct decoded_packet *p, uint64_t ts_us)
+{
+	struct flow_dissect *d = flow->dissect;
+	if (d->dpi_done)
+		return; /* detection over: nothing more to do for this packet */
+	if (p->l4_proto == 6) {
+		/*
+		 * A bare TCP ACK after the handshake carries nothing nDPI dissects;
+		 * the handshake itself (up to the first payload) it does use, to
+		 * track the connection's sequence numbers: it is held back until
+		 * the first payload, in case our readers take the flow.
+		 */
+		if (p->payload_len == 0 && d->payload_fed &&
+		    !(p->tcp_flags & (DECODE_TCP_SYN | DECODE_TCP_FIN | DECODE_TCP_RST)))
+			return;
+		if (p->payload_len == 0 && !d->payload_fed && hold_packet(d, p, ts_us))
+			return;
+		replay_held(pipeline, flow);
+		if (d->dpi_done)
+			return;
+	}
+	if (p->payload_len)
+		d->payload_fed = 1;
+	dpi_feed(pipeline, flow, p->l3, p->l3_len, ts_us);
 }
 
 void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const uint8_t *frame,
@@ -1453,12 +1544,6 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 			stats->out_of_memory++;
 			return;
 		}
-		d->dpi = dpi_flow_new();
-		if (!d->dpi) {
-			stats->out_of_memory++;
-			return;
-		}
-		stats->dpi_flows++;
 	}
 	/*
 	 * A stream is opened (and what it holds sniffed) before nDPI sees the
@@ -1469,7 +1554,7 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 	if (packet.payload_len)
 		d->saw_payload = 1;
 	enum dns_port_kind dns_kind = dns_port_kind(flow);
-	if (dns_kind != DNS_PORT_NONE && packet.payload_len && d->dpi && !d->own_label)
+	if (dns_kind != DNS_PORT_NONE && packet.payload_len && !d->dpi_done && !d->own_label)
 		dns_hand_over(pipeline, flow, dns_kind, &packet);
 	int tcp = packet.l4_proto == 6;
 	if (tcp)

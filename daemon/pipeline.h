@@ -41,10 +41,11 @@ struct pipeline_config {
 
 /*
  * The defaults: 65536 flows, TCP idle 300 s, UDP 60 s, closed TCP 10 s. A
- * flow costs about 1 KiB while nDPI looks at it and has carried no payload
- * (69 MiB peak when a SYN flood fills the table, bench/flood.sh), up to 3 KiB
- * once it has (nDPI's buffers; tests/integration/hostile.sh), about 200 bytes
- * after nDPI is done, plus about 150 bytes a direction while our readers read
+ * TCP flow whose handshake has carried no payload yet costs about 300 bytes
+ * (its handshake is held back from nDPI, which has no state for it yet: 40
+ * MiB peak when a SYN flood fills the table, bench/flood.sh); a flow nDPI
+ * looks at about 1 KiB, up to 3 KiB once it has carried payload (nDPI's
+ * buffers; tests/integration/hostile.sh); about 200 bytes after nDPI is done, plus about 150 bytes a direction while our readers read
  * its streams and 200 while a QUIC reader reads it. On top of the flows, at
  * most 32 MiB of out-of-order segments (headers counted) and 32 MiB in our
  * readers' buffers (hellos, header blocks, DNS messages, QUIC CRYPTO data,
