@@ -212,11 +212,28 @@ struct answer_json {
 	int has_ech;
 };
 
-struct json_fields {
+/*
+ * One object per set of optional fields ("shape"), made once and kept, the
+ * values shared among them: an observation of another kind picks its shape
+ * instead of deleting and adding fields (jansson allocates for each).
+ */
+enum { FIXED_FIELDS = 10, SHAPES_MAX = 24 };
+
+struct json_shape {
+	unsigned want;               /* bit i: optional field i is in the object */
 	json_t *object;
+	uint64_t used;               /* when it was last used, for replacement */
+};
+
+struct json_fields {
+	json_t *object;              /* the shape in use */
 	json_t *ts, *kind, *host, *client, *server, *proto, *sport, *dport, *app, *flow;
-	json_t *optional[OPT_COUNT]; /* owned here, lent to the object while present */
-	unsigned present;            /* bit i: optional field i is in the object */
+	const char *fixed_keys[FIXED_FIELDS];
+	json_t *fixed[FIXED_FIELDS]; /* the same values as above, in order */
+	json_t *optional[OPT_COUNT]; /* owned here, lent to the shapes that have them */
+	struct json_shape shapes[SHAPES_MAX];
+	size_t shape_count;
+	uint64_t uses;
 	struct answer_json *answers; /* pool for the "answers" array */
 	size_t answers_made;
 };
@@ -236,10 +253,7 @@ struct observation_writer {
 
 static int json_fields_init(struct json_fields *f)
 {
-	f->object = json_object();
-	if (!f->object)
-		return -1;
-	struct { const char *key; json_t **value; json_t *initial; } fixed[] = {
+	struct { const char *key; json_t **value; json_t *initial; } fixed[FIXED_FIELDS] = {
 		{ "ts", &f->ts, json_real(0) },
 		{ "kind", &f->kind, json_string("") },
 		{ "host", &f->host, json_string("") },
@@ -252,9 +266,11 @@ static int json_fields_init(struct json_fields *f)
 		{ "flow", &f->flow, json_integer(0) },
 	};
 	int rc = 0;
-	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+	for (size_t i = 0; i < FIXED_FIELDS; i++) {
 		*fixed[i].value = fixed[i].initial;
-		if (!fixed[i].initial || json_object_set_new(f->object, fixed[i].key, fixed[i].initial))
+		f->fixed[i] = fixed[i].initial;
+		f->fixed_keys[i] = fixed[i].key;
+		if (!fixed[i].initial)
 			rc = -1;
 	}
 	for (int i = 0; i < OPT_COUNT; i++) {
@@ -270,7 +286,10 @@ static int json_fields_init(struct json_fields *f)
 
 static void json_fields_free(struct json_fields *f)
 {
-	json_decref(f->object);
+	for (size_t i = 0; i < f->shape_count; i++)
+		json_decref(f->shapes[i].object);
+	for (size_t i = 0; i < FIXED_FIELDS; i++)
+		json_decref(f->fixed[i]);
 	for (int i = 0; i < OPT_COUNT; i++)
 		json_decref(f->optional[i]);
 	for (size_t i = 0; i < f->answers_made; i++)
@@ -307,20 +326,50 @@ static struct answer_json *answer_json_get(struct json_fields *f, size_t i)
 }
 
 /* Puts exactly the optional fields in `want` into the object, in a fixed order. */
+/* Makes the object of the shape `want`: the fixed fields, then the optional ones, in order. */
+static json_t *shape_make(struct json_fields *f, unsigned want)
+{
+	json_t *object = json_object();
+	if (!object)
+		return NULL;
+	for (size_t i = 0; i < FIXED_FIELDS; i++)
+		if (json_object_set(object, f->fixed_keys[i], f->fixed[i]) != 0)
+			goto fail;
+	for (int i = 0; i < OPT_COUNT; i++)
+		if ((want & (1u << i)) && json_object_set(object, optional_keys[i], f->optional[i]) != 0)
+			goto fail;
+	return object;
+fail:
+	json_decref(object);
+	return NULL;
+}
+
+/* Uses the object that has exactly the optional fields in `want`. */
 static int json_fields_optional(struct json_fields *f, unsigned want)
 {
-	if (want == f->present)
-		return 0;
-	for (int i = 0; i < OPT_COUNT; i++)
-		if (f->present & (1u << i))
-			json_object_del(f->object, optional_keys[i]);
-	int rc = 0;
-	for (int i = 0; i < OPT_COUNT; i++)
-		if ((want & (1u << i)) &&
-		    json_object_set(f->object, optional_keys[i], f->optional[i]) != 0)
-			rc = -1;
-	f->present = rc == 0 ? want : 0;
-	return rc;
+	struct json_shape *shape = NULL;
+	for (size_t i = 0; i < f->shape_count && !shape; i++)
+		if (f->shapes[i].want == want)
+			shape = &f->shapes[i];
+	if (!shape) {
+		json_t *object = shape_make(f, want);
+		if (!object)
+			return -1;
+		if (f->shape_count < SHAPES_MAX) {
+			shape = &f->shapes[f->shape_count++];
+		} else {
+			shape = &f->shapes[0];
+			for (size_t i = 1; i < SHAPES_MAX; i++)
+				if (f->shapes[i].used < shape->used)
+					shape = &f->shapes[i];
+			json_decref(shape->object);
+		}
+		shape->want = want;
+		shape->object = object;
+	}
+	shape->used = ++f->uses;
+	f->object = shape->object;
+	return 0;
 }
 
 struct observation_writer *observation_writer_open(const char *path,
