@@ -76,14 +76,30 @@ struct stream {
  * HTTP_HOSTS_MAX outstanding, or not read yet) or can no longer be paired
  * for sure (a message lost to a gap) gets no host, and the DNS names its
  * server instead (`resolved`): no host is better than a wrong one.
+ *
+ * Small (about 100 bytes and the names): a connection names one host, now
+ * and then a few; it lives as long as the flow's HTTP streams, whose memory
+ * counts per flow (like the streams' own), not against the readers' bound,
+ * where a flood of unanswered requests would pin it.
  */
-enum { HTTP_HOSTS_MAX = 8 };
+enum { HTTP_HOSTS_MAX = 8, HTTP_NAMES_MAX = 8, HTTP_NAME_NONE = 0xff };
 
 struct http_hosts {
 	uint64_t requests, responses; /* read so far; responses: final ones */
 	uint8_t unpaired;             /* a message was lost: counts no longer pair */
-	char host[HTTP_HOSTS_MAX][OBS_HOST_MAX];
+	uint8_t name_count;
+	uint8_t slot[HTTP_HOSTS_MAX]; /* by request, a ring: its host in names[], or NONE */
+	char *names[HTTP_NAMES_MAX];  /* the connection's distinct hosts */
 };
+
+static void http_hosts_free(struct http_hosts *hosts)
+{
+	if (!hosts)
+		return;
+	for (uint8_t i = 0; i < hosts->name_count; i++)
+		free(hosts->names[i]);
+	free(hosts);
+}
 
 /*
  * A TCP handshake (SYN, SYN-ACK, ACK) held back from nDPI until the first
@@ -767,8 +783,7 @@ static void stream_free(struct pipeline *pipeline, struct flow_dissect *d,
 	d->streams[dir] = NULL;
 	/* Responses are put with their requests' hosts only while both sides are read. */
 	if (!d->streams[FLOW_TO_SERVER] && !d->streams[FLOW_TO_CLIENT] && d->http) {
-		pipeline->reader_bytes -= sizeof *d->http;
-		free(d->http);
+		http_hosts_free(d->http);
 		d->http = NULL;
 	}
 }
@@ -1016,8 +1031,14 @@ static void http_request(struct stream_context *c, const struct http1_message *m
 		http1_parser_request_seen(&reply->reader.http, m);
 	struct http_hosts *hosts = d->http;
 	if (hosts) {
-		char *slot = hosts->host[hosts->requests++ % HTTP_HOSTS_MAX];
-		copy_string(slot, OBS_HOST_MAX, obs.host);
+		uint8_t name = HTTP_NAME_NONE;
+		for (uint8_t i = 0; i < hosts->name_count && name == HTTP_NAME_NONE; i++)
+			if (strcmp(hosts->names[i], obs.host) == 0)
+				name = i;
+		if (name == HTTP_NAME_NONE && hosts->name_count < HTTP_NAMES_MAX &&
+		    (hosts->names[hosts->name_count] = strdup(obs.host)))
+			name = hosts->name_count++;
+		hosts->slot[hosts->requests++ % HTTP_HOSTS_MAX] = name;
 	}
 }
 
@@ -1029,8 +1050,10 @@ static void http_response(struct stream_context *c, const struct http1_message *
 	observation_init(pipeline, c->flow, c->ts_us, OBS_HTTP_RESPONSE, &obs);
 	if (hosts) {
 		uint64_t n = hosts->responses;
-		if (!hosts->unpaired && n < hosts->requests && hosts->requests - n <= HTTP_HOSTS_MAX)
-			copy_string(obs.host, sizeof obs.host, hosts->host[n % HTTP_HOSTS_MAX]);
+		uint8_t name = hosts->slot[n % HTTP_HOSTS_MAX];
+		if (!hosts->unpaired && n < hosts->requests && hosts->requests - n <= HTTP_HOSTS_MAX &&
+		    name != HTTP_NAME_NONE)
+			copy_string(obs.host, sizeof obs.host, hosts->names[name]);
 		/* 1xx responses come before the final one and answer the same request. */
 		if (m->status >= 200)
 			hosts->responses++;
@@ -1128,8 +1151,6 @@ static void stream_set_kind(struct pipeline *pipeline, struct flow *flow, struct
 		dpi_hand_over(pipeline, flow, kind == STREAM_TLS ? DPI_MASTER_TLS : DPI_MASTER_DNS);
 	if (kind == STREAM_HTTP && !d->http) {
 		d->http = calloc(1, sizeof *d->http);
-		if (d->http)
-			pipeline->reader_bytes += sizeof *d->http;
 	}
 	/*
 	 * An HTTP/1 response reader must hear of every request (a HEAD's response
@@ -1308,8 +1329,12 @@ static int make_room(struct pipeline *pipeline, const struct holder *keep, uint6
 		struct holder *victim = pipeline->oldest_holder;
 		if (victim && victim == keep)
 			victim = victim->newer;
-		if (!victim || (now_us - victim->fed_us < READER_IDLE_US &&
-				now_us - victim->holding_since_us < READER_HOLD_US))
+		if (!victim)
+			return 0;
+		/* Packet times may go backwards (files read one after another): no time passed then. */
+		uint64_t idle = now_us > victim->fed_us ? now_us - victim->fed_us : 0;
+		uint64_t holding = now_us > victim->holding_since_us ? now_us - victim->holding_since_us : 0;
+		if (idle < READER_IDLE_US && holding < READER_HOLD_US)
 			return 0;
 		pipeline->stats.reader_memory_full++;
 		struct flow_dissect *owner = victim->owner;

@@ -46,10 +46,11 @@ struct pipeline_config {
  * MiB peak when a SYN flood fills the table, bench/flood.sh); a flow nDPI
  * looks at about 1 KiB, up to 3 KiB once it has carried payload (nDPI's
  * buffers; tests/integration/hostile.sh); about 200 bytes after nDPI is done, plus about 150 bytes a direction while our readers read
- * its streams and 200 while a QUIC reader reads it. On top of the flows, at
- * most 32 MiB of out-of-order segments (headers counted) and 32 MiB in our
- * readers' buffers (hellos, header blocks, DNS messages, QUIC CRYPTO data,
- * the hosts of HTTP requests awaiting responses), all flows together.
+ * its streams (an HTTP/1 connection about 100 more, and its hosts' names, to
+ * pair responses with requests) and 200 while a QUIC reader reads it. On top
+ * of the flows, at most 32 MiB of out-of-order segments (headers counted)
+ * and 32 MiB in our readers' buffers (hellos, header blocks, DNS messages,
+ * QUIC CRYPTO data), all flows together.
  */
 void pipeline_config_defaults(struct pipeline_config *config);
 

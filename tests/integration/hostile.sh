@@ -84,7 +84,7 @@ fi
 ASAN_OPTIONS="quarantine_size_mb=16:allocator_release_to_os_interval_ms=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export ASAN_OPTIONS
 known=${HOSTILE_KNOWN_BUGS-}
-cases=${HOSTILE_CASES:-syn-flood ooo-flood ooo-tiny ndpi-tls-flood reader-flood server-flood dns-tcp-flood dns-loop quic-flood}
+cases=${HOSTILE_CASES:-syn-flood ooo-flood ooo-tiny ndpi-tls-flood reader-flood server-flood dns-tcp-flood dns-loop quic-flood http-hosts-flood}
 if [ "${HOSTILE_FULL:-0}" = 1 ] && [ -z "${HOSTILE_CASES:-}" ]; then
 	cases="$cases ooo-tiny-wide"
 fi
@@ -259,6 +259,11 @@ for name in $cases; do
 		got=$(count observations dns_query)
 		check "dns_query $got, want at most $((32 * MiB / 65535))" "$got" -le $((32 * MiB / 65535))
 		check "dns_query $got, want some" "$got" -gt 0;;
+	http-hosts-flood)
+		# 17001 flows x 3 KiB + readers 32 MiB; the flow table holds them all.
+		run http-hosts-flood 32768 $((17001 * flow_payload + readers)) "17001 flows x 3 KiB + 32 MiB"
+		check "the TLS victim is read after 17000 unanswered requests" \
+			-n "$(grep '"kind":"tls_sni","host":"victim.hosts.example"' "$tmp/$name.jsonl")";;
 	quic-flood)
 		# 601 flows x 3 KiB + readers 32 MiB (QUIC readers count against it).
 		run quic-flood 4096 $((601 * flow_payload + readers)) "601 flows x 3 KiB + 32 MiB"

@@ -68,6 +68,8 @@ quic-flood     600 Google QUIC clients, each one datagram whose crypto stream
                it and waits, over the readers' 32 MiB in all (this reached a
                NULL pointer in make_room() once); two seconds later a
                two-segment ClientHello, read once idle QUIC readers make room.
+http-hosts-flood 17,000 HTTP connections, each a request never answered,
+               then a two-segment ClientHello that must be read.
 dns-tcp-flood  3000 connections to port 53 each sending a DNS-over-TCP length
                of 65535 (the reader allocates the message at once: 187 MiB if
                unbounded); then the first 600 send their whole message (a
@@ -543,6 +545,27 @@ def quic_flood(w, flows):
     return {"flows": n}
 
 
+# ---- http-hosts-flood ----
+
+def http_hosts_flood(w, flows):
+    # 17,000 HTTP connections, each one whole request never answered: what
+    # each keeps to pair responses with requests once counted against the
+    # readers' 32 MiB and could not be given up, and the bound stayed
+    # reached. Two seconds later, a two-segment ClientHello must be read.
+    n = flows or 17000
+    for i in range(n):
+        c = Conn(w, i, 80, net=20)
+        c.syn()
+        c.send(b"GET /poll HTTP/1.1\r\nHost: poll%d.hosts.example\r\n\r\n" % i)
+    w.skip(2)
+    record = tls_record(client_hello("victim.hosts.example", 1800))
+    c = Conn(w, 0, 443, net=18)
+    c.syn()
+    c.send(record[:1000])
+    c.send(record[1000:])
+    return {"flows": n}
+
+
 CAPTURES = {
     "syn-flood": syn_flood,
     "ooo-flood": ooo_flood,
@@ -554,6 +577,7 @@ CAPTURES = {
     "dns-tcp-flood": dns_tcp_flood,
     "dns-loop": dns_loop,
     "quic-flood": quic_flood,
+    "http-hosts-flood": http_hosts_flood,
 }
 
 
