@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cursor.h"
+
 static const char *const end_names[] = {
 	"more", "done", "not_quic", "version_negotiation", "unknown_version", "bad_packet",
 	"decrypt_failed", "bad_frame", "connection_close", "too_long", "bad_hello", "no_hello",
@@ -149,38 +151,6 @@ static int gquic_version_number(uint32_t version)
 }
 
 /* ---- reading ---------------------------------------------------------------- */
-
-/* The bytes not yet read of something whose length is known. */
-struct cursor {
-	const uint8_t *p;
-	size_t left;
-};
-
-static int get8(struct cursor *c, uint8_t *value)
-{
-	if (c->left < 1)
-		return -1;
-	*value = c->p[0];
-	c->p++;
-	c->left--;
-	return 0;
-}
-
-static int get_bytes(struct cursor *c, size_t n, const uint8_t **bytes)
-{
-	if (c->left < n)
-		return -1;
-	*bytes = c->p;
-	c->p += n;
-	c->left -= n;
-	return 0;
-}
-
-static int skip(struct cursor *c, size_t n)
-{
-	const uint8_t *ignored;
-	return get_bytes(c, n, &ignored);
-}
 
 /* An unsigned integer of n bytes (at most 8), big- or little-endian. */
 static int get_uint(struct cursor *c, size_t n, int big_endian, uint64_t *value)

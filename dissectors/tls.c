@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cursor.h"
+
 static const char *const end_names[] = {
 	"more", "done", "not_tls", "not_handshake", "bad_record", "bad_hello", "too_long",
 	"sslv2", "no_memory",
@@ -38,41 +40,6 @@ static const uint8_t hello_retry_random[32] = {
 };
 
 /* ---- reading a message -------------------------------------------------- */
-
-/* The bytes not yet read of something whose length is known. */
-struct cursor {
-	const uint8_t *p;
-	size_t left;
-};
-
-static int get8(struct cursor *c, uint8_t *value)
-{
-	if (c->left < 1)
-		return -1;
-	*value = c->p[0];
-	c->p++;
-	c->left--;
-	return 0;
-}
-
-static int get16(struct cursor *c, uint16_t *value)
-{
-	if (c->left < 2)
-		return -1;
-	*value = (uint16_t)((uint16_t)c->p[0] << 8 | c->p[1]);
-	c->p += 2;
-	c->left -= 2;
-	return 0;
-}
-
-static int skip(struct cursor *c, size_t n)
-{
-	if (c->left < n)
-		return -1;
-	c->p += n;
-	c->left -= n;
-	return 0;
-}
 
 /* A vector with a 1- or 2-byte length (RFC 8446 3.4): *inner is its contents. */
 static int get_vector(struct cursor *c, int length_bytes, struct cursor *inner)
