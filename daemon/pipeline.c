@@ -202,6 +202,8 @@ void pipeline_config_defaults(struct pipeline_config *config)
 	/* ndpiReader's budgets: enough for every name nDPI 4.2 extracts. */
 	config->dpi_max_packets_tcp = 80;
 	config->dpi_max_packets_udp = 24;
+	config->max_reader_bytes = 32 * 1024 * 1024;
+	config->max_pending_bytes = 32 * 1024 * 1024;
 }
 
 static enum observation_kind kind_of(const struct dpi_facts *facts, const struct flow *flow)
@@ -840,7 +842,8 @@ struct pipeline *pipeline_new(const struct pipeline_config *config, pipeline_sin
 	}
 	pipeline->dns_cache = dns_cache_new(DNS_CACHE_ENTRIES, seed);
 	tcp_reassembly_init(&pipeline->reassembly);
-	pipeline->max_reader_bytes = 32 * 1024 * 1024;
+	pipeline->reassembly.max_total_pending = config->max_pending_bytes;
+	pipeline->max_reader_bytes = config->max_reader_bytes;
 	pipeline->flows = flow_table_new(&config->flows, on_flow_end, pipeline);
 	if (!pipeline->dpi || !pipeline->flows || !pipeline->dns_answers || !pipeline->dns_cache) {
 		pipeline_free(pipeline);

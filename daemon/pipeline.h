@@ -26,6 +26,13 @@ struct pipeline_config {
 	unsigned dpi_max_packets_tcp; /* give nDPI up after this many packets */
 	unsigned dpi_max_packets_udp;
 	/*
+	 * What our readers may buffer (hellos, header blocks, DNS messages, QUIC
+	 * CRYPTO data) and what out-of-order segments may hold, all flows
+	 * together: 32 MiB each by default (small ones let a fuzzer reach them).
+	 */
+	size_t max_reader_bytes;
+	size_t max_pending_bytes;
+	/*
 	 * The key identifiers (cookie values, URL query values) are hashed with
 	 * before any observation carries them; NULL keeps them raw, for a lab
 	 * (--keep-identifiers). Not owned: it outlives the pipeline.

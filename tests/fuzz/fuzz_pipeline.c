@@ -11,6 +11,11 @@
  * at one: it aborts otherwise). After every flow has ended, no out-of-order
  * segment may still be charged to the reassembly's bound (it aborts otherwise).
  *
+ * The readers' bound is 6 KiB and the waiting segments' 4 KiB (32 MiB each
+ * in the daemon), so that inputs reach them; frames are 1 ms apart, and an
+ * empty frame stands for 1.1 s of silence, after which idle readers may be
+ * given up for room.
+ *
  * The pipeline, its DNS cache and its nDPI engine outlive one input (making
  * them is slow): a name cached from one input's DNS answer may attribute a
  * later input's flows (the cache's placement is seeded, the same in every run).
@@ -85,6 +90,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		config.flows.max_flows = 64;
 		config.identifier_key = &key;
 		config.dns_cache_seed = 1; /* the same placement in every run */
+		/* Bounds an input of 4 KiB can reach: what happens at them is fuzzed too. */
+		config.max_reader_bytes = 6 * 1024;
+		config.max_pending_bytes = 4 * 1024;
 		pipeline = pipeline_new(&config, sink, NULL);
 		if (!pipeline)
 			abort();
@@ -103,7 +111,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pipeline_packet(pipeline, 12 /* raw IP */, ts, frame, len, len);
 		free(frame);
 		offset += len;
-		ts += 1000;
+		/* 1 ms between frames; an empty frame is 1.1 s of silence, so readers left
+		 * idle can be given up for room (make_room()). */
+		ts += len ? 1000 : 1100000;
 	}
 	/* End every flow: nDPI state is freed, names still pending are emitted. */
 	pipeline_flush(pipeline);
