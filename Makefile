@@ -41,7 +41,7 @@ CORE_SRC = daemon/capture.c daemon/decode.c daemon/flow.c daemon/observation.c \
 DAEMON_SRC = $(CORE_SRC) daemon/queue.c daemon/main.c
 CLI_SRC = cli/trackwatch.c
 UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_identifiers test_dnscache
-FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_identifiers
+FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_identifiers fuzz_observation
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
@@ -96,6 +96,8 @@ fuzz_quic_SRC = dissectors/quic.c dissectors/tls.c
 fuzz_quic_LIBS = $(shell pkg-config --libs libcrypto)
 fuzz_identifiers_SRC = daemon/identifiers.c
 fuzz_identifiers_LIBS = $(shell pkg-config --libs libcrypto)
+fuzz_observation_SRC = daemon/observation.c
+fuzz_observation_LIBS = $(shell pkg-config --libs jansson)
 fuzz_pipeline_SRC = $(CORE_SRC)
 fuzz_pipeline_CFLAGS = $(pkg_cflags)
 fuzz_pipeline_LIBS = $(pkg_libs)
