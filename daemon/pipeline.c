@@ -120,6 +120,7 @@ struct held_handshake {
 struct flow_dissect {
 	struct dpi_flow *dpi;  /* made at the first packet nDPI gets; NULL once detection is over */
 	uint8_t dpi_done;      /* detection is over (or our readers took the flow) */
+	uint8_t sniff_tries;   /* client payloads of a mid-connection capture none of ours */
 	struct dpi_label label;
 	uint16_t dpi_packets;
 	uint8_t name_emitted;
@@ -159,6 +160,9 @@ struct name_label_entry {
 
 /* An HTTP/1 stream starts reading again at most this often, within this many bytes of a fault. */
 enum { HTTP_RESYNC_MAX = 8, HTTP_RESYNC_BYTES = 1024 * 1024 };
+
+/* A client seen from mid-connection is sniffed at up to this many payloads. */
+enum { SNIFF_TRIES_MAX = 8 };
 
 struct label_cache_entry {
 	uint32_t key;
@@ -1299,6 +1303,17 @@ static void stream_first_payload(struct pipeline *pipeline, struct flow *flow,
 			d->opened |= (uint8_t)(1u << dir);
 		return;
 	}
+	/*
+	 * Likewise a client whose handshake was not seen (a capture that began
+	 * mid-connection): its first bytes may be the middle of a request body,
+	 * and one of its next few payloads may start a request.
+	 */
+	if (dir == FLOW_TO_SERVER && !flow->has_isn[dir] && flow_server_port(flow) != 53 &&
+	    d->sniff_tries < SNIFF_TRIES_MAX &&
+	    sniff(packet->payload, packet->payload_len, dir) == STREAM_OTHER) {
+		d->sniff_tries++;
+		return;
+	}
 	struct stream *stream = stream_open(pipeline, flow, dir);
 	if (!stream) {
 		if (dir == FLOW_TO_SERVER)
@@ -1314,7 +1329,6 @@ static void stream_first_payload(struct pipeline *pipeline, struct flow *flow,
 		stream_free(pipeline, d, dir);
 }
 
-/* After nDPI: the segment goes through reassembly to the stream's reader. */
 /*
  * Brings what readers hold back under the bound by giving up streams that
  * hang: fed least recently, and idle for READER_IDLE_US or holding for
@@ -1353,6 +1367,7 @@ static int make_room(struct pipeline *pipeline, const struct holder *keep, uint6
 	return 1;
 }
 
+/* After nDPI: the segment goes through reassembly to the stream's reader. */
 static void stream_segment(struct pipeline *pipeline, struct flow *flow,
 			   const struct decoded_packet *packet, uint64_t ts_us,
 			   enum flow_direction dir)

@@ -5,6 +5,8 @@ read again at a later message after a fault (as tshark reads them).
   flow 1 (client port 40001): the capture begins mid-response: the server's
          first bytes are the tail of a body; then the client's next request
          and the server's response to it (with a Set-Cookie).
+  flow 3 (client port 40003): the capture begins mid-request: the client's
+         first bytes are the tail of a POST body; its next request is read.
   flow 2 (client port 40002): a handshake, one request, then a segment lost
          in the middle of the second request's header block; 70 more
          requests follow, one segment each. The 64 that wait behind the hole
@@ -52,6 +54,17 @@ def main():
     resp = (b"HTTP/1.1 200 OK\r\nSet-Cookie: resynced=1; Path=/\r\n"
             b"Content-Length: 2\r\n\r\nok")
     frames.append(frame(server, client, 80, 40001, s, c, ACK | PSH, resp))
+    s += len(resp)
+    # Flow 3: mid-request start, on the client's side.
+    c, s = 3000, 4000
+    body = b"k=" + b"v" * 200
+    frames.append(frame(client, server, 40003, 80, c, s, ACK | PSH, body))
+    c += len(body)
+    req = b"GET /after-client-midstream HTTP/1.1\r\nHost: resync.example\r\n\r\n"
+    frames.append(frame(client, server, 40003, 80, c, s, ACK | PSH, req))
+    c += len(req)
+    resp = b"HTTP/1.1 204 No Content\r\nSet-Cookie: client=1\r\n\r\n"
+    frames.append(frame(server, client, 80, 40003, s, c, ACK | PSH, resp))
     s += len(resp)
     # Flow 2: a lost segment inside a header block.
     c, s = 1000, 5000
