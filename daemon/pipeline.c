@@ -993,6 +993,25 @@ static const char *redact(struct pipeline *pipeline, enum redact_kind kind,
 	return out;
 }
 
+/*
+ * One observation per Cookie or Set-Cookie header of a message, as sent (the
+ * cookie module reads the pairs), with the message's host and status.
+ */
+static void emit_cookie_headers(struct stream_context *c, const struct observation *message,
+				enum observation_kind kind, enum redact_kind redaction,
+				const struct http1_span *headers, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		struct observation cookie;
+		observation_init(c->pipeline, c->flow, c->ts_us, kind, &cookie);
+		memcpy(cookie.host, message->host, sizeof cookie.host);
+		cookie.http_status = message->http_status;
+		cookie.cookie = redact(c->pipeline, redaction, headers[i], c->pipeline->cookie,
+				       COOKIE_TEXT_MAX, &cookie.text_len[OBS_TEXT_COOKIE]);
+		observation_emit(c->pipeline, c->flow, &cookie);
+	}
+}
+
 static void http_request(struct stream_context *c, const struct http1_message *m)
 {
 	struct pipeline *pipeline = c->pipeline;
@@ -1021,15 +1040,7 @@ static void http_request(struct stream_context *c, const struct http1_message *m
 					 sizeof pipeline->http_user_agent,
 					 &obs.text_len[OBS_TEXT_USER_AGENT]);
 	observation_emit(pipeline, c->flow, &obs);
-	/* Each Cookie header as sent: the cookie module reads the pairs. */
-	for (size_t i = 0; i < m->cookie_count; i++) {
-		struct observation cookie;
-		observation_init(pipeline, c->flow, c->ts_us, OBS_COOKIE_HEADER, &cookie);
-		memcpy(cookie.host, obs.host, sizeof cookie.host);
-		cookie.cookie = redact(pipeline, REDACT_COOKIE, m->cookies[i], pipeline->cookie,
-				       COOKIE_TEXT_MAX, &cookie.text_len[OBS_TEXT_COOKIE]);
-		observation_emit(pipeline, c->flow, &cookie);
-	}
+	emit_cookie_headers(c, &obs, OBS_COOKIE_HEADER, REDACT_COOKIE, m->cookies, m->cookie_count);
 	if (!c->stream)
 		return;
 	flow_name_set(d, obs.host);
@@ -1070,16 +1081,8 @@ static void http_response(struct stream_context *c, const struct http1_message *
 					   sizeof pipeline->http_value,
 					   &obs.text_len[OBS_TEXT_CONTENT_TYPE]);
 	observation_emit(pipeline, c->flow, &obs);
-	for (size_t i = 0; i < m->set_cookie_count; i++) {
-		struct observation cookie;
-		observation_init(pipeline, c->flow, c->ts_us, OBS_SET_COOKIE_HEADER, &cookie);
-		memcpy(cookie.host, obs.host, sizeof cookie.host);
-		cookie.http_status = obs.http_status;
-		cookie.cookie = redact(pipeline, REDACT_SET_COOKIE, m->set_cookies[i],
-				       pipeline->cookie, COOKIE_TEXT_MAX,
-				       &cookie.text_len[OBS_TEXT_COOKIE]);
-		observation_emit(pipeline, c->flow, &cookie);
-	}
+	emit_cookie_headers(c, &obs, OBS_SET_COOKIE_HEADER, REDACT_SET_COOKIE, m->set_cookies,
+			    m->set_cookie_count);
 }
 
 static int on_http_message(void *context, const struct http1_message *message)
@@ -1292,13 +1295,16 @@ static void stream_first_payload(struct pipeline *pipeline, struct flow *flow,
 		return;
 	int starts = !flow->has_isn[dir] || packet->tcp_seq == flow->isn[dir] + 1 ||
 		     (packet->tcp_flags & DECODE_TCP_SYN);
+	int dns = flow_server_port(flow) == 53;
+	/* What this payload holds, if it starts the stream (or nothing says it does not). */
+	enum stream_kind kind = starts && !dns ? sniff(packet->payload, packet->payload_len, dir)
+					       : STREAM_UNKNOWN;
 	/*
 	 * A server's first payload that is none of ours, while the client's kind
 	 * is not known yet (a capture that began mid-response), is passed over
 	 * without a stream: the client's next request may still show it is HTTP.
 	 */
-	if (dir == FLOW_TO_CLIENT && starts && flow_server_port(flow) != 53 &&
-	    sniff(packet->payload, packet->payload_len, dir) == STREAM_OTHER) {
+	if (dir == FLOW_TO_CLIENT && kind == STREAM_OTHER) {
 		if (d->stream_kind != STREAM_UNKNOWN)
 			d->opened |= (uint8_t)(1u << dir);
 		return;
@@ -1308,9 +1314,8 @@ static void stream_first_payload(struct pipeline *pipeline, struct flow *flow,
 	 * mid-connection): its first bytes may be the middle of a request body,
 	 * and one of its next few payloads may start a request.
 	 */
-	if (dir == FLOW_TO_SERVER && !flow->has_isn[dir] && flow_server_port(flow) != 53 &&
-	    d->sniff_tries < SNIFF_TRIES_MAX &&
-	    sniff(packet->payload, packet->payload_len, dir) == STREAM_OTHER) {
+	if (dir == FLOW_TO_SERVER && !flow->has_isn[dir] && kind == STREAM_OTHER &&
+	    d->sniff_tries < SNIFF_TRIES_MAX) {
 		d->sniff_tries++;
 		return;
 	}
@@ -1321,10 +1326,10 @@ static void stream_first_payload(struct pipeline *pipeline, struct flow *flow,
 		return;
 	}
 	/* Sniffed now only if this payload starts the stream; else when its start arrives. */
-	if (flow_server_port(flow) == 53)
+	if (dns)
 		stream_set_kind(pipeline, flow, stream, STREAM_DNS);
 	else if (starts)
-		stream_set_kind(pipeline, flow, stream, sniff(packet->payload, packet->payload_len, dir));
+		stream_set_kind(pipeline, flow, stream, kind);
 	if (stream->kind == STREAM_OTHER)
 		stream_free(pipeline, d, dir);
 }

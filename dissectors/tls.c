@@ -377,6 +377,18 @@ static enum tls_end start_message(struct tls_reader *reader, struct tls_hello *o
 	return TLS_MORE;
 }
 
+/* Copies into a fixed-size header what it still lacks of `want` bytes; returns the bytes taken. */
+static size_t fill_header(uint8_t *header, uint8_t *have, size_t want, const uint8_t *data,
+			  size_t len)
+{
+	size_t n = want - *have;
+	if (n > len)
+		n = len;
+	memcpy(header + *have, data, n);
+	*have = (uint8_t)(*have + n);
+	return n;
+}
+
 /*
  * `len` bytes of a handshake record's body. Returns TLS_MORE once all are
  * read, or the outcome as soon as there is one (the rest is not read).
@@ -387,12 +399,8 @@ static enum tls_end read_handshake(struct tls_reader *reader, const uint8_t *dat
 	size_t pos = 0;
 	while (pos < len) {
 		if (reader->message_header_have < TLS_HANDSHAKE_HEADER_LEN) {
-			size_t n = TLS_HANDSHAKE_HEADER_LEN - reader->message_header_have;
-			if (n > len - pos)
-				n = len - pos;
-			memcpy(reader->message_header + reader->message_header_have, data + pos, n);
-			reader->message_header_have = (uint8_t)(reader->message_header_have + n);
-			pos += n;
+			pos += fill_header(reader->message_header, &reader->message_header_have,
+					   TLS_HANDSHAKE_HEADER_LEN, data + pos, len - pos);
 			if (reader->message_header_have < TLS_HANDSHAKE_HEADER_LEN)
 				return TLS_MORE;
 			enum tls_end end = start_message(reader, out);
@@ -457,12 +465,8 @@ enum tls_end tls_reader_feed(struct tls_reader *reader, const uint8_t *data, siz
 	size_t pos = 0;
 	while (pos < len) {
 		if (reader->record_have < TLS_RECORD_HEADER_LEN) {
-			size_t n = TLS_RECORD_HEADER_LEN - reader->record_have;
-			if (n > len - pos)
-				n = len - pos;
-			memcpy(reader->record + reader->record_have, data + pos, n);
-			reader->record_have = (uint8_t)(reader->record_have + n);
-			pos += n;
+			pos += fill_header(reader->record, &reader->record_have, TLS_RECORD_HEADER_LEN,
+					   data + pos, len - pos);
 			if (reader->record_have < TLS_RECORD_HEADER_LEN)
 				break;
 			enum tls_end end = check_record_header(reader);
