@@ -14,15 +14,16 @@ BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/trackwatch
+DATADIR ?= $(PREFIX)/share/trackwatch
 
 CC ?= cc
 CLANG ?= clang
 CFLAGS ?= -O2 -g
-TW_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror -MMD -MP
+TW_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror -MMD -MP -DTW_DATADIR='"$(DATADIR)"'
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
 
-PKGS = libpcap libndpi sqlite3 yaml-0.1 jansson libcrypto
+PKGS = libpcap libndpi sqlite3 yaml-0.1 jansson libcrypto libpsl libcurl
 # Library headers are system headers: their warnings are not ours to fix.
 pkg_cflags = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS)))
 pkg_libs = $(shell pkg-config --libs $(PKGS))
@@ -31,22 +32,25 @@ cmocka_libs = $(shell pkg-config --libs cmocka)
 
 # Every Debian package the build, the tests, the fuzzers and the benchmark use.
 DEB_PACKAGES = pkg-config libpcap-dev libndpi-dev libsqlite3-dev libyaml-dev \
-	libjansson-dev libssl-dev libcmocka-dev clang libclang-rt-14-dev time man-db \
-	tshark libndpi-bin python3
+	libjansson-dev libssl-dev libpsl-dev libcmocka-dev clang libclang-rt-14-dev time man-db \
+	tshark libndpi-bin python3 libcurl4-openssl-dev openssl \
+	webext-ublock-origin-firefox
 
 B = build
 CORE_SRC = daemon/capture.c daemon/decode.c daemon/flow.c daemon/observation.c \
 	daemon/pipeline.c daemon/reassembly.c daemon/dnscache.c dissectors/ndpi_glue.c dissectors/dns.c dissectors/tls.c dissectors/quic.c dissectors/http1.c \
 	daemon/identifiers.c
 DAEMON_SRC = $(CORE_SRC) daemon/queue.c daemon/main.c
-CLI_SRC = cli/trackwatch.c
-UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_identifiers test_dnscache
-FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_identifiers fuzz_observation
+# The tracker lists and their matcher, shared by the sensor and the command line.
+LISTS_SRC = blocklists/matcher.c blocklists/parse_text.c blocklists/parse_data.c blocklists/lists.c
+CLI_SRC = cli/trackwatch.c cli/lists.c $(LISTS_SRC) blocklists/fetch.c
+UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_identifiers test_dnscache test_parse_data test_parse_text test_matcher test_lists
+FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_identifiers fuzz_observation fuzz_disconnect fuzz_tds fuzz_cookiedb fuzz_abp fuzz_hosts fuzz_lists_config
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
 .PHONY: all deps demo check check-run unit golden cli-tests crosscheck hostile live install-test fuzz fuzz-smoke \
-	man-check install uninstall clean bench oracle
+	man-check install uninstall clean bench oracle fetch-test
 
 all: $(B)/trackwatchd $(B)/trackwatch
 
@@ -62,14 +66,14 @@ $(B)/trackwatchd: $(call obj,obj,$(DAEMON_SRC))
 	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDFLAGS) $(pkg_libs)
 
 $(B)/trackwatch: $(call obj,obj,$(CLI_SRC))
-	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS)
+	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDFLAGS) $(pkg_libs)
 
 # The sanitizer builds that `make check` runs.
 $(B)/asan/trackwatchd: $(call obj,asan,$(DAEMON_SRC))
 	$(CC) $(SAN_FLAGS) -pthread -o $@ $^ $(pkg_libs)
 
 $(B)/asan/trackwatch: $(call obj,asan,$(CLI_SRC))
-	$(CC) $(SAN_FLAGS) -o $@ $^
+	$(CC) $(SAN_FLAGS) -pthread -o $@ $^ $(pkg_libs)
 
 # What each unit test and fuzz harness is built from, besides its own file.
 test_decode_SRC = daemon/decode.c
@@ -86,6 +90,14 @@ test_quic_LIBS = $(pkg_libs)
 test_identifiers_SRC = daemon/identifiers.c
 test_identifiers_LIBS = $(pkg_libs)
 test_dnscache_SRC = daemon/dnscache.c
+test_parse_data_SRC = $(LISTS_SRC)
+test_parse_data_LIBS = $(pkg_libs)
+test_parse_text_SRC = $(LISTS_SRC)
+test_parse_text_LIBS = $(pkg_libs)
+test_matcher_SRC = $(LISTS_SRC)
+test_matcher_LIBS = $(pkg_libs)
+test_lists_SRC = $(LISTS_SRC)
+test_lists_LIBS = $(pkg_libs)
 fuzz_decode_SRC = daemon/decode.c
 fuzz_flow_SRC = daemon/flow.c daemon/decode.c
 fuzz_reassembly_SRC = daemon/reassembly.c
@@ -101,6 +113,24 @@ fuzz_observation_LIBS = $(shell pkg-config --libs jansson)
 fuzz_pipeline_SRC = $(CORE_SRC)
 fuzz_pipeline_CFLAGS = $(pkg_cflags)
 fuzz_pipeline_LIBS = $(pkg_libs)
+fuzz_disconnect_SRC = $(LISTS_SRC)
+fuzz_disconnect_CFLAGS = $(pkg_cflags)
+fuzz_disconnect_LIBS = $(pkg_libs)
+fuzz_tds_SRC = $(LISTS_SRC)
+fuzz_tds_CFLAGS = $(pkg_cflags)
+fuzz_tds_LIBS = $(pkg_libs)
+fuzz_cookiedb_SRC = $(LISTS_SRC)
+fuzz_cookiedb_CFLAGS = $(pkg_cflags)
+fuzz_cookiedb_LIBS = $(pkg_libs)
+fuzz_abp_SRC = $(LISTS_SRC)
+fuzz_abp_CFLAGS = $(pkg_cflags)
+fuzz_abp_LIBS = $(pkg_libs)
+fuzz_hosts_SRC = $(LISTS_SRC)
+fuzz_hosts_CFLAGS = $(pkg_cflags)
+fuzz_hosts_LIBS = $(pkg_libs)
+fuzz_lists_config_SRC = $(LISTS_SRC)
+fuzz_lists_config_CFLAGS = $(pkg_cflags)
+fuzz_lists_config_LIBS = $(pkg_libs)
 
 # Keep the objects the pattern rules make (make would delete them as intermediate).
 .SECONDARY:
@@ -166,6 +196,14 @@ install-test: all
 man-check:
 	tests/integration/man.sh
 
+# `trackwatch lists update` downloads against a local HTTPS server. libcurl needs no
+# cflags here: pkg-config names only the multiarch include dir, a default one.
+$(B)/asan/fetch_test: $(call obj,asan,tests/integration/fetch_test.c blocklists/fetch.c)
+	$(CC) $(SAN_FLAGS) -pthread -o $@ $^ $(shell pkg-config --libs libcurl)
+
+fetch-test: $(B)/asan/fetch_test
+	tests/integration/fetch.sh $(B)/asan/fetch_test
+
 fuzz: $(addprefix $(B)/fuzz/,$(FUZZERS))
 
 # A few seconds each: enough to catch a regression on the seeds and nearby.
@@ -183,6 +221,10 @@ fuzz-smoke: fuzz
 
 bench: all
 	bench/throughput.sh
+	bench/lists.sh
+
+$(B)/lists_bench: $(call obj,obj,bench/lists_bench.c $(LISTS_SRC))
+	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDFLAGS) $(pkg_libs)
 
 # The tshark oracle over a corpus outside the project (not part of check):
 #   make oracle CORPUS=../shared/corpus

@@ -1,13 +1,15 @@
 /*
  * trackwatch: the command line for everything that is not the sensor:
- * timelines, reports, consent marks, lists, status. For now it knows only
- * --help and --version; the commands come with the store.
+ * timelines, reports, consent marks, lists, status. Each command lives in a
+ * file of its own (commands.h); this one reads the global options and
+ * dispatches.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../daemon/version.h"
+#include "commands.h"
 
 enum { EXIT_OK = 0, EXIT_USAGE = 2 };
 
@@ -18,25 +20,37 @@ static void usage(FILE *out)
 "Read what the trackwatchd sensor recorded: which trackers each device\n"
 "contacted, before and after consent.\n"
 "\n"
-"Options:\n"
-"  -h, --help       show this help and exit\n"
-"  -V, --version    show version information and exit\n"
+"Commands:\n"
+"  lists check       parse the configured tracker lists, report counts and errors\n"
+"  lists test        what the lists say of each name or URL read on standard input\n"
+"  lists cookie      the Open Cookie Database entry of each cookie name read\n"
+"  lists update      download the lists that have a URL, check and swap them in\n"
 "\n"
-"No commands are available yet in this version: trackwatchd writes\n"
-"observations as JSON lines (trackwatchd --jsonl).\n"
+"Options:\n"
+"  -c, --config FILE  configuration file (default /etc/trackwatch/trackwatch.yaml)\n"
+"  -h, --help         show this help and exit\n"
+"  -V, --version      show version information and exit\n"
+"\n"
+"'trackwatch lists --help' shows the options of the lists commands.\n"
+"trackwatchd writes its observations as JSON lines (trackwatchd --jsonl).\n"
 "See trackwatch(1) and trackwatchd(8).\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+hV", options, NULL)) != -1) {
+	const char *config = NULL;
+	while ((c = getopt_long(argc, argv, "+c:hV", options, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -48,6 +62,8 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (optind < argc && strcmp(argv[optind], "lists") == 0)
+		return cmd_lists(argc - optind, argv + optind, config);
 	if (optind < argc) {
 		fprintf(stderr, "trackwatch: unknown command '%s'\n", argv[optind]);
 	} else {

@@ -1,0 +1,1534 @@
+/*
+ * matcher: the compiled form of every loaded list (see matcher.h for what
+ * decides). Built once by the parsers, then read by any number of threads.
+ *
+ * Host lookups are the hot path (every DNS name, SNI and Host header), so
+ * the domains live in one open-addressed table keyed by a hash computed
+ * over the name from its last byte to its first: one pass over a name then
+ * gives the hash of each of its suffixes at every label boundary
+ * ("net", "doubleclick.net", "ad.doubleclick.net"), and each costs a single
+ * probe. Everything a list says of a domain hangs off that domain's node.
+ */
+#include "matcher.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpsl.h>
+
+#define NONE UINT32_MAX
+enum { NAME_MAX_LEN = 255, URL_MAX_LEN = 8192, MAX_LABELS = 128 };
+
+/* ---- Storage: a string arena and growable arrays ---- */
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, size;
+	char data[];
+};
+
+struct vec {
+	void *items;
+	size_t count, cap, size;
+};
+
+static void *vec_push(struct vec *v)
+{
+	if (v->count == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		void *items = realloc(v->items, cap * v->size);
+		if (!items)
+			return NULL;
+		v->items = items;
+		v->cap = cap;
+	}
+	void *item = (char *)v->items + v->count * v->size;
+	memset(item, 0, v->size);
+	v->count++;
+	return item;
+}
+
+#define VEC_AT(v, type, i) (&((type *)(v).items)[i])
+
+/* A domain every rule and entry for it hangs from. */
+struct dom {
+	const char *name;
+	uint32_t len;
+	uint32_t host_rules, host_rules_tail;   /* struct host_rule chain, load order */
+	uint32_t url_rules, url_rules_tail;     /* struct url_rule chain */
+	uint32_t regex_rules, regex_rules_tail; /* struct regex_rule chain */
+	uint32_t entities;                      /* struct entity chain */
+	uint32_t host_patterns;                 /* struct host_pattern chain */
+	const char *cname;                      /* TDS: alias of this name */
+	int cname_list;
+};
+
+struct host_rule {
+	uint32_t next;
+	uint16_t list;
+	uint16_t flags;
+	uint8_t party;
+	uint32_t types;
+	uint32_t domopt_first, domopt_count;
+	const char *text;
+};
+
+struct url_rule {
+	uint32_t next;
+	uint16_t list;
+	uint16_t flags;
+	uint8_t party;
+	uint32_t types;
+	uint32_t domopt_first, domopt_count;
+	const char *pattern;     /* after the anchor host when anchored to a dom */
+	uint32_t pattern_len;
+	const char *text;
+};
+
+struct regex_rule {
+	uint32_t next;
+	uint16_t list;
+	uint16_t flags;
+	uint32_t except_types;
+	uint32_t domopt_first, domopt_count;
+	regex_t re;
+	const char *text;
+};
+
+struct host_pattern {
+	uint32_t rule;             /* index in url_rules */
+	uint32_t next;             /* chain from a dom's host_patterns */
+	bool on_dom;               /* in a dom's chain, not keyed by label */
+	uint64_t label_hash;       /* of the literal first label; 0 when none */
+};
+
+struct entity {
+	uint32_t next;
+	uint16_t list;
+	int8_t verdict;            /* 1, 0, -1: the strongest given */
+	const char *name;
+	uint32_t categories;       /* struct category chain */
+};
+
+struct category {
+	uint32_t next;
+	int8_t verdict;
+	const char *name;
+};
+
+struct domopt {
+	const char *name;
+	uint32_t len;
+	bool exclude;
+	bool any_tld;              /* "example.*" */
+};
+
+struct matcher {
+	struct arena_chunk *arena;
+	size_t arena_bytes;
+	struct list_info lists[MATCHER_MAX_LISTS];
+	int list_count;
+
+	struct vec doms, host_rules, url_rules, regex_rules, entities, categories, domopts;
+	struct vec generic_rules;  /* uint32_t indexes of url_rules with no dom */
+	/*
+	 * Generic rules that constrain only the host ("||adservice.google.",
+	 * "||cdn*.example.com^") also decide bare-name lookups. One that ends in
+	 * whole labels ("*.example.com") hangs from that domain's node and is
+	 * tried only for names under it. Otherwise one whose first label is
+	 * literal ("adservice.") is found by that label's hash, behind a bitmap
+	 * so that a lookup of an unrelated name costs one bit test per label;
+	 * the rest (none in EasyList or EasyPrivacy) are tried at every label.
+	 */
+	struct vec host_patterns;  /* struct host_pattern */
+	uint64_t host_pattern_bits[64];
+	bool any_unkeyed_pattern;
+	struct vec cookies;        /* struct cookie_info */
+
+	uint64_t *slots;           /* tag << 32 | dom index + 1 */
+	size_t slot_mask;
+	/* Interned short strings (entities, categories, list names). */
+	const char **interned;
+	size_t interned_mask, interned_count;
+	/* Cookies: exact names in a table, prefixes longest first. */
+	uint32_t *cookie_slots;
+	size_t cookie_mask;
+	uint32_t *cookie_prefixes;
+	size_t cookie_prefix_count;
+	bool finished;
+	bool failed;               /* an allocation failed while adding */
+};
+
+static void *arena_alloc(struct matcher *m, size_t size)
+{
+	size = (size + 7) & ~(size_t)7;
+	struct arena_chunk *c = m->arena;
+	if (!c || c->size - c->used < size) {
+		size_t chunk = size > 60000 ? size : 60000;
+		c = malloc(sizeof *c + chunk);
+		if (!c)
+			return NULL;
+		c->next = m->arena;
+		c->used = 0;
+		c->size = chunk;
+		m->arena = c;
+		m->arena_bytes += sizeof *c + chunk;
+	}
+	void *p = c->data + c->used;
+	c->used += size;
+	return p;
+}
+
+static const char *arena_strndup(struct matcher *m, const char *s, size_t len)
+{
+	char *p = arena_alloc(m, len + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+static uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t hash_bytes(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+	return mix64(h);
+}
+
+/* An interned copy of a NUL-terminated string: equal strings share one pointer. */
+static const char *intern(struct matcher *m, const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t len = strlen(s);
+	if (m->interned_count * 2 >= m->interned_mask) {
+		size_t size = m->interned_mask ? (m->interned_mask + 1) * 2 : 1024;
+		const char **table = calloc(size, sizeof *table);
+		if (!table)
+			return NULL;
+		for (size_t i = 0; m->interned && i <= m->interned_mask; i++) {
+			if (!m->interned[i])
+				continue;
+			size_t j = hash_bytes(m->interned[i], strlen(m->interned[i])) & (size - 1);
+			while (table[j])
+				j = (j + 1) & (size - 1);
+			table[j] = m->interned[i];
+		}
+		free(m->interned);
+		m->interned = table;
+		m->interned_mask = size - 1;
+	}
+	size_t j = hash_bytes(s, len) & m->interned_mask;
+	while (m->interned[j]) {
+		if (strcmp(m->interned[j], s) == 0)
+			return m->interned[j];
+		j = (j + 1) & m->interned_mask;
+	}
+	const char *copy = arena_strndup(m, s, len);
+	if (!copy)
+		return NULL;
+	m->interned[j] = copy;
+	m->interned_count++;
+	return copy;
+}
+
+/* ---- Names ---- */
+
+static const char *const format_names[LIST_FORMAT_COUNT] = {
+	[LIST_HOSTS] = "hosts", [LIST_DOMAINS] = "domains", [LIST_ABP] = "abp",
+	[LIST_DISCONNECT] = "disconnect", [LIST_TDS] = "tds", [LIST_COOKIEDB] = "cookiedb",
+};
+
+const char *list_format_name(enum list_format format)
+{
+	return (unsigned)format < LIST_FORMAT_COUNT ? format_names[format] : "?";
+}
+
+int list_format_from_name(const char *name)
+{
+	for (int i = 0; i < LIST_FORMAT_COUNT; i++)
+		if (strcmp(name, format_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+uint32_t resource_type_from_name(const char *name, size_t len)
+{
+	static const struct {
+		const char *name;
+		uint32_t type;
+	} types[] = {
+		{ "script", RT_SCRIPT }, { "image", RT_IMAGE }, { "stylesheet", RT_STYLESHEET },
+		{ "css", RT_STYLESHEET }, { "xmlhttprequest", RT_XHR }, { "xhr", RT_XHR },
+		{ "subdocument", RT_SUBDOCUMENT }, { "frame", RT_SUBDOCUMENT },
+		{ "ping", RT_PING }, { "beacon", RT_PING }, { "media", RT_MEDIA },
+		{ "font", RT_FONT }, { "object", RT_OBJECT }, { "websocket", RT_WEBSOCKET },
+		{ "other", RT_OTHER }, { "document", RT_DOCUMENT }, { "doc", RT_DOCUMENT },
+		{ "popup", RT_POPUP }, { "all", RT_ALL },
+		/* The TDS names some types its own way. */
+		{ "main_frame", RT_DOCUMENT }, { "sub_frame", RT_SUBDOCUMENT },
+	};
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (strlen(types[i].name) == len && memcmp(types[i].name, name, len) == 0)
+			return types[i].type;
+	return 0;
+}
+
+/*
+ * A host name in canonical form: lower case, no trailing dot, no ":port",
+ * no brackets around an IPv6 literal. Returns its length, or 0 when it is
+ * empty or longer than NAME_MAX_LEN.
+ */
+static size_t canonical_name(const char *in, size_t len, char out[NAME_MAX_LEN + 1])
+{
+	if (len > 0 && in[0] == '[') {
+		const char *end = memchr(in, ']', len);
+		if (!end)
+			return 0;
+		in++;
+		len = (size_t)(end - in);
+	} else {
+		const char *colon = memchr(in, ':', len);
+		/* One colon is a port; more is an IPv6 address without brackets. */
+		if (colon && !memchr(colon + 1, ':', len - (size_t)(colon - in) - 1))
+			len = (size_t)(colon - in);
+	}
+	while (len > 0 && in[len - 1] == '.')
+		len--;
+	if (len == 0 || len > NAME_MAX_LEN)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	out[len] = '\0';
+	return len;
+}
+
+/* ---- The domain table ---- */
+
+/* The hash of name[0..len) taken from its last byte to its first (see the top of the file). */
+static uint64_t name_hash(const char *name, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = len; i-- > 0;)
+		h = (h ^ (unsigned char)name[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static uint32_t table_find(const struct matcher *m, uint64_t h, const char *name, size_t len)
+{
+	if (!m->slots)
+		return NONE;
+	uint64_t mixed = mix64(h);
+	uint32_t tag = (uint32_t)(mixed >> 32);
+	for (size_t i = mixed & m->slot_mask;; i = (i + 1) & m->slot_mask) {
+		uint64_t slot = m->slots[i];
+		if (slot == 0)
+			return NONE;
+		if ((uint32_t)(slot >> 32) != tag)
+			continue;
+		uint32_t index = (uint32_t)slot - 1;
+		const struct dom *d = VEC_AT(m->doms, const struct dom, index);
+		if (d->len == len && memcmp(d->name, name, len) == 0)
+			return index;
+	}
+}
+
+static int table_grow(struct matcher *m)
+{
+	size_t size = m->slots ? (m->slot_mask + 1) * 2 : 4096;
+	uint64_t *slots = calloc(size, sizeof *slots);
+	if (!slots)
+		return -1;
+	for (size_t i = 0; i < m->doms.count; i++) {
+		const struct dom *d = VEC_AT(m->doms, const struct dom, i);
+		uint64_t mixed = mix64(name_hash(d->name, d->len));
+		size_t j = mixed & (size - 1);
+		while (slots[j])
+			j = (j + 1) & (size - 1);
+		slots[j] = (mixed >> 32) << 32 | (i + 1);
+	}
+	free(m->slots);
+	m->slots = slots;
+	m->slot_mask = size - 1;
+	return 0;
+}
+
+/* The node for a domain, made when new; NONE on a bad name or out of memory. */
+static uint32_t dom_get(struct matcher *m, const char *raw, size_t raw_len)
+{
+	char name[NAME_MAX_LEN + 1];
+	size_t len = canonical_name(raw, raw_len, name);
+	if (len == 0)
+		return NONE;
+	uint64_t h = name_hash(name, len);
+	uint32_t index = table_find(m, h, name, len);
+	if (index != NONE)
+		return index;
+	if ((m->doms.count + 1) * 2 > (m->slots ? m->slot_mask + 1 : 0) && table_grow(m) < 0)
+		return NONE;
+	const char *copy = arena_strndup(m, name, len);
+	struct dom *d = copy ? vec_push(&m->doms) : NULL;
+	if (!d)
+		return NONE;
+	d->name = copy;
+	d->len = (uint32_t)len;
+	d->host_rules = d->host_rules_tail = d->url_rules = d->url_rules_tail = NONE;
+	d->regex_rules = d->regex_rules_tail = d->entities = d->host_patterns = NONE;
+	d->cname_list = -1;
+	index = (uint32_t)m->doms.count - 1;
+	uint64_t mixed = mix64(h);
+	size_t j = mixed & m->slot_mask;
+	while (m->slots[j])
+		j = (j + 1) & m->slot_mask;
+	m->slots[j] = (mixed >> 32) << 32 | (index + 1);
+	return index;
+}
+
+/* ---- Building ---- */
+
+struct matcher *matcher_new(void)
+{
+	struct matcher *m = calloc(1, sizeof *m);
+	if (!m)
+		return NULL;
+	m->doms.size = sizeof(struct dom);
+	m->host_rules.size = sizeof(struct host_rule);
+	m->url_rules.size = sizeof(struct url_rule);
+	m->regex_rules.size = sizeof(struct regex_rule);
+	m->entities.size = sizeof(struct entity);
+	m->categories.size = sizeof(struct category);
+	m->domopts.size = sizeof(struct domopt);
+	m->generic_rules.size = sizeof(uint32_t);
+	m->host_patterns.size = sizeof(struct host_pattern);
+	m->cookies.size = sizeof(struct cookie_info);
+	return m;
+}
+
+void matcher_free(struct matcher *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->regex_rules.count; i++)
+		regfree(&VEC_AT(m->regex_rules, struct regex_rule, i)->re);
+	struct vec *vecs[] = { &m->doms, &m->host_rules, &m->url_rules, &m->regex_rules,
+			       &m->entities, &m->categories, &m->domopts, &m->generic_rules,
+			       &m->cookies, &m->host_patterns };
+	for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
+		free(vecs[i]->items);
+	free(m->slots);
+	free(m->interned);
+	free(m->cookie_slots);
+	free(m->cookie_prefixes);
+	while (m->arena) {
+		struct arena_chunk *next = m->arena->next;
+		free(m->arena);
+		m->arena = next;
+	}
+	free(m);
+}
+
+int matcher_add_list(struct matcher *m, const char *name, const char *path,
+		     enum list_format format, const char *category)
+{
+	if (m->finished || m->list_count >= MATCHER_MAX_LISTS)
+		return -1;
+	struct list_info *l = &m->lists[m->list_count];
+	memset(l, 0, sizeof *l);
+	l->name = intern(m, name ? name : "");
+	l->path = intern(m, path ? path : "");
+	l->format = format;
+	l->category = category ? intern(m, category) : NULL;
+	if (!l->name || !l->path || (category && !l->category))
+		return -1;
+	return m->list_count++;
+}
+
+struct list_info *matcher_list(struct matcher *m, int list)
+{
+	return list >= 0 && list < m->list_count ? &m->lists[list] : NULL;
+}
+
+const struct list_info *matcher_list_info(const struct matcher *m, int list)
+{
+	return list >= 0 && list < m->list_count ? &m->lists[list] : NULL;
+}
+
+int matcher_list_count(const struct matcher *m)
+{
+	return m->list_count;
+}
+
+void matcher_skip(struct matcher *m, int list, const char *reason, unsigned line)
+{
+	struct list_info *l = matcher_list(m, list);
+	if (!l)
+		return;
+	l->skipped++;
+	for (unsigned i = 0; i < l->skip_reasons; i++) {
+		if (strcmp(l->skips[i].reason, reason) == 0) {
+			l->skips[i].count++;
+			return;
+		}
+	}
+	unsigned i = l->skip_reasons;
+	if (i == sizeof l->skips / sizeof l->skips[0]) {
+		/* The last slot gathers every reason beyond the first ones. */
+		i--;
+		l->skips[i].reason = "other reasons";
+		l->skips[i].count++;
+		return;
+	}
+	const char *copy = intern(m, reason);
+	l->skips[i].reason = copy ? copy : "other reasons";
+	l->skips[i].count = 1;
+	l->skips[i].first_line = line;
+	l->skip_reasons++;
+}
+
+/* Parses "a.com|~b.com|c.*" into domopts; returns 0 or -1. */
+static int add_domopts(struct matcher *m, const char *s, size_t len, uint32_t *first, uint32_t *count)
+{
+	*first = (uint32_t)m->domopts.count;
+	*count = 0;
+	if (!s)
+		return 0;
+	size_t i = 0;
+	while (i < len) {
+		size_t end = i;
+		while (end < len && s[end] != '|')
+			end++;
+		bool exclude = end > i && s[i] == '~';
+		size_t start = i + exclude;
+		char name[NAME_MAX_LEN + 1];
+		size_t name_len = canonical_name(s + start, end - start, name);
+		if (name_len > 0) {
+			bool any_tld = name_len > 2 && name[name_len - 1] == '*' && name[name_len - 2] == '.';
+			if (any_tld)
+				name_len -= 2;
+			struct domopt *o = vec_push(&m->domopts);
+			const char *copy = o ? arena_strndup(m, name, name_len) : NULL;
+			if (!copy)
+				return -1;
+			o->name = copy;
+			o->len = (uint32_t)name_len;
+			o->exclude = exclude;
+			o->any_tld = any_tld;
+			(*count)++;
+		}
+		i = end + 1;
+	}
+	return 0;
+}
+
+static struct list_info *list_for_rule(struct matcher *m, int list)
+{
+	if (m->finished)
+		return NULL;
+	return matcher_list(m, list);
+}
+
+int matcher_add_host_rule(struct matcher *m, int list, const char *host, size_t host_len,
+			  const struct rule_options *options, const char *text, size_t text_len)
+{
+	struct list_info *l = list_for_rule(m, list);
+	if (!l)
+		return -1;
+	uint32_t d = dom_get(m, host, host_len);
+	if (d == NONE)
+		return -1;
+	struct host_rule *r = vec_push(&m->host_rules);
+	if (!r)
+		return -1;
+	uint32_t index = (uint32_t)m->host_rules.count - 1;
+	r->next = NONE;
+	r->list = (uint16_t)list;
+	r->flags = (uint16_t)options->flags;
+	r->party = (uint8_t)options->party;
+	r->types = options->types & RT_ALL;
+	r->text = arena_strndup(m, text, text_len);
+	if (!r->text || add_domopts(m, options->domains, options->domains_len,
+				    &r->domopt_first, &r->domopt_count) < 0)
+		return -1;
+	struct dom *node = VEC_AT(m->doms, struct dom, d);
+	if (node->host_rules_tail == NONE)
+		node->host_rules = index;
+	else
+		VEC_AT(m->host_rules, struct host_rule, node->host_rules_tail)->next = index;
+	node->host_rules_tail = index;
+	l->rules++;
+	return 0;
+}
+
+/*
+ * Whether a generic pattern constrains only the host: "||" then name
+ * characters and '*', ending at most with one '^' or '|'.
+ */
+static bool host_pattern_only(const char *p, size_t len)
+{
+	if (len < 3 || p[0] != '|' || p[1] != '|')
+		return false;
+	if (p[len - 1] == '^' || p[len - 1] == '|')
+		len--;
+	for (size_t i = 2; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (!(isalnum(c) || c == '.' || c == '-' || c == '_' || c == '*'))
+			return false;
+	}
+	return len > 2;
+}
+
+int matcher_add_url_rule(struct matcher *m, int list, const char *anchor_host, size_t anchor_len,
+			 const char *pattern, size_t pattern_len,
+			 const struct rule_options *options, const char *text, size_t text_len)
+{
+	struct list_info *l = list_for_rule(m, list);
+	if (!l || pattern_len > UINT32_MAX)
+		return -1;
+	uint32_t d = NONE;
+	if (anchor_host) {
+		d = dom_get(m, anchor_host, anchor_len);
+		if (d == NONE)
+			return -1;
+	}
+	struct url_rule *r = vec_push(&m->url_rules);
+	if (!r)
+		return -1;
+	uint32_t index = (uint32_t)m->url_rules.count - 1;
+	r->next = NONE;
+	r->list = (uint16_t)list;
+	r->flags = (uint16_t)options->flags;
+	r->party = (uint8_t)options->party;
+	r->types = options->types & RT_ALL;
+	r->pattern = arena_strndup(m, pattern, pattern_len);
+	r->pattern_len = (uint32_t)pattern_len;
+	r->text = arena_strndup(m, text, text_len);
+	if (!r->pattern || !r->text ||
+	    add_domopts(m, options->domains, options->domains_len, &r->domopt_first, &r->domopt_count) < 0)
+		return -1;
+	if (d == NONE) {
+		uint32_t *g = vec_push(&m->generic_rules);
+		if (!g)
+			return -1;
+		*g = index;
+		if (host_pattern_only(pattern, pattern_len)) {
+			/* Its last whole labels: after the last '*', from the first '.' on. */
+			size_t end = pattern_len - (pattern[pattern_len - 1] == '^' || pattern[pattern_len - 1] == '|');
+			size_t star = end;
+			while (star > 2 && pattern[star - 1] != '*')
+				star--;
+			const char *dot = star > 2 ? memchr(pattern + star, '.', end - star) : NULL;
+			uint32_t tail = NONE;
+			if (dot && dot + 1 < pattern + end && pattern[end - 1] != '.')
+				tail = dom_get(m, dot + 1, (size_t)(pattern + end - dot - 1));
+			struct host_pattern *hp = vec_push(&m->host_patterns);
+			if (!hp)
+				return -1;
+			hp->rule = index;
+			hp->next = NONE;
+			if (tail != NONE) {
+				struct dom *node = VEC_AT(m->doms, struct dom, tail);
+				hp->on_dom = true;
+				hp->next = node->host_patterns;
+				node->host_patterns = (uint32_t)m->host_patterns.count - 1;
+				l->rules++;
+				return 0;
+			}
+			size_t label = 2;
+			while (label < pattern_len && pattern[label] != '.' && pattern[label] != '*' &&
+			       pattern[label] != '^' && pattern[label] != '|')
+				label++;
+			/* A whole literal first label: ends at '.', or at a final '^' or '|'. */
+			if (label > 2 && label < pattern_len &&
+			    (pattern[label] == '.' || label + 1 == pattern_len)) {
+				char lower[NAME_MAX_LEN + 1];
+				size_t n = canonical_name(pattern + 2, label - 2, lower);
+				hp->label_hash = n ? hash_bytes(lower, n) | 1 : 0;
+			}
+			if (hp->label_hash)
+				m->host_pattern_bits[(hp->label_hash >> 6) & 63] |= 1ULL << (hp->label_hash & 63);
+			else
+				m->any_unkeyed_pattern = true;
+		}
+	} else {
+		struct dom *node = VEC_AT(m->doms, struct dom, d);
+		if (node->url_rules_tail == NONE)
+			node->url_rules = index;
+		else
+			VEC_AT(m->url_rules, struct url_rule, node->url_rules_tail)->next = index;
+		node->url_rules_tail = index;
+	}
+	l->rules++;
+	return 0;
+}
+
+int matcher_add_entity(struct matcher *m, int list, const char *domain, size_t domain_len,
+		       const char *entity, const char *category, int verdict)
+{
+	struct list_info *l = list_for_rule(m, list);
+	if (!l)
+		return -1;
+	uint32_t d = dom_get(m, domain, domain_len);
+	if (d == NONE)
+		return -1;
+	struct dom *node = VEC_AT(m->doms, struct dom, d);
+	uint32_t e = node->entities;
+	struct entity *ent = NULL;
+	for (; e != NONE; e = ent->next) {
+		ent = VEC_AT(m->entities, struct entity, e);
+		if (ent->list == list)
+			break;
+	}
+	if (e == NONE) {
+		ent = vec_push(&m->entities);
+		if (!ent)
+			return -1;
+		e = (uint32_t)m->entities.count - 1;
+		ent->list = (uint16_t)list;
+		ent->verdict = -1;
+		ent->categories = NONE;
+		ent->name = entity ? intern(m, entity) : NULL;
+		if (entity && !ent->name)
+			return -1;
+		/* Keep the chain in load order: append. */
+		node = VEC_AT(m->doms, struct dom, d);
+		if (node->entities == NONE) {
+			node->entities = e;
+		} else {
+			struct entity *last = VEC_AT(m->entities, struct entity, node->entities);
+			while (last->next != NONE)
+				last = VEC_AT(m->entities, struct entity, last->next);
+			last->next = e;
+		}
+		ent->next = NONE;
+		l->rules++;
+	} else if (!ent->name && entity) {
+		ent->name = intern(m, entity);
+	}
+	if (verdict > ent->verdict)
+		ent->verdict = (int8_t)verdict;
+	if (category && *category) {
+		const char *name = intern(m, category);
+		if (!name)
+			return -1;
+		uint32_t c = ent->categories, last = NONE;
+		for (; c != NONE; last = c, c = VEC_AT(m->categories, struct category, c)->next) {
+			struct category *cat = VEC_AT(m->categories, struct category, c);
+			if (cat->name == name) {
+				if (verdict > cat->verdict)
+					cat->verdict = (int8_t)verdict;
+				return 0;
+			}
+		}
+		struct category *cat = vec_push(&m->categories);
+		if (!cat)
+			return -1;
+		cat->next = NONE;
+		cat->name = name;
+		cat->verdict = (int8_t)verdict;
+		c = (uint32_t)m->categories.count - 1;
+		ent = VEC_AT(m->entities, struct entity, e);
+		if (last == NONE)
+			ent->categories = c;
+		else
+			VEC_AT(m->categories, struct category, last)->next = c;
+	}
+	return 0;
+}
+
+int matcher_add_cname(struct matcher *m, int list, const char *name, size_t name_len,
+		      const char *target, size_t target_len)
+{
+	struct list_info *l = list_for_rule(m, list);
+	if (!l)
+		return -1;
+	char canon[NAME_MAX_LEN + 1];
+	size_t len = canonical_name(target, target_len, canon);
+	uint32_t d = len ? dom_get(m, name, name_len) : NONE;
+	if (d == NONE)
+		return -1;
+	struct dom *node = VEC_AT(m->doms, struct dom, d);
+	if (node->cname)
+		return 0;   /* the first list to alias a name keeps it */
+	node->cname = arena_strndup(m, canon, len);
+	node->cname_list = list;
+	if (!node->cname)
+		return -1;
+	l->rules++;
+	return 0;
+}
+
+int matcher_add_regex_rule(struct matcher *m, int list, const char *domain, size_t domain_len,
+			   const char *regex, const struct rule_options *options, uint32_t except_types)
+{
+	struct list_info *l = list_for_rule(m, list);
+	if (!l)
+		return -1;
+	uint32_t d = dom_get(m, domain, domain_len);
+	if (d == NONE)
+		return -1;
+	struct regex_rule *r = vec_push(&m->regex_rules);
+	if (!r)
+		return -1;
+	if (regcomp(&r->re, regex, REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0) {
+		m->regex_rules.count--;
+		return 1;
+	}
+	uint32_t index = (uint32_t)m->regex_rules.count - 1;
+	r->next = NONE;
+	r->list = (uint16_t)list;
+	r->flags = (uint16_t)options->flags;
+	r->except_types = except_types;
+	r->text = arena_strndup(m, regex, strlen(regex));
+	if (!r->text || add_domopts(m, options->domains, options->domains_len,
+				    &r->domopt_first, &r->domopt_count) < 0)
+		return -1;
+	struct dom *node = VEC_AT(m->doms, struct dom, d);
+	if (node->regex_rules_tail == NONE)
+		node->regex_rules = index;
+	else
+		VEC_AT(m->regex_rules, struct regex_rule, node->regex_rules_tail)->next = index;
+	node->regex_rules_tail = index;
+	l->rules++;
+	return 0;
+}
+
+int matcher_add_cookie(struct matcher *m, int list, const struct cookie_info *cookie)
+{
+	struct list_info *l = list_for_rule(m, list);
+	if (!l || !cookie->name || !*cookie->name)
+		return -1;
+	struct cookie_info *c = vec_push(&m->cookies);
+	if (!c)
+		return -1;
+	c->name = arena_strndup(m, cookie->name, strlen(cookie->name));
+	c->prefix = cookie->prefix;
+	c->platform = intern(m, cookie->platform ? cookie->platform : "");
+	c->category = intern(m, cookie->category ? cookie->category : "");
+	c->domain = intern(m, cookie->domain ? cookie->domain : "");
+	c->retention = intern(m, cookie->retention ? cookie->retention : "");
+	c->controller = intern(m, cookie->controller ? cookie->controller : "");
+	c->list = list;
+	if (!c->name || !c->platform || !c->category || !c->domain || !c->retention || !c->controller)
+		return -1;
+	l->rules++;
+	return 0;
+}
+
+static int prefix_longer_first(const void *a, const void *b, void *arg)
+{
+	const struct matcher *m = arg;
+	const struct cookie_info *x = VEC_AT(m->cookies, const struct cookie_info, *(const uint32_t *)a);
+	const struct cookie_info *y = VEC_AT(m->cookies, const struct cookie_info, *(const uint32_t *)b);
+	size_t lx = strlen(x->name), ly = strlen(y->name);
+	if (lx != ly)
+		return lx > ly ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+int matcher_finish(struct matcher *m)
+{
+	if (m->finished)
+		return 0;
+	/* Cookies: an exact-name table (first list wins) and the prefixes, longest first. */
+	size_t size = 64;
+	while (size < m->cookies.count * 2)
+		size *= 2;
+	m->cookie_slots = calloc(size, sizeof *m->cookie_slots);
+	m->cookie_prefixes = calloc(m->cookies.count + 1, sizeof *m->cookie_prefixes);
+	if (!m->cookie_slots || !m->cookie_prefixes)
+		return -1;
+	m->cookie_mask = size - 1;
+	for (size_t i = 0; i < m->cookies.count; i++) {
+		const struct cookie_info *c = VEC_AT(m->cookies, const struct cookie_info, i);
+		if (c->prefix) {
+			m->cookie_prefixes[m->cookie_prefix_count++] = (uint32_t)i;
+			continue;
+		}
+		size_t j = hash_bytes(c->name, strlen(c->name)) & m->cookie_mask;
+		bool seen = false;
+		for (; m->cookie_slots[j]; j = (j + 1) & m->cookie_mask) {
+			const struct cookie_info *o =
+				VEC_AT(m->cookies, const struct cookie_info, m->cookie_slots[j] - 1);
+			if (strcmp(o->name, c->name) == 0) {
+				seen = true;
+				break;
+			}
+		}
+		if (!seen)
+			m->cookie_slots[j] = (uint32_t)i + 1;
+	}
+	qsort_r(m->cookie_prefixes, m->cookie_prefix_count, sizeof *m->cookie_prefixes,
+		prefix_longer_first, m);
+	m->finished = true;
+	return 0;
+}
+
+/* ---- Lookups ---- */
+
+static pthread_once_t psl_once = PTHREAD_ONCE_INIT;
+static psl_ctx_t *psl;
+
+static void psl_init(void)
+{
+	/* The newest of libpsl's built-in list and the system's (publicsuffix package). */
+	psl = psl_latest(NULL);
+	if (!psl)
+		psl = (psl_ctx_t *)psl_builtin();
+}
+
+const char *matcher_registrable_domain(const char *host)
+{
+	pthread_once(&psl_once, psl_init);
+	return psl ? psl_registrable_domain(psl, host) : NULL;
+}
+
+/* What a lookup knows of its context. */
+struct context {
+	const char *host;          /* canonical */
+	size_t host_len;
+	const char *site;          /* canonical, or NULL */
+	size_t site_len;
+	int third_party;           /* -2 until first needed */
+	uint32_t type;             /* RT_ bit or 0 */
+	bool url;                  /* a URL lookup: types are checked when known */
+};
+
+/* Whether `name` is `domain` or under it. */
+static bool name_under(const char *name, size_t len, const char *domain, size_t domain_len)
+{
+	if (len < domain_len || memcmp(name + len - domain_len, domain, domain_len) != 0)
+		return false;
+	return len == domain_len || name[len - domain_len - 1] == '.';
+}
+
+static int third_party(struct context *ctx)
+{
+	if (ctx->third_party != -2)
+		return ctx->third_party;
+	if (!ctx->site) {
+		ctx->third_party = -1;
+		return -1;
+	}
+	const char *a = matcher_registrable_domain(ctx->host);
+	const char *b = matcher_registrable_domain(ctx->site);
+	if (!a)
+		a = ctx->host;
+	if (!b)
+		b = ctx->site;
+	ctx->third_party = strcmp(a, b) != 0;
+	return ctx->third_party;
+}
+
+/* "$domain=" conditions: the site must match an included name (when any) and no excluded one. */
+static bool domopts_allow(const struct matcher *m, uint32_t first, uint32_t count, const struct context *ctx)
+{
+	if (count == 0)
+		return true;
+	bool any_include = false, included = false;
+	for (uint32_t i = 0; i < count; i++) {
+		const struct domopt *o = VEC_AT(m->domopts, const struct domopt, first + i);
+		if (!o->exclude)
+			any_include = true;
+		if (!ctx->site)
+			continue;
+		bool hit;
+		if (o->any_tld) {
+			/* "example.*": the site's registrable domain begins with "example." */
+			const char *reg = matcher_registrable_domain(ctx->site);
+			if (!reg)
+				reg = ctx->site;
+			hit = strncmp(reg, o->name, o->len) == 0 && reg[o->len] == '.';
+		} else {
+			hit = name_under(ctx->site, ctx->site_len, o->name, o->len);
+		}
+		if (hit && o->exclude)
+			return false;
+		if (hit)
+			included = true;
+	}
+	return !any_include || included;
+}
+
+static bool party_allows(uint8_t party, struct context *ctx)
+{
+	if (party == PARTY_ANY)
+		return true;
+	int third = third_party(ctx);
+	if (third < 0)
+		return true;   /* no site: the contact counts (see matcher.h) */
+	return party == PARTY_THIRD ? third == 1 : third == 0;
+}
+
+/* ABP separator: anything but a letter, digit, or one of "_-.%". */
+static bool abp_separator(unsigned char c)
+{
+	return !(isalnum(c) || c == '_' || c == '-' || c == '.' || c == '%');
+}
+
+/*
+ * Whether pattern p (with '*' and '^', no anchors) matches text t from its
+ * start: all of t when `to_end`, else any prefix of it. Iterative, with the
+ * usual back-tracking to the last '*', so it is linear in practice.
+ */
+static bool abp_glob(const char *p, size_t plen, const char *t, size_t tlen, bool to_end, bool match_case)
+{
+	size_t pi = 0, ti = 0, star_p = SIZE_MAX, star_t = 0;
+	for (;;) {
+		if (pi == plen && (!to_end || ti == tlen))
+			return true;
+		if (pi < plen && p[pi] == '*') {
+			star_p = ++pi;
+			star_t = ti;
+			continue;
+		}
+		if (pi < plen && ti < tlen) {
+			unsigned char pc = (unsigned char)p[pi], tc = (unsigned char)t[ti];
+			bool ok;
+			if (pc == '^')
+				ok = abp_separator(tc);
+			else if (match_case)
+				ok = pc == tc;
+			else
+				ok = tolower(pc) == tolower(tc);
+			if (ok) {
+				pi++;
+				ti++;
+				continue;
+			}
+		} else if (pi < plen && ti == tlen && p[pi] == '^') {
+			/* '^' also matches the end of the URL. */
+			pi++;
+			continue;
+		}
+		if (star_p == SIZE_MAX || star_t >= tlen)
+			return false;
+		pi = star_p;
+		ti = ++star_t;
+	}
+}
+
+/*
+ * A whole ABP pattern (with its anchors) against a URL whose host spans
+ * [host_start, host_end).
+ */
+static bool abp_match(const char *p, size_t plen, const char *url, size_t ulen,
+		      size_t host_start, size_t host_end, bool match_case)
+{
+	bool end_anchor = plen > 0 && p[plen - 1] == '|' && !(plen >= 2 && p[plen - 2] == '|' && plen == 2);
+	if (end_anchor)
+		plen--;
+	if (plen >= 2 && p[0] == '|' && p[1] == '|') {
+		/* At the start of the host or of any of its labels. */
+		for (size_t s = host_start; s < host_end; s++) {
+			if (s != host_start && url[s - 1] != '.')
+				continue;
+			if (abp_glob(p + 2, plen - 2, url + s, ulen - s, end_anchor, match_case))
+				return true;
+		}
+		return false;
+	}
+	if (plen >= 1 && p[0] == '|')
+		return abp_glob(p + 1, plen - 1, url, ulen, end_anchor, match_case);
+	for (size_t s = 0; s <= ulen; s++)
+		if (abp_glob(p, plen, url + s, ulen - s, end_anchor, match_case))
+			return true;
+	return false;
+}
+
+/* The state of one lookup as it walks the matched domains, most specific first. */
+struct verdicts {
+	const struct host_rule *block, *exception;
+	const struct url_rule *url_block, *url_exception;
+	bool url_block_host_only;
+	const struct dom *block_dom, *exception_dom;
+	bool block_host_only;
+	uint64_t lists;
+	uint64_t entity_lists_seen;       /* lists whose verdict is taken */
+	const struct entity *tracking, *not_tracking;
+	const struct dom *tracking_dom, *not_tracking_dom;
+	const struct entity *entity;      /* the company's entry */
+	const struct regex_rule *regex_hit;
+	const struct dom *regex_dom;
+};
+
+static bool rule_applies(const struct matcher *m, uint8_t party, uint32_t types,
+			 uint32_t domopt_first, uint32_t domopt_count, struct context *ctx, bool *host_only)
+{
+	*host_only = false;
+	if (types != 0) {
+		if (ctx->type != 0) {
+			if (!(types & ctx->type))
+				return false;
+		} else {
+			*host_only = true;
+		}
+	}
+	if (!domopts_allow(m, domopt_first, domopt_count, ctx))
+		return false;
+	return party_allows(party, ctx);
+}
+
+static void consider_host_rules(const struct matcher *m, const struct dom *d, struct context *ctx,
+				struct verdicts *v)
+{
+	for (uint32_t i = d->host_rules; i != NONE;) {
+		const struct host_rule *r = VEC_AT(m->host_rules, const struct host_rule, i);
+		i = r->next;
+		bool host_only;
+		if (!rule_applies(m, r->party, r->types, r->domopt_first, r->domopt_count, ctx, &host_only))
+			continue;
+		if (r->flags & RULE_EXCEPTION) {
+			/* An exception for some types only does not clear a bare name:
+			   the contact may well have been of another type. */
+			if (host_only)
+				continue;
+			v->lists |= 1ULL << r->list;
+			if (!v->exception || r->list < v->exception->list) {
+				v->exception = r;
+				v->exception_dom = d;
+			}
+			continue;
+		}
+		v->lists |= 1ULL << r->list;
+		if (!v->block || r->list < v->block->list ||
+		    (r->list == v->block->list && v->block_host_only && !host_only)) {
+			v->block = r;
+			v->block_dom = d;
+			v->block_host_only = host_only;
+		}
+	}
+}
+
+static void consider_url_rule(const struct matcher *m, const struct url_rule *r, const struct dom *d,
+			      struct context *ctx, const char *url, size_t ulen, size_t host_start,
+			      size_t host_end, struct verdicts *v)
+{
+	bool host_only;
+	if (!rule_applies(m, r->party, r->types, r->domopt_first, r->domopt_count, ctx, &host_only))
+		return;
+	bool match_case = r->flags & RULE_MATCH_CASE;
+	bool hit;
+	if (d) {
+		/* Anchored at the label where the domain begins: the rest of
+		   the pattern must match right after the host's end. */
+		size_t plen = r->pattern_len;
+		bool end_anchor = plen > 0 && r->pattern[plen - 1] == '|';
+		hit = abp_glob(r->pattern, plen - end_anchor, url + host_end, ulen - host_end,
+			       end_anchor, match_case);
+	} else {
+		hit = abp_match(r->pattern, r->pattern_len, url, ulen, host_start, host_end, match_case);
+	}
+	if (!hit)
+		return;
+	v->lists |= 1ULL << r->list;
+	if (r->flags & RULE_EXCEPTION) {
+		if (!v->url_exception || r->list < v->url_exception->list)
+			v->url_exception = r;
+	} else if (!v->url_block || r->list < v->url_block->list) {
+		v->url_block = r;
+	}
+}
+
+static void consider_entities(const struct matcher *m, const struct dom *d, struct verdicts *v)
+{
+	for (uint32_t i = d->entities; i != NONE;) {
+		const struct entity *e = VEC_AT(m->entities, const struct entity, i);
+		i = e->next;
+		v->lists |= 1ULL << e->list;
+		if (!v->entity && e->name)
+			v->entity = e;
+		if (e->verdict < 0 || (v->entity_lists_seen & (1ULL << e->list)))
+			continue;
+		/* The most specific entry of each list gives that list's verdict. */
+		v->entity_lists_seen |= 1ULL << e->list;
+		if (e->verdict == 1 && (!v->tracking || e->list < v->tracking->list)) {
+			v->tracking = e;
+			v->tracking_dom = d;
+		} else if (e->verdict == 0 && (!v->not_tracking || e->list < v->not_tracking->list)) {
+			v->not_tracking = e;
+			v->not_tracking_dom = d;
+		}
+	}
+}
+
+/* TDS rules of a tracker domain, in order; the first that matches decides for its list. */
+static void consider_regex_rules(const struct matcher *m, const struct dom *d, struct context *ctx,
+				 const char *url_z, struct verdicts *v)
+{
+	for (uint32_t i = d->regex_rules; i != NONE;) {
+		const struct regex_rule *r = VEC_AT(m->regex_rules, const struct regex_rule, i);
+		i = r->next;
+		if (ctx->type && (r->except_types & ctx->type))
+			continue;
+		if (r->domopt_count && !domopts_allow(m, r->domopt_first, r->domopt_count, ctx))
+			continue;
+		if (regexec(&r->re, url_z, 0, NULL, 0) != 0)
+			continue;
+		v->lists |= 1ULL << r->list;
+		if (!v->regex_hit) {
+			v->regex_hit = r;
+			v->regex_dom = d;
+		}
+		return;
+	}
+}
+
+/* One host-only pattern against a bare name, at each label from the first up to `last_start`. */
+static void consider_host_pattern(const struct matcher *m, const struct host_pattern *hp, struct context *ctx,
+				  size_t first_start, size_t last_start, struct verdicts *v)
+{
+	const struct url_rule *r = VEC_AT(m->url_rules, const struct url_rule, hp->rule);
+	const char *host = ctx->host;
+	size_t len = ctx->host_len;
+	const char *p = r->pattern + 2;
+	size_t plen = r->pattern_len - 2;
+	bool end_anchor = plen > 0 && p[plen - 1] == '|';
+	bool host_only;
+	if (!rule_applies(m, r->party, r->types, r->domopt_first, r->domopt_count, ctx, &host_only))
+		return;
+	bool hit = false;
+	for (size_t s = first_start; s <= last_start && s < len && !hit; s++)
+		if (s == 0 || host[s - 1] == '.')
+			hit = abp_glob(p, plen - end_anchor, host + s, len - s, end_anchor, false);
+	if (!hit)
+		return;
+	v->lists |= 1ULL << r->list;
+	if (r->flags & RULE_EXCEPTION) {
+		if (!host_only && (!v->url_exception || r->list < v->url_exception->list))
+			v->url_exception = r;
+	} else if (!v->url_block || r->list < v->url_block->list) {
+		v->url_block = r;
+		v->url_block_host_only = host_only;
+	}
+}
+
+/* Host-only patterns keyed by their first label (see struct matcher), at each label of the name. */
+static void consider_keyed_host_patterns(const struct matcher *m, struct context *ctx, struct verdicts *v)
+{
+	const char *host = ctx->host;
+	size_t len = ctx->host_len;
+	for (size_t start = 0; start < len;) {
+		size_t end = start;
+		while (end < len && host[end] != '.')
+			end++;
+		uint64_t h = hash_bytes(host + start, end - start) | 1;
+		bool keyed = m->host_pattern_bits[(h >> 6) & 63] & (1ULL << (h & 63));
+		if (keyed || m->any_unkeyed_pattern) {
+			for (size_t i = 0; i < m->host_patterns.count; i++) {
+				const struct host_pattern *hp = VEC_AT(m->host_patterns, const struct host_pattern, i);
+				if (hp->on_dom || (hp->label_hash && hp->label_hash != h))
+					continue;
+				consider_host_pattern(m, hp, ctx, start, start, v);
+			}
+		}
+		start = end + 1;
+	}
+}
+
+/* The domains of the table that `name` is or is under, most specific first. */
+static size_t matched_doms(const struct matcher *m, const char *name, size_t len,
+			   const struct dom **out, size_t max)
+{
+	uint32_t found[MAX_LABELS];
+	size_t n = 0;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = len; i-- > 0;) {
+		if (name[i] == '.' && n < MAX_LABELS) {
+			uint32_t d = table_find(m, h, name + i + 1, len - i - 1);
+			if (d != NONE)
+				found[n++] = d;
+		}
+		h = (h ^ (unsigned char)name[i]) * 0x100000001b3ULL;
+	}
+	if (n < MAX_LABELS) {
+		uint32_t d = table_find(m, h, name, len);
+		if (d != NONE)
+			found[n++] = d;
+	}
+	size_t count = 0;
+	while (n > 0 && count < max)
+		out[count++] = VEC_AT(m->doms, const struct dom, found[--n]);
+	return count;
+}
+
+/* An entry's first category, or with `tracking` its first tracking one (NULL when it has none). */
+static const char *category_text(const struct matcher *m, const struct entity *e, bool tracking)
+{
+	for (uint32_t c = e->categories; c != NONE;) {
+		const struct category *cat = VEC_AT(m->categories, const struct category, c);
+		c = cat->next;
+		if (!tracking || cat->verdict == 1)
+			return cat->name;
+	}
+	return NULL;
+}
+
+static void add_category(struct match *out, const char *name)
+{
+	if (!name)
+		return;
+	for (unsigned i = 0; i < out->category_count; i++)
+		if (out->categories[i] == name || strcmp(out->categories[i], name) == 0)
+			return;
+	if (out->category_count < MATCH_MAX_CATEGORIES)
+		out->categories[out->category_count++] = name;
+}
+
+static void lookup(const struct matcher *m, const char *host_in, size_t host_len, const char *site_in,
+		   const char *url, size_t url_len, size_t host_start, size_t host_end, uint32_t type,
+		   struct match *out)
+{
+	memset(out, 0, sizeof *out);
+	out->decided.list = -1;
+	out->third_party = -1;
+	char host[NAME_MAX_LEN + 1], site[NAME_MAX_LEN + 1];
+	size_t len = canonical_name(host_in, host_len, host);
+	if (len == 0)
+		return;
+	struct context ctx = { .host = host, .host_len = len, .third_party = -2, .type = type,
+			       .url = url != NULL };
+	if (site_in) {
+		ctx.site_len = canonical_name(site_in, strlen(site_in), site);
+		ctx.site = ctx.site_len ? site : NULL;
+	}
+
+	const struct dom *doms[MAX_LABELS * 2];
+	size_t n = matched_doms(m, host, len, doms, MAX_LABELS);
+	/* A TDS CNAME: the target's domains count as the name's own, after them. */
+	for (size_t i = 0; i < n; i++) {
+		if (doms[i]->cname && doms[i]->len == len) {
+			out->cname = doms[i]->cname;
+			n += matched_doms(m, out->cname, strlen(out->cname), doms + n, MAX_LABELS);
+			break;
+		}
+	}
+
+	char url_z[URL_MAX_LEN + 1];
+	if (url) {
+		size_t copy = url_len < URL_MAX_LEN ? url_len : URL_MAX_LEN;
+		memcpy(url_z, url, copy);
+		url_z[copy] = '\0';
+	}
+	struct verdicts v = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		consider_host_rules(m, doms[i], &ctx, &v);
+		consider_entities(m, doms[i], &v);
+		if (!url) {
+			/* "*.example.com" patterns: only where the name is under the domain. */
+			for (uint32_t p = doms[i]->host_patterns; p != NONE;) {
+				const struct host_pattern *hp = VEC_AT(m->host_patterns, const struct host_pattern, p);
+				p = hp->next;
+				if (doms[i]->len < len && name_under(host, len, doms[i]->name, doms[i]->len))
+					consider_host_pattern(m, hp, &ctx, 0, len - doms[i]->len - 1, &v);
+			}
+			continue;
+		}
+		for (uint32_t r = doms[i]->url_rules; r != NONE;) {
+			const struct url_rule *rule = VEC_AT(m->url_rules, const struct url_rule, r);
+			r = rule->next;
+			/* Only a rule anchored at the host itself or a parent of it
+			   (not at a CNAME target) can match this URL's text. */
+			if (doms[i]->len <= len && name_under(host, len, doms[i]->name, doms[i]->len))
+				consider_url_rule(m, rule, doms[i], &ctx, url, url_len, host_start,
+						  host_end, &v);
+		}
+		if (!v.regex_hit)
+			consider_regex_rules(m, doms[i], &ctx, url_z, &v);
+	}
+	if (!url && m->host_patterns.count > 0)
+		consider_keyed_host_patterns(m, &ctx, &v);
+	if (url) {
+		for (size_t i = 0; i < m->generic_rules.count; i++) {
+			uint32_t r = *VEC_AT(m->generic_rules, const uint32_t, i);
+			consider_url_rule(m, VEC_AT(m->url_rules, const struct url_rule, r), NULL, &ctx,
+					  url, url_len, host_start, host_end, &v);
+		}
+	}
+
+	/* Filter rules: exceptions win, URL rules and host rules alike. */
+	const char *block_text = NULL, *block_domain = NULL;
+	int block_list = -1;
+	bool host_only = false;
+	if (v.url_block && (!v.block || v.url_block->list < v.block->list)) {
+		block_text = v.url_block->text;
+		block_list = v.url_block->list;
+		host_only = v.url_block_host_only;
+	} else if (v.block) {
+		block_text = v.block->text;
+		block_list = v.block->list;
+		block_domain = v.block_dom->name;
+		host_only = v.block_host_only;
+	}
+	const char *exception_text = NULL, *exception_domain = NULL;
+	int exception_list = -1;
+	if (v.url_exception && (!v.exception || v.url_exception->list < v.exception->list)) {
+		exception_text = v.url_exception->text;
+		exception_list = v.url_exception->list;
+	} else if (v.exception) {
+		exception_text = v.exception->text;
+		exception_list = v.exception->list;
+		exception_domain = v.exception_dom->name;
+	}
+	bool filter_blocks = block_text && !exception_text;
+
+	/* TDS URL rules: the first that matches replaces the tracker's default. */
+	const struct entity *tracking = v.tracking, *not_tracking = v.not_tracking;
+	const struct dom *tracking_dom = v.tracking_dom;
+	bool regex_decides = false;
+	if (v.regex_hit) {
+		if (v.regex_hit->flags & RULE_IGNORE) {
+			if (tracking && tracking->list == v.regex_hit->list)
+				tracking = NULL;
+		} else {
+			regex_decides = !tracking || v.regex_hit->list <= tracking->list;
+		}
+	}
+
+	out->lists = v.lists;
+	out->tracker = filter_blocks || tracking || regex_decides;
+	int best = INT_MAX;
+	if (out->tracker) {
+		if (filter_blocks && block_list < best) {
+			best = block_list;
+			out->decided = (struct match_rule){ block_list, block_text, block_domain, false };
+			out->host_only = host_only;
+		}
+		if (regex_decides && v.regex_hit->list < best) {
+			best = v.regex_hit->list;
+			out->decided = (struct match_rule){ v.regex_hit->list, v.regex_hit->text,
+							    v.regex_dom->name, false };
+			out->host_only = false;
+		}
+		if (tracking && tracking->list < best) {
+			out->decided = (struct match_rule){ tracking->list, "", tracking_dom->name, false };
+			out->host_only = false;
+		}
+	} else if (exception_text) {
+		out->decided = (struct match_rule){ exception_list, exception_text, exception_domain, true };
+	} else if (not_tracking) {
+		out->decided = (struct match_rule){ not_tracking->list, "", v.not_tracking_dom->name, false };
+	}
+	if (out->decided.list >= 0 && out->decided.text && !*out->decided.text) {
+		/* An entry, not a rule: its text is its list's format and domain. */
+		out->decided.text = out->decided.domain;
+	}
+
+	/*
+	 * Company: the most specific entry that names one. Primary category:
+	 * for a tracker, the first tracking category of the entry that decided,
+	 * else of the company's entry, else the category of the filter list
+	 * that blocked; for a non-tracker, the deciding entry's first category.
+	 * Then every other category any matched entry or list gives.
+	 */
+	if (v.entity)
+		out->entity = v.entity->name;
+	const struct entity *deciding = out->tracker ? tracking : not_tracking;
+	if (deciding)
+		add_category(out, category_text(m, deciding, out->tracker));
+	if (v.entity && out->tracker)
+		add_category(out, category_text(m, v.entity, true));
+	if (block_list >= 0 && filter_blocks)
+		add_category(out, m->lists[block_list].category);
+	for (size_t i = 0; i < n; i++) {
+		for (uint32_t e = doms[i]->entities; e != NONE;) {
+			const struct entity *ent = VEC_AT(m->entities, const struct entity, e);
+			e = ent->next;
+			for (uint32_t c = ent->categories; c != NONE;) {
+				const struct category *cat = VEC_AT(m->categories, const struct category, c);
+				c = cat->next;
+				add_category(out, cat->name);
+			}
+		}
+	}
+	for (int l = 0; l < m->list_count; l++)
+		if ((v.lists & (1ULL << l)) && m->lists[l].category)
+			add_category(out, m->lists[l].category);
+	out->category = out->category_count ? out->categories[0] : NULL;
+	out->third_party = ctx.site ? third_party(&ctx) : -1;
+}
+
+void matcher_lookup_host(const struct matcher *m, const char *host, size_t host_len,
+			 const char *site, struct match *out)
+{
+	lookup(m, host, host_len, site, NULL, 0, 0, 0, 0, out);
+}
+
+void matcher_lookup_url(const struct matcher *m, const char *url, size_t url_len,
+			const char *site, uint32_t type, struct match *out)
+{
+	/* scheme://[userinfo@]host[:port]/... */
+	size_t i = 0;
+	const char *scheme_end = url_len >= 3 ? memmem(url, url_len, "://", 3) : NULL;
+	size_t host_start = scheme_end ? (size_t)(scheme_end - url) + 3 : 0;
+	size_t host_end = host_start;
+	while (host_end < url_len && url[host_end] != '/' && url[host_end] != '?' && url[host_end] != '#')
+		host_end++;
+	for (i = host_start; i < host_end; i++)
+		if (url[i] == '@')
+			host_start = i + 1;
+	/* The host without its port, for anchoring. */
+	size_t name_end = host_end;
+	if (host_start < host_end && url[host_start] != '[') {
+		const char *colon = memchr(url + host_start, ':', host_end - host_start);
+		if (colon)
+			name_end = (size_t)(colon - url);
+	}
+	lookup(m, url + host_start, host_end - host_start, site, url, url_len, host_start, name_end,
+	       type, out);
+}
+
+const struct cookie_info *matcher_lookup_cookie(const struct matcher *m, const char *name, size_t len)
+{
+	if (!m->finished || len == 0)
+		return NULL;
+	for (size_t j = hash_bytes(name, len) & m->cookie_mask; m->cookie_slots[j];
+	     j = (j + 1) & m->cookie_mask) {
+		const struct cookie_info *c =
+			VEC_AT(m->cookies, const struct cookie_info, m->cookie_slots[j] - 1);
+		if (strncmp(c->name, name, len) == 0 && c->name[len] == '\0')
+			return c;
+	}
+	for (size_t i = 0; i < m->cookie_prefix_count; i++) {
+		const struct cookie_info *c =
+			VEC_AT(m->cookies, const struct cookie_info, m->cookie_prefixes[i]);
+		size_t plen = strlen(c->name);
+		if (plen <= len && memcmp(c->name, name, plen) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+void matcher_stats(const struct matcher *m, struct matcher_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	out->domains = (uint32_t)m->doms.count;
+	out->host_rules = (uint32_t)m->host_rules.count;
+	out->url_rules = (uint32_t)m->url_rules.count;
+	out->regex_rules = (uint32_t)m->regex_rules.count;
+	out->entities = (uint32_t)m->entities.count;
+	out->cookies = (uint32_t)m->cookies.count;
+	for (size_t i = 0; i < m->doms.count; i++)
+		out->cnames += VEC_AT(m->doms, const struct dom, i)->cname != NULL;
+	const struct vec *vecs[] = { &m->doms, &m->host_rules, &m->url_rules, &m->regex_rules,
+				     &m->entities, &m->categories, &m->domopts, &m->generic_rules,
+				     &m->cookies, &m->host_patterns };
+	out->bytes = m->arena_bytes + (m->slot_mask + 1) * sizeof *m->slots;
+	for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
+		out->bytes += vecs[i]->cap * vecs[i]->size;
+}
