@@ -50,7 +50,7 @@ FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
 .PHONY: all deps demo check check-run unit golden cli-tests crosscheck hostile live install-test fuzz fuzz-smoke \
-	man-check install uninstall clean bench oracle fetch-test
+	man-check install uninstall clean bench oracle fetch-test lists-tests
 
 all: $(B)/trackwatchd $(B)/trackwatch
 
@@ -166,7 +166,7 @@ demo: deps
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-CHECK_SUITES = unit golden cli-tests crosscheck hostile live install-test man-check fuzz-smoke
+CHECK_SUITES = unit golden cli-tests lists-tests fetch-test crosscheck hostile live install-test man-check fuzz-smoke
 check-run: $(CHECK_SUITES)
 	@echo "suites: $(words $(CHECK_SUITES)) passed, 0 failed"
 
@@ -178,6 +178,9 @@ golden: $(B)/asan/trackwatchd
 
 cli-tests: $(B)/asan/trackwatchd $(B)/asan/trackwatch
 	tests/integration/cli.sh $(B)/asan/trackwatchd $(B)/asan/trackwatch
+
+lists-tests: $(B)/asan/trackwatch
+	tests/integration/lists.sh $(B)/asan/trackwatch
 
 crosscheck: $(B)/asan/trackwatchd
 	tests/integration/crosscheck.py $(B)/asan/trackwatchd tests/data
@@ -240,11 +243,19 @@ install: all
 	install -m 0644 man/trackwatchd.8 $(DESTDIR)$(MANDIR)/man8/trackwatchd.8
 	install -m 0644 man/trackwatch.1 $(DESTDIR)$(MANDIR)/man1/trackwatch.1
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -d $(DESTDIR)$(DATADIR)/lists/disconnect $(DESTDIR)$(DATADIR)/lists/open-cookie-database
+	install -m 0644 blocklists/data/README.md $(DESTDIR)$(DATADIR)/lists/
+	install -m 0644 blocklists/data/disconnect/* $(DESTDIR)$(DATADIR)/lists/disconnect/
+	install -m 0644 blocklists/data/open-cookie-database/* $(DESTDIR)$(DATADIR)/lists/open-cookie-database/
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 etc/trackwatch.yaml $(DESTDIR)$(DOCDIR)/examples/trackwatch.yaml
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/trackwatchd $(DESTDIR)$(BINDIR)/trackwatch \
 		$(DESTDIR)$(MANDIR)/man8/trackwatchd.8 $(DESTDIR)$(MANDIR)/man1/trackwatch.1 \
-		$(DESTDIR)$(DOCDIR)/README.md
+		$(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/examples/trackwatch.yaml
+	rm -rf $(DESTDIR)$(DATADIR)/lists
+	-rmdir $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf $(B)

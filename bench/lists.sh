@@ -5,11 +5,13 @@
 #
 # SHARED_DIR (default ../shared beside the checkout) gives the DuckDuckGo
 # Tracker Data Set (lists/duckduckgo/extension-tds.v6.json) and the captures
-# whose names make the realistic mix: every DNS name, SNI and Host that
-# trackwatchd reads in corpus/ndpi and corpus/browser, each once, plus one
-# name under a host of EasyPrivacy's rules (a random label added) for every
-# two of those, so roughly a third of the mix is tracker names. RUNS
-# defaults to 7; medians are printed.
+# whose names begin the realistic mix: every DNS name, SNI and Host that
+# trackwatchd reads in corpus/ndpi and corpus/browser, each once; then 6000
+# sites people visit ("www." and a first-party domain of a company in
+# Disconnect's entities.json); then one name under a host of EasyPrivacy's
+# rules (a random label added) for every two of those, so about a third of
+# the names come from the tracker list. The mix is shuffled and made once
+# into build/bench/names.txt. RUNS defaults to 7; medians are printed.
 #
 # Measured: (1) the default lists (EasyPrivacy, EasyList, Disconnect, Open
 # Cookie Database), as the sensor loads them; (2) those plus the TDS, the
@@ -46,11 +48,16 @@ for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
     line = line.strip()
     if line.startswith("||") and line.endswith("^") and "/" not in line and "*" not in line:
         trackers.append(line[2:-1])
-mix = seen + [("%s%d." % (random.choice(["www", "cdn", "t", "px", "api"]), random.randrange(100)) + h)
-              for h in random.sample(trackers, len(seen) // 2)]
+# Sites people visit: the first-party domains of Disconnect'"'"'s companies, as "www." names.
+entities = json.load(open(sys.argv[2]))["entities"]
+sites = sorted({"www." + d for e in entities.values() for d in e.get("properties", [])})
+sites = random.sample(sites, min(6000, len(sites)))
+ordinary = seen + sites
+mix = ordinary + [("%s%d." % (random.choice(["www", "cdn", "t", "px", "api"]), random.randrange(100)) + h)
+                  for h in random.sample(trackers, len(ordinary) // 2)]
 random.shuffle(mix)
 print("\n".join(mix))
-' "$assets/easyprivacy.txt" > "$names"
+' "$assets/easyprivacy.txt" "$here/blocklists/data/disconnect/entities.json" > "$names"
 fi
 sites=$out/names-sites.txt
 awk '{ print $1, "www.example.com" }' "$names" > "$sites"

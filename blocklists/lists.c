@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,18 @@
 
 static char data_dir[LISTS_PATH_MAX];
 
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * In order: $TRACKWATCH_DATADIR; beside the running program, the build
+ * tree's blocklists/data (build/trackwatch, build/asan/trackwatch) or an
+ * installed tree's share/trackwatch/lists (bin/trackwatch, so a staged or
+ * moved installation finds its own lists); else the directory compiled in.
+ */
 const char *lists_data_dir(void)
 {
 	if (data_dir[0])
@@ -41,7 +54,6 @@ const char *lists_data_dir(void)
 		snprintf(data_dir, sizeof data_dir, "%s", env);
 		return data_dir;
 	}
-	/* From the build tree: build/trackwatch (or build/asan/...) beside blocklists/data. */
 	char exe[LISTS_PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (n > 0) {
@@ -52,11 +64,11 @@ const char *lists_data_dir(void)
 				break;
 			*slash = '\0';
 			char probe[LISTS_PATH_MAX + 64];
-			snprintf(probe, sizeof probe, "%s/blocklists/data/disconnect", exe);
-			struct stat st;
-			if (stat(probe, &st) == 0 && S_ISDIR(st.st_mode)) {
-				snprintf(data_dir, sizeof data_dir, "%.*s/blocklists/data",
-					 (int)(sizeof data_dir - 32), exe);
+			snprintf(probe, sizeof probe, "%s/blocklists/data", exe);
+			if (!is_dir(probe))
+				snprintf(probe, sizeof probe, "%s/share/trackwatch/lists", exe);
+			if (is_dir(probe) && strlen(probe) < sizeof data_dir) {
+				memcpy(data_dir, probe, strlen(probe) + 1);
 				return data_dir;
 			}
 		}

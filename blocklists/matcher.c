@@ -11,6 +11,7 @@
  */
 #include "matcher.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <limits.h>
 #include <pthread.h>
@@ -55,9 +56,14 @@ static void *vec_push(struct vec *v)
 #define VEC_AT(v, type, i) (&((type *)(v).items)[i])
 
 /* A domain every rule and entry for it hangs from. */
+enum { DOM_KEY = 16 };
+
 struct dom {
-	const char *name;
 	uint32_t len;
+	/* The name's first DOM_KEY bytes (zero-padded), beside its length: a
+	   probe that hits compares most names without another cache miss. */
+	char key[DOM_KEY];
+	const char *name;
 	uint32_t host_rules, host_rules_tail;   /* struct host_rule chain, load order */
 	uint32_t url_rules, url_rules_tail;     /* struct url_rule chain */
 	uint32_t regex_rules, regex_rules_tail; /* struct regex_rule chain */
@@ -93,8 +99,9 @@ struct regex_rule {
 	uint32_t next;
 	uint16_t list;
 	uint16_t flags;
-	uint32_t except_types;
+	uint32_t types, except_types;
 	uint32_t domopt_first, domopt_count;
+	uint32_t except_first, except_count;  /* exception sites, as domopts */
 	regex_t re;
 	const char *text;
 };
@@ -147,10 +154,22 @@ struct matcher {
 	struct vec host_patterns;  /* struct host_pattern */
 	uint64_t host_pattern_bits[64];
 	bool any_unkeyed_pattern;
+	uint32_t *keyed_patterns;  /* by matcher_finish(): host_patterns by label hash */
+	size_t keyed_count;
+	uint32_t *unkeyed_patterns;
+	size_t unkeyed_count;
 	struct vec cookies;        /* struct cookie_info */
 
 	uint64_t *slots;           /* tag << 32 | dom index + 1 */
 	size_t slot_mask;
+	/*
+	 * A bit per hash of every domain (one hash function, about 20 bits per
+	 * domain), made by matcher_finish(): most suffixes of a looked-up name
+	 * are in no list, and the bitmap, small enough for the core's cache,
+	 * answers them without touching the table.
+	 */
+	uint64_t *filter;
+	size_t filter_mask;        /* in bits */
 	/* Interned short strings (entities, categories, list names). */
 	const char **interned;
 	size_t interned_mask, interned_count;
@@ -344,7 +363,8 @@ static uint32_t table_find(const struct matcher *m, uint64_t h, const char *name
 			continue;
 		uint32_t index = (uint32_t)slot - 1;
 		const struct dom *d = VEC_AT(m->doms, const struct dom, index);
-		if (d->len == len && memcmp(d->name, name, len) == 0)
+		if (d->len == len && memcmp(d->key, name, len < DOM_KEY ? len : DOM_KEY) == 0 &&
+		    (len <= DOM_KEY || memcmp(d->name + DOM_KEY, name + DOM_KEY, len - DOM_KEY) == 0))
 			return index;
 	}
 }
@@ -388,6 +408,7 @@ static uint32_t dom_get(struct matcher *m, const char *raw, size_t raw_len)
 		return NONE;
 	d->name = copy;
 	d->len = (uint32_t)len;
+	memcpy(d->key, name, len < DOM_KEY ? len : DOM_KEY);
 	d->host_rules = d->host_rules_tail = d->url_rules = d->url_rules_tail = NONE;
 	d->regex_rules = d->regex_rules_tail = d->entities = d->host_patterns = NONE;
 	d->cname_list = -1;
@@ -432,6 +453,9 @@ void matcher_free(struct matcher *m)
 	for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
 		free(vecs[i]->items);
 	free(m->slots);
+	free(m->filter);
+	free(m->keyed_patterns);
+	free(m->unkeyed_patterns);
 	free(m->interned);
 	free(m->cookie_slots);
 	free(m->cookie_prefixes);
@@ -774,7 +798,8 @@ int matcher_add_cname(struct matcher *m, int list, const char *name, size_t name
 }
 
 int matcher_add_regex_rule(struct matcher *m, int list, const char *domain, size_t domain_len,
-			   const char *regex, const struct rule_options *options, uint32_t except_types)
+			   const char *regex, const struct rule_options *options,
+			   const char *except_domains, size_t except_domains_len, uint32_t except_types)
 {
 	struct list_info *l = list_for_rule(m, list);
 	if (!l)
@@ -793,10 +818,12 @@ int matcher_add_regex_rule(struct matcher *m, int list, const char *domain, size
 	r->next = NONE;
 	r->list = (uint16_t)list;
 	r->flags = (uint16_t)options->flags;
-	r->except_types = except_types;
+	r->types = options->types & RT_ALL;
+	r->except_types = except_types & RT_ALL;
 	r->text = arena_strndup(m, regex, strlen(regex));
-	if (!r->text || add_domopts(m, options->domains, options->domains_len,
-				    &r->domopt_first, &r->domopt_count) < 0)
+	if (!r->text ||
+	    add_domopts(m, options->domains, options->domains_len, &r->domopt_first, &r->domopt_count) < 0 ||
+	    add_domopts(m, except_domains, except_domains_len, &r->except_first, &r->except_count) < 0)
 		return -1;
 	struct dom *node = VEC_AT(m->doms, struct dom, d);
 	if (node->regex_rules_tail == NONE)
@@ -841,6 +868,17 @@ static int prefix_longer_first(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y;
 }
 
+static int by_label_hash(const void *a, const void *b, void *arg)
+{
+	const struct matcher *m = arg;
+	uint64_t x = VEC_AT(m->host_patterns, const struct host_pattern, *(const uint32_t *)a)->label_hash;
+	uint64_t y = VEC_AT(m->host_patterns, const struct host_pattern, *(const uint32_t *)b)->label_hash;
+	if (x != y)
+		return x < y ? -1 : 1;
+	/* Load order within a label, so the first list's rule is met first. */
+	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
 int matcher_finish(struct matcher *m)
 {
 	if (m->finished)
@@ -875,6 +913,32 @@ int matcher_finish(struct matcher *m)
 	}
 	qsort_r(m->cookie_prefixes, m->cookie_prefix_count, sizeof *m->cookie_prefixes,
 		prefix_longer_first, m);
+	m->keyed_patterns = calloc(m->host_patterns.count + 1, sizeof *m->keyed_patterns);
+	m->unkeyed_patterns = calloc(m->host_patterns.count + 1, sizeof *m->unkeyed_patterns);
+	if (!m->keyed_patterns || !m->unkeyed_patterns)
+		return -1;
+	for (size_t i = 0; i < m->host_patterns.count; i++) {
+		const struct host_pattern *hp = VEC_AT(m->host_patterns, const struct host_pattern, i);
+		if (hp->on_dom)
+			continue;
+		if (hp->label_hash)
+			m->keyed_patterns[m->keyed_count++] = (uint32_t)i;
+		else
+			m->unkeyed_patterns[m->unkeyed_count++] = (uint32_t)i;
+	}
+	qsort_r(m->keyed_patterns, m->keyed_count, sizeof *m->keyed_patterns, by_label_hash, m);
+	size_t bits = 1u << 16;
+	while (bits < m->doms.count * 20 && bits < (1u << 26))
+		bits *= 2;
+	m->filter = calloc(bits / 64, sizeof *m->filter);
+	if (!m->filter)
+		return -1;
+	m->filter_mask = bits - 1;
+	for (size_t i = 0; i < m->doms.count; i++) {
+		const struct dom *d = VEC_AT(m->doms, const struct dom, i);
+		uint64_t bit = name_hash(d->name, d->len) & m->filter_mask;
+		m->filter[bit / 64] |= 1ULL << (bit % 64);
+	}
 	m->finished = true;
 	return 0;
 }
@@ -894,6 +958,10 @@ static void psl_init(void)
 
 const char *matcher_registrable_domain(const char *host)
 {
+	/* An address is no domain: libpsl would make "3.4" of "10.0.3.4". */
+	unsigned char addr[16];
+	if (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1)
+		return NULL;
 	pthread_once(&psl_once, psl_init);
 	return psl ? psl_registrable_domain(psl, host) : NULL;
 }
@@ -1065,6 +1133,7 @@ struct verdicts {
 	const struct entity *entity;      /* the company's entry */
 	const struct regex_rule *regex_hit;
 	const struct dom *regex_dom;
+	bool regex_ignore;         /* the hit allows: action "ignore" or an exception */
 };
 
 static bool rule_applies(const struct matcher *m, uint8_t party, uint32_t types,
@@ -1136,12 +1205,18 @@ static void consider_url_rule(const struct matcher *m, const struct url_rule *r,
 	}
 	if (!hit)
 		return;
+	/* As for host rules: an exception for some types only does not clear
+	   a request of unknown type, and a block for some types is host-only. */
+	if ((r->flags & RULE_EXCEPTION) && host_only)
+		return;
 	v->lists |= 1ULL << r->list;
 	if (r->flags & RULE_EXCEPTION) {
 		if (!v->url_exception || r->list < v->url_exception->list)
 			v->url_exception = r;
-	} else if (!v->url_block || r->list < v->url_block->list) {
+	} else if (!v->url_block || r->list < v->url_block->list ||
+		   (r->list == v->url_block->list && v->url_block_host_only && !host_only)) {
 		v->url_block = r;
+		v->url_block_host_only = host_only;
 	}
 }
 
@@ -1167,24 +1242,39 @@ static void consider_entities(const struct matcher *m, const struct dom *d, stru
 	}
 }
 
-/* TDS rules of a tracker domain, in order; the first that matches decides for its list. */
+/*
+ * TDS rules of a tracker domain, in order; the first that matches decides
+ * for its list. A rule is for the sites and types of its "options" (an
+ * unknown type passes); a request matching its "exceptions" (the sites, if
+ * any, and the types, if any, both) is allowed. An exception that needs a
+ * site or type the lookup does not know is not taken: the request counts.
+ */
 static void consider_regex_rules(const struct matcher *m, const struct dom *d, struct context *ctx,
 				 const char *url_z, struct verdicts *v)
 {
 	for (uint32_t i = d->regex_rules; i != NONE;) {
 		const struct regex_rule *r = VEC_AT(m->regex_rules, const struct regex_rule, i);
 		i = r->next;
-		if (ctx->type && (r->except_types & ctx->type))
+		if (r->types && ctx->type && !(r->types & ctx->type))
 			continue;
 		if (r->domopt_count && !domopts_allow(m, r->domopt_first, r->domopt_count, ctx))
 			continue;
 		if (regexec(&r->re, url_z, 0, NULL, 0) != 0)
 			continue;
-		v->lists |= 1ULL << r->list;
-		if (!v->regex_hit) {
-			v->regex_hit = r;
-			v->regex_dom = d;
+		bool excepted = false;
+		if (r->except_count || r->except_types) {
+			bool site_ok = !r->except_count;
+			for (uint32_t k = 0; k < r->except_count && ctx->site; k++) {
+				const struct domopt *o = VEC_AT(m->domopts, const struct domopt, r->except_first + k);
+				site_ok |= name_under(ctx->site, ctx->site_len, o->name, o->len);
+			}
+			bool type_ok = !r->except_types || (ctx->type && (r->except_types & ctx->type));
+			excepted = site_ok && type_ok;
 		}
+		v->lists |= 1ULL << r->list;
+		v->regex_hit = r;
+		v->regex_dom = d;
+		v->regex_ignore = excepted || (r->flags & RULE_IGNORE);
 		return;
 	}
 }
@@ -1203,8 +1293,10 @@ static void consider_host_pattern(const struct matcher *m, const struct host_pat
 	if (!rule_applies(m, r->party, r->types, r->domopt_first, r->domopt_count, ctx, &host_only))
 		return;
 	bool hit = false;
+	/* Most tries fail on the first byte: check it before the glob. */
+	unsigned char first = plen > 0 && p[0] != '*' && p[0] != '^' ? (unsigned char)tolower((unsigned char)p[0]) : 0;
 	for (size_t s = first_start; s <= last_start && s < len && !hit; s++)
-		if (s == 0 || host[s - 1] == '.')
+		if ((s == 0 || host[s - 1] == '.') && (!first || (unsigned char)host[s] == first))
 			hit = abp_glob(p, plen - end_anchor, host + s, len - s, end_anchor, false);
 	if (!hit)
 		return;
@@ -1228,15 +1320,27 @@ static void consider_keyed_host_patterns(const struct matcher *m, struct context
 		while (end < len && host[end] != '.')
 			end++;
 		uint64_t h = hash_bytes(host + start, end - start) | 1;
-		bool keyed = m->host_pattern_bits[(h >> 6) & 63] & (1ULL << (h & 63));
-		if (keyed || m->any_unkeyed_pattern) {
-			for (size_t i = 0; i < m->host_patterns.count; i++) {
-				const struct host_pattern *hp = VEC_AT(m->host_patterns, const struct host_pattern, i);
-				if (hp->on_dom || (hp->label_hash && hp->label_hash != h))
-					continue;
+		if (m->host_pattern_bits[(h >> 6) & 63] & (1ULL << (h & 63))) {
+			/* keyed_patterns is sorted by label hash: the first equal one, then its run. */
+			size_t lo = 0, hi = m->keyed_count;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (VEC_AT(m->host_patterns, const struct host_pattern, m->keyed_patterns[mid])->label_hash < h)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (size_t i = lo; i < m->keyed_count; i++) {
+				const struct host_pattern *hp =
+					VEC_AT(m->host_patterns, const struct host_pattern, m->keyed_patterns[i]);
+				if (hp->label_hash != h)
+					break;
 				consider_host_pattern(m, hp, ctx, start, start, v);
 			}
 		}
+		for (size_t i = 0; i < m->unkeyed_count; i++)
+			consider_host_pattern(m, VEC_AT(m->host_patterns, const struct host_pattern,
+							m->unkeyed_patterns[i]), ctx, start, start, v);
 		start = end + 1;
 	}
 }
@@ -1245,19 +1349,36 @@ static void consider_keyed_host_patterns(const struct matcher *m, struct context
 static size_t matched_doms(const struct matcher *m, const char *name, size_t len,
 			   const struct dom **out, size_t max)
 {
-	uint32_t found[MAX_LABELS];
-	size_t n = 0;
+	/* First every suffix's hash, past the filter; their table slots are
+	   fetched from memory together (prefetch), then probed in turn. */
+	uint64_t hashes[MAX_LABELS];
+	size_t starts[MAX_LABELS], probes = 0;
 	uint64_t h = 0xcbf29ce484222325ULL;
 	for (size_t i = len; i-- > 0;) {
-		if (name[i] == '.' && n < MAX_LABELS) {
-			uint32_t d = table_find(m, h, name + i + 1, len - i - 1);
-			if (d != NONE)
-				found[n++] = d;
+		if (name[i] == '.' && probes < MAX_LABELS) {
+			hashes[probes] = h;
+			starts[probes++] = i + 1;
 		}
 		h = (h ^ (unsigned char)name[i]) * 0x100000001b3ULL;
 	}
-	if (n < MAX_LABELS) {
-		uint32_t d = table_find(m, h, name, len);
+	if (probes < MAX_LABELS) {
+		hashes[probes] = h;
+		starts[probes++] = 0;
+	}
+	size_t kept = 0;
+	for (size_t i = 0; i < probes; i++) {
+		uint64_t bit = hashes[i] & m->filter_mask;
+		if (m->filter && !(m->filter[bit / 64] & (1ULL << (bit % 64))))
+			continue;
+		hashes[kept] = hashes[i];
+		starts[kept++] = starts[i];
+		if (m->slots)
+			__builtin_prefetch(&m->slots[mix64(hashes[i]) & m->slot_mask]);
+	}
+	uint32_t found[MAX_LABELS];
+	size_t n = 0;
+	for (size_t i = 0; i < kept; i++) {
+		uint32_t d = table_find(m, hashes[i], name + starts[i], len - starts[i]);
 		if (d != NONE)
 			found[n++] = d;
 	}
@@ -1284,7 +1405,7 @@ static void add_category(struct match *out, const char *name)
 	if (!name)
 		return;
 	for (unsigned i = 0; i < out->category_count; i++)
-		if (out->categories[i] == name || strcmp(out->categories[i], name) == 0)
+		if (out->categories[i] == name)   /* interned: one pointer per text */
 			return;
 	if (out->category_count < MATCH_MAX_CATEGORIES)
 		out->categories[out->category_count++] = name;
@@ -1294,8 +1415,13 @@ static void lookup(const struct matcher *m, const char *host_in, size_t host_len
 		   const char *url, size_t url_len, size_t host_start, size_t host_end, uint32_t type,
 		   struct match *out)
 {
-	memset(out, 0, sizeof *out);
-	out->decided.list = -1;
+	/* Field by field: the categories array need not be cleared. */
+	out->tracker = false;
+	out->decided = (struct match_rule){ .list = -1 };
+	out->host_only = false;
+	out->lists = 0;
+	out->entity = out->category = out->cname = NULL;
+	out->category_count = 0;
 	out->third_party = -1;
 	char host[NAME_MAX_LEN + 1], site[NAME_MAX_LEN + 1];
 	size_t len = canonical_name(host_in, host_len, host);
@@ -1351,7 +1477,7 @@ static void lookup(const struct matcher *m, const char *host_in, size_t host_len
 		if (!v.regex_hit)
 			consider_regex_rules(m, doms[i], &ctx, url_z, &v);
 	}
-	if (!url && m->host_patterns.count > 0)
+	if (!url && (m->keyed_count > 0 || m->unkeyed_count > 0))
 		consider_keyed_host_patterns(m, &ctx, &v);
 	if (url) {
 		for (size_t i = 0; i < m->generic_rules.count; i++) {
@@ -1392,7 +1518,7 @@ static void lookup(const struct matcher *m, const char *host_in, size_t host_len
 	const struct dom *tracking_dom = v.tracking_dom;
 	bool regex_decides = false;
 	if (v.regex_hit) {
-		if (v.regex_hit->flags & RULE_IGNORE) {
+		if (v.regex_ignore) {
 			if (tracking && tracking->list == v.regex_hit->list)
 				tracking = NULL;
 		} else {
@@ -1421,6 +1547,8 @@ static void lookup(const struct matcher *m, const char *host_in, size_t host_len
 		}
 	} else if (exception_text) {
 		out->decided = (struct match_rule){ exception_list, exception_text, exception_domain, true };
+	} else if (v.regex_hit && v.regex_ignore) {
+		out->decided = (struct match_rule){ v.regex_hit->list, v.regex_hit->text, v.regex_dom->name, true };
 	} else if (not_tracking) {
 		out->decided = (struct match_rule){ not_tracking->list, "", v.not_tracking_dom->name, false };
 	}
@@ -1501,7 +1629,7 @@ const struct cookie_info *matcher_lookup_cookie(const struct matcher *m, const c
 	     j = (j + 1) & m->cookie_mask) {
 		const struct cookie_info *c =
 			VEC_AT(m->cookies, const struct cookie_info, m->cookie_slots[j] - 1);
-		if (strncmp(c->name, name, len) == 0 && c->name[len] == '\0')
+		if (strlen(c->name) == len && memcmp(c->name, name, len) == 0)
 			return c;
 	}
 	for (size_t i = 0; i < m->cookie_prefix_count; i++) {

@@ -157,14 +157,20 @@ int matcher_add_cname(struct matcher *m, int list, const char *name, size_t name
 		      const char *target, size_t target_len);
 
 /*
- * A TDS rule of tracker `domain`: a regular expression (POSIX extended, as
- * the TDS writes them) matched against the URL without its scheme. Options:
- * RULE_IGNORE, and `domains` "~a.com|~b.com" / `types` negated for the TDS
- * "exceptions". Returns 0, 1 when the expression does not compile (skip it),
- * or -1.
+ * A TDS rule of tracker `domain`: a regular expression (POSIX extended,
+ * case-insensitive; the TDS's are simple enough) matched against the whole
+ * URL. `options`: RULE_IGNORE for action "ignore"; `domains` and `types`
+ * from the rule's "options" (the sites and types it is for). Its
+ * "exceptions": sites `except_domains` ("a.com|b.com", NULL for none) and
+ * types `except_types` (0 for none); a request that matches the rule and
+ * every exception part given is allowed ("ignore"), as DuckDuckGo's own
+ * matching does. The first rule of a tracker that matches decides; with
+ * none, its default does. Returns 0, 1 when the expression does not
+ * compile (skip it), or -1.
  */
 int matcher_add_regex_rule(struct matcher *m, int list, const char *domain, size_t domain_len,
-			   const char *regex, const struct rule_options *options, uint32_t except_types);
+			   const char *regex, const struct rule_options *options,
+			   const char *except_domains, size_t except_domains_len, uint32_t except_types);
 
 /* A cookie name (or prefix) from the Open Cookie Database. */
 struct cookie_info {

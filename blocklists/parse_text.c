@@ -151,11 +151,13 @@ static const struct rule_options no_options = { 0 };
 /* One name of a hosts or domains line; returns -1 only when out of memory. */
 static int add_name(struct matcher *m, int list, const char *name, size_t len, const struct line *line)
 {
-	if (local_name(name, len)) {
+	/* "localhost." is localhost: the checks see the name without its final dot. */
+	size_t bare = len > 1 && name[len - 1] == '.' ? len - 1 : len;
+	if (local_name(name, bare)) {
 		matcher_skip(m, list, "local name", line->number);
 		return 0;
 	}
-	if (is_address(name, len)) {
+	if (is_address(name, bare)) {
 		matcher_skip(m, list, "address, not a name", line->number);
 		return 0;
 	}
@@ -164,6 +166,21 @@ static int add_name(struct matcher *m, int list, const char *name, size_t len, c
 		return 0;
 	}
 	return matcher_add_host_rule(m, list, name, len, &no_options, line->text, line->len);
+}
+
+/* The next blank-separated field of s[0..len) from *at; false when none is left. */
+static bool next_field(const char *s, size_t len, size_t *at, const char **field, size_t *field_len)
+{
+	size_t i = *at;
+	while (i < len && blank(s[i]))
+		i++;
+	size_t start = i;
+	while (i < len && !blank(s[i]))
+		i++;
+	*at = i;
+	*field = s + start;
+	*field_len = i - start;
+	return i > start;
 }
 
 static int parse_names(struct matcher *m, int list, const char *buf, size_t len,
@@ -185,34 +202,22 @@ static int parse_names(struct matcher *m, int list, const char *buf, size_t len,
 		if (n == 0 || line.text[0] == '!')
 			continue;
 		line.len = n;
-		/* Fields separated by blanks. */
-		const char *fields[64];
-		size_t lens[64], count = 0;
-		for (size_t i = 0; i < n;) {
-			while (i < n && blank(line.text[i]))
-				i++;
-			size_t start = i;
-			while (i < n && !blank(line.text[i]))
-				i++;
-			if (i > start && count < 64) {
-				fields[count] = line.text + start;
-				lens[count++] = i - start;
-			}
-		}
-		size_t first = 0;
-		if (hosts && count >= 2 && is_address(fields[0], lens[0]))
-			first = 1;
-		else if (hosts && count >= 2)
+		/* Fields separated by blanks (any number of names): the first two decide the form. */
+		const char *first, *name;
+		size_t first_len, name_len, at = 0;
+		next_field(line.text, n, &at, &first, &first_len);
+		size_t names_at = at;
+		bool more = next_field(line.text, n, &at, &name, &name_len);
+		if (hosts && more && !is_address(first, first_len)) {
 			matcher_skip(m, list, "no address before the names", line.number);
-		if (!hosts && count > 1) {
+			continue;
+		}
+		if (!hosts && more) {
 			matcher_skip(m, list, "more than one field", line.number);
 			continue;
 		}
-		if (hosts && count >= 2 && first == 0)
-			continue;
-		for (size_t i = first; i < count; i++) {
-			const char *name = fields[i];
-			size_t name_len = lens[i];
+		at = hosts && more ? names_at : 0;
+		while (next_field(line.text, n, &at, &name, &name_len)) {
 			/* Domain lists may write "*.example.com" for everything under it. */
 			if (!hosts && name_len > 2 && name[0] == '*' && name[1] == '.') {
 				name += 2;
@@ -342,7 +347,7 @@ static const char *find_options(const char *s, size_t len)
 		if (s[i] != '$')
 			continue;
 		/* "$$" is an HTML filter; a '$' in a regex ("/a$/") is no option. */
-		if (i + 1 < len && s[i + 1] != '/' && s[i + 1] != '$')
+		if (i + 1 < len && s[i + 1] != '/' && s[i + 1] != '$' && (i == 0 || s[i - 1] != '$'))
 			return s + i;
 		return NULL;
 	}

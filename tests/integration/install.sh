@@ -7,10 +7,20 @@ trap 'rm -rf "$stage"' EXIT
 failed=0
 make -C "$here" --no-print-directory -s install DESTDIR="$stage" PREFIX=/opt/tw > /dev/null || failed=1
 for f in opt/tw/sbin/trackwatchd opt/tw/bin/trackwatch opt/tw/share/man/man8/trackwatchd.8 \
-	opt/tw/share/man/man1/trackwatch.1; do
+	opt/tw/share/man/man1/trackwatch.1 opt/tw/share/trackwatch/lists/disconnect/services.json \
+	opt/tw/share/trackwatch/lists/disconnect/LICENSE opt/tw/share/trackwatch/lists/open-cookie-database/LICENSE \
+	opt/tw/share/doc/trackwatch/examples/trackwatch.yaml; do
 	[ -f "$stage/$f" ] || { echo "FAIL: $f not installed"; failed=1; }
 done
 "$stage/opt/tw/sbin/trackwatchd" --version > /dev/null || { echo "FAIL: installed trackwatchd does not run"; failed=1; }
+# The installed program finds its own bundled lists (share/trackwatch/lists beside bin/),
+# and the example configuration loads.
+out=$(env -u TRACKWATCH_DATADIR "$stage/opt/tw/bin/trackwatch" -c "$stage/opt/tw/share/doc/trackwatch/examples/trackwatch.yaml" lists check 2>&1) \
+	|| { echo "FAIL: installed trackwatch lists check: $out"; failed=1; }
+case $out in
+*"$stage/opt/tw/share/trackwatch/lists/disconnect/services.json"*) ;;
+*) echo "FAIL: installed trackwatch does not read its installed lists: $out"; failed=1 ;;
+esac
 make -C "$here" --no-print-directory -s uninstall DESTDIR="$stage" PREFIX=/opt/tw > /dev/null || failed=1
 left=$(find "$stage" -type f)
 [ -z "$left" ] || { echo "FAIL: uninstall left $left"; failed=1; }

@@ -14,5 +14,11 @@ for opt in $(sed -n 's/^[[:space:]]*{ "\([a-z-]*\)", .*/\1/p' "$here/daemon/main
 		echo "FAIL: --$opt is not documented in trackwatchd(8)"; fail=1
 	fi
 done
+# And every long option of the trackwatch commands appears in trackwatch(1).
+for opt in $(cat "$here"/cli/*.c | sed -n 's/^[[:space:]]*{ "\([a-z-]*\)", .*/\1/p'); do
+	if ! grep -q -- "$(printf '%s' "$opt" | sed 's/-/\\\\-/g')" "$here/man/trackwatch.1"; then
+		echo "FAIL: --$opt is not documented in trackwatch(1)"; fail=1
+	fi
+done
 [ $fail -eq 0 ] && echo "man: pages render cleanly and document every option"
 exit $fail
