@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -471,4 +473,101 @@ struct matcher *lists_build(const struct list_set *set, int only, struct list_lo
 		return NULL;
 	}
 	return m;
+}
+
+/* ---- The matcher in use ---- */
+
+struct lists_ref {
+	struct matcher *matcher;
+	atomic_uint refs;
+};
+
+struct lists_live {
+	pthread_mutex_t lock;      /* guards `current` while a reference is taken or swapped */
+	struct lists_ref *current;
+	unsigned generation;
+};
+
+static struct lists_ref *ref_new(struct matcher *m)
+{
+	struct lists_ref *ref = malloc(sizeof *ref);
+	if (!ref)
+		return NULL;
+	ref->matcher = m;
+	atomic_init(&ref->refs, 1);   /* the holder's own reference */
+	return ref;
+}
+
+struct lists_live *lists_live_new(struct matcher *first)
+{
+	struct lists_live *live = calloc(1, sizeof *live);
+	if (!live)
+		return NULL;
+	if (pthread_mutex_init(&live->lock, NULL) != 0) {
+		free(live);
+		return NULL;
+	}
+	if (first && !(live->current = ref_new(first))) {
+		pthread_mutex_destroy(&live->lock);
+		free(live);
+		return NULL;
+	}
+	return live;
+}
+
+void lists_release(const struct lists_ref *cref)
+{
+	struct lists_ref *ref = (struct lists_ref *)cref;
+	if (ref && atomic_fetch_sub(&ref->refs, 1) == 1) {
+		matcher_free(ref->matcher);
+		free(ref);
+	}
+}
+
+void lists_live_free(struct lists_live *live)
+{
+	if (!live)
+		return;
+	lists_release(live->current);
+	pthread_mutex_destroy(&live->lock);
+	free(live);
+}
+
+const struct lists_ref *lists_acquire(struct lists_live *live)
+{
+	pthread_mutex_lock(&live->lock);
+	struct lists_ref *ref = live->current;
+	if (ref)
+		atomic_fetch_add(&ref->refs, 1);
+	pthread_mutex_unlock(&live->lock);
+	return ref;
+}
+
+const struct matcher *lists_ref_matcher(const struct lists_ref *ref)
+{
+	return ref ? ref->matcher : NULL;
+}
+
+int lists_reload(struct lists_live *live, const struct list_set *set, struct list_load_error *error,
+		 unsigned *generation)
+{
+	/* Built outside the lock: lookups go on in the old matcher meanwhile. */
+	struct matcher *m = lists_build(set, -1, error);
+	if (!m)
+		return -1;
+	struct lists_ref *ref = ref_new(m);
+	if (!ref) {
+		matcher_free(m);
+		load_error(error, "", 0, "%s", "out of memory");
+		return -1;
+	}
+	pthread_mutex_lock(&live->lock);
+	struct lists_ref *old = live->current;
+	live->current = ref;
+	unsigned gen = ++live->generation;
+	pthread_mutex_unlock(&live->lock);
+	lists_release(old);
+	if (generation)
+		*generation = gen;
+	return 0;
 }

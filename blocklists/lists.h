@@ -77,4 +77,34 @@ struct matcher *lists_build(const struct list_set *set, int only, struct list_lo
 int lists_parse_file(struct matcher *m, const struct list_source *src, const char *path,
 		     const char *entities_path, struct list_load_error *error);
 
+/*
+ * The matcher in use, shared by the threads that look up in it and replaced
+ * whole on a reload: lists_reload() builds a new matcher beside the old one
+ * and swaps a pointer; a list that fails to load leaves the old matcher in
+ * place. A reader takes a reference (lists_acquire), looks up as long as it
+ * likes without locks, and gives it back (lists_release); the matcher it
+ * held is freed when the last reference goes, so a swap never pulls a
+ * matcher from under a lookup.
+ */
+struct lists_live;
+
+/* A holder with `first` in use (may be NULL: no lists yet); NULL when out of memory. Takes `first`. */
+struct lists_live *lists_live_new(struct matcher *first);
+/* Frees the holder; matchers still acquired are freed when released. */
+void lists_live_free(struct lists_live *live);
+
+struct lists_ref;   /* a reference to one matcher */
+/* The matcher in use now, referenced; release it when done. NULL when there is none. */
+const struct lists_ref *lists_acquire(struct lists_live *live);
+const struct matcher *lists_ref_matcher(const struct lists_ref *ref);
+void lists_release(const struct lists_ref *ref);
+
+/*
+ * Builds the lists of `set` into a new matcher and puts it in use. Returns
+ * 0, or -1 with the failing list's file, line and reason in `error`; the
+ * matcher in use then stays. `generation` (may be NULL) counts swaps.
+ */
+int lists_reload(struct lists_live *live, const struct list_set *set, struct list_load_error *error,
+		 unsigned *generation);
+
 #endif

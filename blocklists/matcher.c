@@ -939,6 +939,19 @@ int matcher_finish(struct matcher *m)
 		uint64_t bit = name_hash(d->name, d->len) & m->filter_mask;
 		m->filter[bit / 64] |= 1ULL << (bit % 64);
 	}
+	/* No more rules will come: give back what the arrays grew beyond. */
+	struct vec *vecs[] = { &m->doms, &m->host_rules, &m->url_rules, &m->regex_rules,
+			       &m->entities, &m->categories, &m->domopts, &m->generic_rules,
+			       &m->cookies, &m->host_patterns };
+	for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++) {
+		if (vecs[i]->count == 0 || vecs[i]->count == vecs[i]->cap)
+			continue;
+		void *items = realloc(vecs[i]->items, vecs[i]->count * vecs[i]->size);
+		if (items) {
+			vecs[i]->items = items;
+			vecs[i]->cap = vecs[i]->count;
+		}
+	}
 	m->finished = true;
 	return 0;
 }
