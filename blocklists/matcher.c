@@ -969,14 +969,80 @@ static void psl_init(void)
 		psl = (psl_ctx_t *)psl_builtin();
 }
 
-const char *matcher_registrable_domain(const char *host)
+/*
+ * libpsl answers in about a microsecond, and the same few sites and hosts
+ * are asked again and again: each thread keeps the last answers for short
+ * names, direct-mapped by hash (offset of the registrable domain, or -1).
+ */
+enum { PSL_CACHE = 512, PSL_CACHE_NAME = 64 };
+struct psl_cached {
+	char name[PSL_CACHE_NAME];
+	int16_t offset;
+};
+static _Thread_local struct psl_cached psl_cache[PSL_CACHE];
+
+/*
+ * Whether `suffix` is a public suffix (libpsl, ICANN and private rules),
+ * remembered per thread: a few thousand suffixes ("com", "co.uk",
+ * "google-analytics.com") answer most names.
+ */
+enum { SUFFIX_CACHE = 4096, SUFFIX_CACHE_NAME = 56 };
+struct suffix_cached {
+	char name[SUFFIX_CACHE_NAME];
+	int8_t is_public;          /* 1, 0; the entry is empty when name[0] is 0 */
+};
+static _Thread_local struct suffix_cached suffix_cache[SUFFIX_CACHE];
+
+static bool public_suffix(const char *suffix)
+{
+	size_t len = strlen(suffix);
+	if (len >= SUFFIX_CACHE_NAME)
+		return psl_is_public_suffix2(psl, suffix, PSL_TYPE_ANY) != 0;
+	struct suffix_cached *c = &suffix_cache[hash_bytes(suffix, len) & (SUFFIX_CACHE - 1)];
+	if (memcmp(c->name, suffix, len + 1) != 0) {
+		c->is_public = psl_is_public_suffix2(psl, suffix, PSL_TYPE_ANY) != 0;
+		memcpy(c->name, suffix, len + 1);
+	}
+	return c->is_public;
+}
+
+/*
+ * psl_registrable_domain()'s walk, with public_suffix() for its test: from
+ * the left, the name before the first suffix (longest) that is public. From
+ * the left, because the list is not closed under suffixes
+ * ("s3.amazonaws.com" is public, "amazonaws.com" is not).
+ */
+static const char *registrable_uncached(const char *host)
 {
 	/* An address is no domain: libpsl would make "3.4" of "10.0.3.4". */
 	unsigned char addr[16];
 	if (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1)
 		return NULL;
 	pthread_once(&psl_once, psl_init);
-	return psl ? psl_registrable_domain(psl, host) : NULL;
+	if (!psl || *host == '.')
+		return NULL;
+	const char *regdom = NULL, *domain = host, *dot;
+	while (!public_suffix(domain)) {
+		if (!(dot = strchr(domain, '.')))
+			break;
+		regdom = domain;
+		domain = dot + 1;
+	}
+	return regdom;
+}
+
+const char *matcher_registrable_domain(const char *host)
+{
+	size_t len = strlen(host);
+	if (len == 0 || len >= PSL_CACHE_NAME)
+		return registrable_uncached(host);
+	struct psl_cached *c = &psl_cache[hash_bytes(host, len) & (PSL_CACHE - 1)];
+	if (memcmp(c->name, host, len + 1) != 0) {
+		const char *reg = registrable_uncached(host);
+		memcpy(c->name, host, len + 1);
+		c->offset = reg ? (int16_t)(reg - host) : -1;
+	}
+	return c->offset < 0 ? NULL : host + c->offset;
 }
 
 /* What a lookup knows of its context. */
@@ -1500,6 +1566,11 @@ static void lookup(const struct matcher *m, const char *host_in, size_t host_len
 		}
 	}
 
+	/* Most names are in no list: nothing more to say. */
+	if (v.lists == 0 && !v.entity) {
+		return;
+	}
+
 	/* Filter rules: exceptions win, URL rules and host rules alike. */
 	const char *block_text = NULL, *block_domain = NULL;
 	int block_list = -1;
@@ -1601,7 +1672,18 @@ static void lookup(const struct matcher *m, const char *host_in, size_t host_len
 		if ((v.lists & (1ULL << l)) && m->lists[l].category)
 			add_category(out, m->lists[l].category);
 	out->category = out->category_count ? out->categories[0] : NULL;
-	out->third_party = ctx.site ? third_party(&ctx) : -1;
+	out->third_party = ctx.third_party >= 0 ? ctx.third_party : -1;
+}
+
+int matcher_third_party(const char *host_in, size_t host_len, const char *site_in)
+{
+	char host[NAME_MAX_LEN + 1], site[NAME_MAX_LEN + 1];
+	struct context ctx = { .host = host, .third_party = -2, .site = site };
+	ctx.host_len = canonical_name(host_in, host_len, host);
+	ctx.site_len = site_in ? canonical_name(site_in, strlen(site_in), site) : 0;
+	if (ctx.host_len == 0 || ctx.site_len == 0)
+		return -1;
+	return third_party(&ctx);
 }
 
 void matcher_lookup_host(const struct matcher *m, const char *host, size_t host_len,
@@ -1610,19 +1692,30 @@ void matcher_lookup_host(const struct matcher *m, const char *host, size_t host_
 	lookup(m, host, host_len, site, NULL, 0, 0, 0, 0, out);
 }
 
-void matcher_lookup_url(const struct matcher *m, const char *url, size_t url_len,
-			const char *site, uint32_t type, struct match *out)
+size_t matcher_url_host(const char *url, size_t url_len, size_t *host_len)
 {
-	/* scheme://[userinfo@]host[:port]/... */
+	/* scheme://[userinfo@]host[:port]/...: the scheme must lead, so a
+	   "://" further on (in a query) is not taken for one. */
 	size_t i = 0;
-	const char *scheme_end = url_len >= 3 ? memmem(url, url_len, "://", 3) : NULL;
-	size_t host_start = scheme_end ? (size_t)(scheme_end - url) + 3 : 0;
+	while (i < url_len && (isalnum((unsigned char)url[i]) || url[i] == '+' || url[i] == '-' || url[i] == '.'))
+		i++;
+	size_t host_start = i > 0 && i + 3 <= url_len && memcmp(url + i, "://", 3) == 0 ? i + 3 : 0;
 	size_t host_end = host_start;
 	while (host_end < url_len && url[host_end] != '/' && url[host_end] != '?' && url[host_end] != '#')
 		host_end++;
 	for (i = host_start; i < host_end; i++)
 		if (url[i] == '@')
 			host_start = i + 1;
+	*host_len = host_end - host_start;
+	return host_start;
+}
+
+void matcher_lookup_url(const struct matcher *m, const char *url, size_t url_len,
+			const char *site, uint32_t type, struct match *out)
+{
+	size_t host_len;
+	size_t host_start = matcher_url_host(url, url_len, &host_len);
+	size_t host_end = host_start + host_len;
 	/* The host without its port, for anchoring. */
 	size_t name_end = host_end;
 	if (host_start < host_end && url[host_start] != '[') {
@@ -1630,8 +1723,7 @@ void matcher_lookup_url(const struct matcher *m, const char *url, size_t url_len
 		if (colon)
 			name_end = (size_t)(colon - url);
 	}
-	lookup(m, url + host_start, host_end - host_start, site, url, url_len, host_start, name_end,
-	       type, out);
+	lookup(m, url + host_start, host_len, site, url, url_len, host_start, name_end, type, out);
 }
 
 const struct cookie_info *matcher_lookup_cookie(const struct matcher *m, const char *name, size_t len)

@@ -213,7 +213,10 @@ struct match {
 	const char *categories[MATCH_MAX_CATEGORIES];
 	unsigned category_count;
 	const char *cname;         /* TDS CNAME target matched in place of the name, or NULL */
-	int third_party;           /* 1, 0, or -1 when no site was given */
+	/* 1 or 0 when a party rule needed it; -1 when no site was given or no
+	   rule needed it (matcher_third_party() tells, at the cost of the
+	   Public Suffix List lookups the match could skip) */
+	int third_party;
 };
 
 /*
@@ -232,8 +235,19 @@ void matcher_lookup_host(const struct matcher *m, const char *host, size_t host_
 void matcher_lookup_url(const struct matcher *m, const char *url, size_t url_len,
 			const char *site, uint32_t type, struct match *out);
 
+/* Where the host of a URL begins (its offset), and its length (with any ":port") in *host_len. */
+size_t matcher_url_host(const char *url, size_t url_len, size_t *host_len);
+
 /* The Open Cookie Database entry for a cookie name: exact first, then the longest prefix; NULL when none. */
 const struct cookie_info *matcher_lookup_cookie(const struct matcher *m, const char *name, size_t len);
+
+/*
+ * Whether `host` is third party to `site`: their registrable domains differ
+ * (a name without one, such as an address, compares whole). Names in any
+ * case, with or without a trailing dot or port. 1, 0, or -1 when either is
+ * empty or too long.
+ */
+int matcher_third_party(const char *host, size_t host_len, const char *site);
 
 /* The registrable domain (eTLD+1) of `host` by the Public Suffix List, or NULL (an IP address, a public suffix itself). Thread-safe. */
 const char *matcher_registrable_domain(const char *host);

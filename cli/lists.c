@@ -236,7 +236,9 @@ static int cmd_test(const struct matcher *m, uint32_t type)
 		for (unsigned c = 0; c < r.category_count; c++)
 			json_array_append_new(cats, str_or_null(r.categories[c]));
 		json_object_set_new(o, "categories", cats);
-		json_object_set_new(o, "third_party", r.third_party < 0 ? json_null() : json_boolean(r.third_party));
+		size_t host_len = strlen(target), host_at = url ? matcher_url_host(target, host_len, &host_len) : 0;
+		int third = site ? matcher_third_party(target + host_at, host_len, site) : -1;
+		json_object_set_new(o, "third_party", third < 0 ? json_null() : json_boolean(third));
 		json_object_set_new(o, "host_only", json_boolean(r.host_only));
 		if (r.cname)
 			json_object_set_new(o, "cname", str_or_null(r.cname));
