@@ -35,13 +35,23 @@ struct arena_chunk {
 struct vec {
 	void *items;
 	size_t count, cap, size;
+	bool aligned;              /* items start on cache lines (size a multiple of 64) */
 };
 
 static void *vec_push(struct vec *v)
 {
 	if (v->count == v->cap) {
 		size_t cap = v->cap ? v->cap * 2 : 64;
-		void *items = realloc(v->items, cap * v->size);
+		void *items;
+		if (v->aligned) {
+			items = aligned_alloc(64, cap * v->size);
+			if (items && v->count)
+				memcpy(items, v->items, v->count * v->size);
+			if (items)
+				free(v->items);
+		} else {
+			items = realloc(v->items, cap * v->size);
+		}
 		if (!items)
 			return NULL;
 		v->items = items;
@@ -58,19 +68,28 @@ static void *vec_push(struct vec *v)
 /* A domain every rule and entry for it hangs from. */
 enum { DOM_KEY = 16 };
 
+/* One cache line: a lookup that finds a domain reads this line and, for
+   names longer than DOM_KEY, the rest of the name. */
 struct dom {
 	uint32_t len;
 	/* The name's first DOM_KEY bytes (zero-padded), beside its length: a
 	   probe that hits compares most names without another cache miss. */
 	char key[DOM_KEY];
+	uint32_t host_rules;                    /* struct host_rule chain, load order */
 	const char *name;
-	uint32_t host_rules, host_rules_tail;   /* struct host_rule chain, load order */
-	uint32_t url_rules, url_rules_tail;     /* struct url_rule chain */
-	uint32_t regex_rules, regex_rules_tail; /* struct regex_rule chain */
+	const char *cname;                      /* TDS: alias of this name */
+	uint32_t url_rules;                     /* struct url_rule chain */
+	uint32_t regex_rules;                   /* struct regex_rule chain */
 	uint32_t entities;                      /* struct entity chain */
 	uint32_t host_patterns;                 /* struct host_pattern chain */
-	const char *cname;                      /* TDS: alias of this name */
-	int cname_list;
+	int16_t cname_list;
+	char pad[6];
+};
+_Static_assert(sizeof(struct dom) == 64, "a dom is one cache line");
+
+/* While building: where each dom's chains end, to append in load order. */
+struct dom_tails {
+	uint32_t host_rules, url_rules, regex_rules;
 };
 
 struct host_rule {
@@ -141,6 +160,7 @@ struct matcher {
 	int list_count;
 
 	struct vec doms, host_rules, url_rules, regex_rules, entities, categories, domopts;
+	struct vec dom_tails;      /* struct dom_tails, parallel to doms; freed when finished */
 	struct vec generic_rules;  /* uint32_t indexes of url_rules with no dom */
 	/*
 	 * Generic rules that constrain only the host ("||adservice.google.",
@@ -409,9 +429,14 @@ static uint32_t dom_get(struct matcher *m, const char *raw, size_t raw_len)
 	d->name = copy;
 	d->len = (uint32_t)len;
 	memcpy(d->key, name, len < DOM_KEY ? len : DOM_KEY);
-	d->host_rules = d->host_rules_tail = d->url_rules = d->url_rules_tail = NONE;
-	d->regex_rules = d->regex_rules_tail = d->entities = d->host_patterns = NONE;
+	d->host_rules = d->url_rules = d->regex_rules = d->entities = d->host_patterns = NONE;
 	d->cname_list = -1;
+	struct dom_tails *t = vec_push(&m->dom_tails);
+	if (!t) {
+		m->doms.count--;
+		return NONE;
+	}
+	t->host_rules = t->url_rules = t->regex_rules = NONE;
 	index = (uint32_t)m->doms.count - 1;
 	uint64_t mixed = mix64(h);
 	size_t j = mixed & m->slot_mask;
@@ -429,6 +454,8 @@ struct matcher *matcher_new(void)
 	if (!m)
 		return NULL;
 	m->doms.size = sizeof(struct dom);
+	m->doms.aligned = true;
+	m->dom_tails.size = sizeof(struct dom_tails);
 	m->host_rules.size = sizeof(struct host_rule);
 	m->url_rules.size = sizeof(struct url_rule);
 	m->regex_rules.size = sizeof(struct regex_rule);
@@ -452,6 +479,7 @@ void matcher_free(struct matcher *m)
 			       &m->cookies, &m->host_patterns };
 	for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
 		free(vecs[i]->items);
+	free(m->dom_tails.items);
 	free(m->slots);
 	free(m->filter);
 	free(m->keyed_patterns);
@@ -589,12 +617,12 @@ int matcher_add_host_rule(struct matcher *m, int list, const char *host, size_t 
 	if (!r->text || add_domopts(m, options->domains, options->domains_len,
 				    &r->domopt_first, &r->domopt_count) < 0)
 		return -1;
-	struct dom *node = VEC_AT(m->doms, struct dom, d);
-	if (node->host_rules_tail == NONE)
-		node->host_rules = index;
+	struct dom_tails *tail = VEC_AT(m->dom_tails, struct dom_tails, d);
+	if (tail->host_rules == NONE)
+		VEC_AT(m->doms, struct dom, d)->host_rules = index;
 	else
-		VEC_AT(m->host_rules, struct host_rule, node->host_rules_tail)->next = index;
-	node->host_rules_tail = index;
+		VEC_AT(m->host_rules, struct host_rule, tail->host_rules)->next = index;
+	tail->host_rules = index;
 	l->rules++;
 	return 0;
 }
@@ -690,12 +718,12 @@ int matcher_add_url_rule(struct matcher *m, int list, const char *anchor_host, s
 				m->any_unkeyed_pattern = true;
 		}
 	} else {
-		struct dom *node = VEC_AT(m->doms, struct dom, d);
-		if (node->url_rules_tail == NONE)
-			node->url_rules = index;
+		struct dom_tails *tail = VEC_AT(m->dom_tails, struct dom_tails, d);
+		if (tail->url_rules == NONE)
+			VEC_AT(m->doms, struct dom, d)->url_rules = index;
 		else
-			VEC_AT(m->url_rules, struct url_rule, node->url_rules_tail)->next = index;
-		node->url_rules_tail = index;
+			VEC_AT(m->url_rules, struct url_rule, tail->url_rules)->next = index;
+		tail->url_rules = index;
 	}
 	l->rules++;
 	return 0;
@@ -790,7 +818,7 @@ int matcher_add_cname(struct matcher *m, int list, const char *name, size_t name
 	if (node->cname)
 		return 0;   /* the first list to alias a name keeps it */
 	node->cname = arena_strndup(m, canon, len);
-	node->cname_list = list;
+	node->cname_list = (int16_t)list;
 	if (!node->cname)
 		return -1;
 	l->rules++;
@@ -825,12 +853,12 @@ int matcher_add_regex_rule(struct matcher *m, int list, const char *domain, size
 	    add_domopts(m, options->domains, options->domains_len, &r->domopt_first, &r->domopt_count) < 0 ||
 	    add_domopts(m, except_domains, except_domains_len, &r->except_first, &r->except_count) < 0)
 		return -1;
-	struct dom *node = VEC_AT(m->doms, struct dom, d);
-	if (node->regex_rules_tail == NONE)
-		node->regex_rules = index;
+	struct dom_tails *tail = VEC_AT(m->dom_tails, struct dom_tails, d);
+	if (tail->regex_rules == NONE)
+		VEC_AT(m->doms, struct dom, d)->regex_rules = index;
 	else
-		VEC_AT(m->regex_rules, struct regex_rule, node->regex_rules_tail)->next = index;
-	node->regex_rules_tail = index;
+		VEC_AT(m->regex_rules, struct regex_rule, tail->regex_rules)->next = index;
+	tail->regex_rules = index;
 	l->rules++;
 	return 0;
 }
@@ -936,15 +964,17 @@ int matcher_finish(struct matcher *m)
 	m->filter_mask = bits - 1;
 	for (size_t i = 0; i < m->doms.count; i++) {
 		const struct dom *d = VEC_AT(m->doms, const struct dom, i);
-		uint64_t bit = name_hash(d->name, d->len) & m->filter_mask;
+		uint64_t bit = (mix64(name_hash(d->name, d->len)) >> 7) & m->filter_mask;
 		m->filter[bit / 64] |= 1ULL << (bit % 64);
 	}
-	/* No more rules will come: give back what the arrays grew beyond. */
+	/* No more rules will come: the tails go, and the arrays give back what they grew beyond. */
+	free(m->dom_tails.items);
+	m->dom_tails = (struct vec){ .size = sizeof(struct dom_tails) };
 	struct vec *vecs[] = { &m->doms, &m->host_rules, &m->url_rules, &m->regex_rules,
 			       &m->entities, &m->categories, &m->domopts, &m->generic_rules,
 			       &m->cookies, &m->host_patterns };
 	for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++) {
-		if (vecs[i]->count == 0 || vecs[i]->count == vecs[i]->cap)
+		if (vecs[i]->count == 0 || vecs[i]->count == vecs[i]->cap || vecs[i]->aligned)
 			continue;
 		void *items = realloc(vecs[i]->items, vecs[i]->count * vecs[i]->size);
 		if (items) {
@@ -1446,7 +1476,7 @@ static size_t matched_doms(const struct matcher *m, const char *name, size_t len
 	}
 	size_t kept = 0;
 	for (size_t i = 0; i < probes; i++) {
-		uint64_t bit = hashes[i] & m->filter_mask;
+		uint64_t bit = (mix64(hashes[i]) >> 7) & m->filter_mask;
 		if (m->filter && !(m->filter[bit / 64] & (1ULL << (bit % 64))))
 			continue;
 		hashes[kept] = hashes[i];
@@ -1519,6 +1549,7 @@ static void lookup(const struct matcher *m, const char *host_in, size_t host_len
 	for (size_t i = 0; i < n; i++) {
 		if (doms[i]->cname && doms[i]->len == len) {
 			out->cname = doms[i]->cname;
+			out->lists |= 1ULL << doms[i]->cname_list;
 			n += matched_doms(m, out->cname, strlen(out->cname), doms + n, MAX_LABELS);
 			break;
 		}
@@ -1610,7 +1641,7 @@ static void lookup(const struct matcher *m, const char *host_in, size_t host_len
 		}
 	}
 
-	out->lists = v.lists;
+	out->lists |= v.lists;
 	out->tracker = filter_blocks || tracking || regex_decides;
 	int best = INT_MAX;
 	if (out->tracker) {
