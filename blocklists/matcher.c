@@ -1597,8 +1597,9 @@ static void lookup(const struct matcher *m, const char *host_in, size_t host_len
 		}
 	}
 
-	/* Most names are in no list: nothing more to say. */
+	/* Most names are in no list: nothing more to say (but the party, when a rule needed it). */
 	if (v.lists == 0 && !v.entity) {
+		out->third_party = ctx.third_party >= 0 ? ctx.third_party : -1;
 		return;
 	}
 
