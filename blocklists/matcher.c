@@ -322,7 +322,7 @@ uint32_t resource_type_from_name(const char *name, size_t len)
 		{ "main_frame", RT_DOCUMENT }, { "sub_frame", RT_SUBDOCUMENT },
 	};
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-		if (strlen(types[i].name) == len && memcmp(types[i].name, name, len) == 0)
+		if (strlen(types[i].name) == len && strncasecmp(types[i].name, name, len) == 0)
 			return types[i].type;
 	return 0;
 }
@@ -538,12 +538,14 @@ void matcher_skip(struct matcher *m, int list, const char *reason, unsigned line
 			return;
 		}
 	}
-	unsigned i = l->skip_reasons;
-	if (i == sizeof l->skips / sizeof l->skips[0]) {
+	unsigned last = sizeof l->skips / sizeof l->skips[0] - 1, i = l->skip_reasons;
+	if (i >= last) {
 		/* The last slot gathers every reason beyond the first ones. */
-		i--;
-		l->skips[i].reason = "other reasons";
-		l->skips[i].count++;
+		if (l->skip_reasons == last) {
+			l->skips[last] = (struct list_skip){ "other reasons", 0, line };
+			l->skip_reasons++;
+		}
+		l->skips[last].count++;
 		return;
 	}
 	const char *copy = intern(m, reason);
@@ -1231,6 +1233,10 @@ static bool abp_match(const char *p, size_t plen, const char *url, size_t ulen,
 /* The state of one lookup as it walks the matched domains, most specific first. */
 struct verdicts {
 	const struct host_rule *block, *exception;
+	/* A block with $important, which no exception clears (as in uBlock Origin). */
+	const struct host_rule *important;
+	const struct dom *important_dom;
+	bool important_host_only;
 	const struct url_rule *url_block, *url_exception;
 	bool url_block_host_only;
 	const struct dom *block_dom, *exception_dom;
@@ -1289,6 +1295,11 @@ static void consider_host_rules(const struct matcher *m, const struct dom *d, st
 			v->block = r;
 			v->block_dom = d;
 			v->block_host_only = host_only;
+		}
+		if ((r->flags & RULE_IMPORTANT) && (!v->important || r->list < v->important->list)) {
+			v->important = r;
+			v->important_dom = d;
+			v->important_host_only = host_only;
 		}
 	}
 }
@@ -1628,6 +1639,13 @@ static void lookup(const struct matcher *m, const char *host_in, size_t host_len
 		exception_domain = v.exception_dom->name;
 	}
 	bool filter_blocks = block_text && !exception_text;
+	if (exception_text && v.important) {
+		filter_blocks = true;
+		block_text = v.important->text;
+		block_list = v.important->list;
+		block_domain = v.important_dom->name;
+		host_only = v.important_host_only;
+	}
 
 	/* TDS URL rules: the first that matches replaces the tracker's default. */
 	const struct entity *tracking = v.tracking, *not_tracking = v.not_tracking;

@@ -11,14 +11,16 @@
  *  - Filter rules (hosts files, domain lists, Adblock Plus syntax) form one
  *    engine, as all of uBlock Origin's lists do: a host is blocked when a
  *    block rule matches it or one of its parent domains, unless an exception
- *    rule (@@) matches; exceptions win. Among matching rules the one for the
- *    longest (most specific) domain is reported; at equal length, the list
- *    loaded first.
+ *    rule (@@) matches; exceptions win, except over a block with
+ *    $important. The rule reported is that of the list loaded first among
+ *    those that decided; within a list, the rule for the most specific
+ *    domain (a rule for every type before one for some types only).
  *  - Disconnect and DuckDuckGo's Tracker Data Set are separate sources: a
  *    domain in a tracking category of Disconnect, or a TDS tracker whose
- *    default is "block", is a tracker; filter exceptions do not override
- *    them. The company (entity) and categories come from the most specific
- *    domain that any list names, at equal length from the list loaded first.
+ *    default is "block" (or whose first matching URL rule blocks), is a
+ *    tracker; filter exceptions do not override them. The company (entity)
+ *    comes from the most specific domain that any list names, at equal
+ *    length from the list loaded first.
  *  - The host is a tracker if any source says so.
  */
 #ifndef TRACKWATCH_MATCHER_H
@@ -120,8 +122,9 @@ const struct list_info *matcher_list_info(const struct matcher *m, int list);
 int matcher_list_count(const struct matcher *m);
 
 /*
- * Counts a rule left out, by reason (a static string: "cosmetic",
- * "regex", "unsupported option popup", ...), remembering the first line.
+ * Counts a rule left out, by reason ("cosmetic", "regular expression",
+ * "option csp", ...; copied), remembering the first line. The first 15
+ * reasons are kept apart; any more are counted together as "other reasons".
  */
 void matcher_skip(struct matcher *m, int list, const char *reason, unsigned line);
 
@@ -195,7 +198,7 @@ enum { MATCH_MAX_CATEGORIES = 16 };
 /* One rule or entry that matched. */
 struct match_rule {
 	int list;
-	const char *text;          /* the rule as written, or "domain category" for entries */
+	const char *text;          /* the rule as written, or the domain of a Disconnect or TDS entry */
 	const char *domain;        /* the domain it is attached to */
 	bool exception;
 };

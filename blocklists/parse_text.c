@@ -165,6 +165,12 @@ static int add_name(struct matcher *m, int list, const char *name, size_t len, c
 		matcher_skip(m, list, "not a host name", line->number);
 		return 0;
 	}
+	/* "0.0.0.0 com" would make every .com name a tracker: a hosts file
+	   means a host, so a name of one label is left out. */
+	if (!memchr(name, '.', len - (name[len - 1] == '.'))) {
+		matcher_skip(m, list, "single-label name", line->number);
+		return 0;
+	}
 	return matcher_add_host_rule(m, list, name, len, &no_options, line->text, line->len);
 }
 

@@ -230,9 +230,11 @@ static void test_hosts_bad_names(void **state)
 		 label63, label64);
 	struct matcher *m = load_ok(parse_hosts, buf);
 	const struct list_info *l = info(m);
-	/* x...x.com, sp, ace.com, under_score.com */
-	assert_int_equal(l->rules, 4);
+	/* x...x.com, ace.com, under_score.com; "sp" has one label */
+	assert_int_equal(l->rules, 3);
 	assert_skip(m, "not a host name", 6, 1);
+	assert_skip(m, "single-label name", 1, 7);
+	assert_false(host_tracker(m, "sp", NULL));
 	assert_skips_consistent(m);
 	char name[128];
 	snprintf(name, sizeof name, "%s.com", label63);
@@ -685,12 +687,38 @@ static void test_abp_line_forms(void **state)
 	matcher_free(m);
 }
 
+/* $important blocks win over exceptions (uBlock Origin's meaning); option names ignore case. */
+static void test_abp_important_and_case(void **state)
+{
+	(void)state;
+	struct matcher *m = load_ok(parse_abp,
+		"||imp.example^$important\n"
+		"@@||imp.example^\n"
+		"||plain.example^\n"
+		"@@||plain.example^\n"
+		"||typed.example^$Script,THIRD-PARTY\n");
+	struct match r;
+	matcher_lookup_host(m, "a.imp.example", 13, NULL, &r);
+	assert_true(r.tracker);
+	assert_string_equal(r.decided.text, "||imp.example^$important");
+	assert_false(r.decided.exception);
+	matcher_lookup_host(m, "a.plain.example", 15, NULL, &r);
+	assert_false(r.tracker);
+	assert_true(r.decided.exception);
+	assert_int_equal(info(m)->skipped, 0);
+	assert_true(url_tracker(m, "https://typed.example/a.js", "site.example", RT_SCRIPT));
+	assert_false(url_tracker(m, "https://typed.example/a.png", "site.example", RT_IMAGE));
+	assert_false(url_tracker(m, "https://typed.example/a.js", "typed.example", RT_SCRIPT));
+	matcher_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hosts_lines),
 		cmocka_unit_test(test_hosts_odd_lines),
 		cmocka_unit_test(test_hosts_bad_names),
+		cmocka_unit_test(test_abp_important_and_case),
 		cmocka_unit_test(test_hosts_many_names),
 		cmocka_unit_test(test_not_lists),
 		cmocka_unit_test(test_long_lines),
