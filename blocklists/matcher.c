@@ -92,26 +92,33 @@ struct dom_tails {
 	uint32_t host_rules, url_rules, regex_rules;
 };
 
-struct host_rule {
-	uint32_t next;
-	uint16_t list;
-	uint16_t flags;
-	uint8_t party;
-	uint32_t types;
-	uint32_t domopt_first, domopt_count;
+/* What host and URL rules share: filled by rule_head_init(), read by rule_applies(). */
+#define RULE_HEAD_FIELDS \
+	uint32_t next;           /* the next rule of the same chain */ \
+	uint16_t list; \
+	uint16_t flags; \
+	uint8_t party; \
+	uint32_t types; \
+	uint32_t domopt_first, domopt_count; \
 	const char *text;
+struct rule_head {
+	RULE_HEAD_FIELDS
+};
+
+struct host_rule {
+	union {
+		struct rule_head head;
+		struct { RULE_HEAD_FIELDS };
+	};
 };
 
 struct url_rule {
-	uint32_t next;
-	uint16_t list;
-	uint16_t flags;
-	uint8_t party;
-	uint32_t types;
-	uint32_t domopt_first, domopt_count;
+	union {
+		struct rule_head head;
+		struct { RULE_HEAD_FIELDS };
+	};
 	const char *pattern;     /* after the anchor host when anchored to a dom */
 	uint32_t pattern_len;
-	const char *text;
 };
 
 struct regex_rule {
@@ -597,6 +604,20 @@ static struct list_info *list_for_rule(struct matcher *m, int list)
 	return matcher_list(m, list);
 }
 
+static int rule_head_init(struct matcher *m, struct rule_head *h, int list,
+			  const struct rule_options *options, const char *text, size_t text_len)
+{
+	h->next = NONE;
+	h->list = (uint16_t)list;
+	h->flags = (uint16_t)options->flags;
+	h->party = (uint8_t)options->party;
+	h->types = options->types & RT_ALL;
+	h->text = arena_strndup(m, text, text_len);
+	if (!h->text)
+		return -1;
+	return add_domopts(m, options->domains, options->domains_len, &h->domopt_first, &h->domopt_count);
+}
+
 int matcher_add_host_rule(struct matcher *m, int list, const char *host, size_t host_len,
 			  const struct rule_options *options, const char *text, size_t text_len)
 {
@@ -607,18 +628,9 @@ int matcher_add_host_rule(struct matcher *m, int list, const char *host, size_t 
 	if (d == NONE)
 		return -1;
 	struct host_rule *r = vec_push(&m->host_rules);
-	if (!r)
+	if (!r || rule_head_init(m, &r->head, list, options, text, text_len) < 0)
 		return -1;
 	uint32_t index = (uint32_t)m->host_rules.count - 1;
-	r->next = NONE;
-	r->list = (uint16_t)list;
-	r->flags = (uint16_t)options->flags;
-	r->party = (uint8_t)options->party;
-	r->types = options->types & RT_ALL;
-	r->text = arena_strndup(m, text, text_len);
-	if (!r->text || add_domopts(m, options->domains, options->domains_len,
-				    &r->domopt_first, &r->domopt_count) < 0)
-		return -1;
 	struct dom_tails *tail = VEC_AT(m->dom_tails, struct dom_tails, d);
 	if (tail->host_rules == NONE)
 		VEC_AT(m->doms, struct dom, d)->host_rules = index;
@@ -661,19 +673,12 @@ int matcher_add_url_rule(struct matcher *m, int list, const char *anchor_host, s
 			return -1;
 	}
 	struct url_rule *r = vec_push(&m->url_rules);
-	if (!r)
+	if (!r || rule_head_init(m, &r->head, list, options, text, text_len) < 0)
 		return -1;
 	uint32_t index = (uint32_t)m->url_rules.count - 1;
-	r->next = NONE;
-	r->list = (uint16_t)list;
-	r->flags = (uint16_t)options->flags;
-	r->party = (uint8_t)options->party;
-	r->types = options->types & RT_ALL;
 	r->pattern = arena_strndup(m, pattern, pattern_len);
 	r->pattern_len = (uint32_t)pattern_len;
-	r->text = arena_strndup(m, text, text_len);
-	if (!r->pattern || !r->text ||
-	    add_domopts(m, options->domains, options->domains_len, &r->domopt_first, &r->domopt_count) < 0)
+	if (!r->pattern)
 		return -1;
 	if (d == NONE) {
 		uint32_t *g = vec_push(&m->generic_rules);
@@ -1251,21 +1256,26 @@ struct verdicts {
 	bool regex_ignore;         /* the hit allows: action "ignore" or an exception */
 };
 
-static bool rule_applies(const struct matcher *m, uint8_t party, uint32_t types,
-			 uint32_t domopt_first, uint32_t domopt_count, struct context *ctx, bool *host_only)
+/*
+ * Whether a rule's conditions hold for this lookup. A rule for some types
+ * only, asked about a request of unknown type (a bare name), holds with
+ * *host_only set: the type could not be checked.
+ */
+static bool rule_applies(const struct matcher *m, const struct rule_head *r, struct context *ctx,
+			 bool *host_only)
 {
 	*host_only = false;
-	if (types != 0) {
+	if (r->types != 0) {
 		if (ctx->type != 0) {
-			if (!(types & ctx->type))
+			if (!(r->types & ctx->type))
 				return false;
 		} else {
 			*host_only = true;
 		}
 	}
-	if (!domopts_allow(m, domopt_first, domopt_count, ctx))
+	if (!domopts_allow(m, r->domopt_first, r->domopt_count, ctx))
 		return false;
-	return party_allows(party, ctx);
+	return party_allows(r->party, ctx);
 }
 
 static void consider_host_rules(const struct matcher *m, const struct dom *d, struct context *ctx,
@@ -1275,7 +1285,7 @@ static void consider_host_rules(const struct matcher *m, const struct dom *d, st
 		const struct host_rule *r = VEC_AT(m->host_rules, const struct host_rule, i);
 		i = r->next;
 		bool host_only;
-		if (!rule_applies(m, r->party, r->types, r->domopt_first, r->domopt_count, ctx, &host_only))
+		if (!rule_applies(m, &r->head, ctx, &host_only))
 			continue;
 		if (r->flags & RULE_EXCEPTION) {
 			/* An exception for some types only does not clear a bare name:
@@ -1309,7 +1319,7 @@ static void consider_url_rule(const struct matcher *m, const struct url_rule *r,
 			      size_t host_end, struct verdicts *v)
 {
 	bool host_only;
-	if (!rule_applies(m, r->party, r->types, r->domopt_first, r->domopt_count, ctx, &host_only))
+	if (!rule_applies(m, &r->head, ctx, &host_only))
 		return;
 	bool match_case = r->flags & RULE_MATCH_CASE;
 	bool hit;
@@ -1410,7 +1420,7 @@ static void consider_host_pattern(const struct matcher *m, const struct host_pat
 	size_t plen = r->pattern_len - 2;
 	bool end_anchor = plen > 0 && p[plen - 1] == '|';
 	bool host_only;
-	if (!rule_applies(m, r->party, r->types, r->domopt_first, r->domopt_count, ctx, &host_only))
+	if (!rule_applies(m, &r->head, ctx, &host_only))
 		return;
 	bool hit = false;
 	/* Most tries fail on the first byte: check it before the glob. */

@@ -187,6 +187,28 @@ static bool disconnect_in(const char *const *names, const char *name)
 	return false;
 }
 
+/* A JSON array of domains, each given `entity`, `category` and `verdict`; anything else in it is counted. */
+static int disconnect_domains(struct matcher *m, int list, json_t *array, const char *entity,
+			      const char *category, int verdict)
+{
+	if (!json_is_array(array)) {
+		matcher_skip(m, list, "malformed entity", 0);
+		return 0;
+	}
+	size_t i;
+	json_t *d;
+	json_array_foreach(array, i, d) {
+		if (!json_is_string(d)) {
+			matcher_skip(m, list, "domain not a string", 0);
+			continue;
+		}
+		if (data_add_entity(m, list, json_string_value(d), json_string_length(d),
+				    *entity ? entity : NULL, category, verdict) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* One {"Entity": {"https://home/": [domains], "dnt": "eff"}} of a category. */
 static int disconnect_entry(struct matcher *m, int list, json_t *entry, const char *category,
 			    int verdict)
@@ -208,21 +230,8 @@ static int disconnect_entry(struct matcher *m, int list, json_t *entry, const ch
 			/* Flags beside the home page: "performance", "session-replay", "dnt". */
 			if (json_is_string(value))
 				continue;
-			if (!json_is_array(value)) {
-				matcher_skip(m, list, "malformed entity", 0);
-				continue;
-			}
-			size_t i;
-			json_t *d;
-			json_array_foreach(value, i, d) {
-				if (!json_is_string(d)) {
-					matcher_skip(m, list, "domain not a string", 0);
-					continue;
-				}
-				if (data_add_entity(m, list, json_string_value(d), json_string_length(d),
-						    *entity ? entity : NULL, category, verdict) < 0)
-					return -1;
-			}
+			if (disconnect_domains(m, list, value, entity, category, verdict) < 0)
+				return -1;
 		}
 	}
 	return 0;
@@ -241,23 +250,8 @@ static int disconnect_entities(struct matcher *m, int list, json_t *entities)
 		static const char *const parts[] = { "properties", "resources" };
 		for (size_t p = 0; p < 2; p++) {
 			json_t *domains = json_object_get(body, parts[p]);
-			if (!domains)
-				continue;
-			if (!json_is_array(domains)) {
-				matcher_skip(m, list, "malformed entity", 0);
-				continue;
-			}
-			size_t i;
-			json_t *d;
-			json_array_foreach(domains, i, d) {
-				if (!json_is_string(d)) {
-					matcher_skip(m, list, "domain not a string", 0);
-					continue;
-				}
-				if (data_add_entity(m, list, json_string_value(d), json_string_length(d),
-						    *entity ? entity : NULL, NULL, -1) < 0)
-					return -1;
-			}
+			if (domains && disconnect_domains(m, list, domains, entity, NULL, -1) < 0)
+				return -1;
 		}
 	}
 	return 0;

@@ -189,61 +189,73 @@ static bool next_field(const char *s, size_t len, size_t *at, const char **field
 	return i > start;
 }
 
-static int parse_names(struct matcher *m, int list, const char *buf, size_t len,
-		       struct parse_error *err, bool hosts)
+/*
+ * The frame of every line-based format: the file must be text, each line
+ * (but an over-long one, counted) goes to `one`, and a file that gave no
+ * rule is an error. `one` returns -1 only when out of memory.
+ */
+static int parse_lines(struct matcher *m, int list, const char *buf, size_t len, struct parse_error *err,
+		       int (*one)(struct matcher *m, int list, struct line *line, bool hosts), bool hosts)
 {
 	if (check_text(buf, len, err) < 0)
 		return -1;
 	size_t pos = 0;
 	struct line line = { 0 };
 	while (next_line(buf, len, &pos, &line)) {
-		if (line.too_long) {
+		if (line.too_long)
 			matcher_skip(m, list, "line too long", line.number);
-			continue;
-		}
-		const char *hash = memchr(line.text, '#', line.len);
-		size_t n = hash ? (size_t)(hash - line.text) : line.len;
-		while (n > 0 && blank(line.text[n - 1]))
-			n--;
-		if (n == 0 || line.text[0] == '!')
-			continue;
-		line.len = n;
-		/* Fields separated by blanks (any number of names): the first two decide the form. */
-		const char *first, *name;
-		size_t first_len, name_len, at = 0;
-		next_field(line.text, n, &at, &first, &first_len);
-		size_t names_at = at;
-		bool more = next_field(line.text, n, &at, &name, &name_len);
-		if (hosts && more && !is_address(first, first_len)) {
-			matcher_skip(m, list, "no address before the names", line.number);
-			continue;
-		}
-		if (!hosts && more) {
-			matcher_skip(m, list, "more than one field", line.number);
-			continue;
-		}
-		at = hosts && more ? names_at : 0;
-		while (next_field(line.text, n, &at, &name, &name_len)) {
-			/* Domain lists may write "*.example.com" for everything under it. */
-			if (!hosts && name_len > 2 && name[0] == '*' && name[1] == '.') {
-				name += 2;
-				name_len -= 2;
-			}
-			if (add_name(m, list, name, name_len, &line) < 0)
-				return parse_fail(err, line.number, "out of memory");
-		}
+		else if (one(m, list, &line, hosts) < 0)
+			return parse_fail(err, line.number, "out of memory");
 	}
 	return check_rules(m, list, line.number, err);
 }
 
+/* A line of a hosts file (`hosts`) or of a domain list. */
+static int names_line(struct matcher *m, int list, struct line *line_in, bool hosts)
+{
+	struct line line = *line_in;
+	const char *hash = memchr(line.text, '#', line.len);
+	size_t n = hash ? (size_t)(hash - line.text) : line.len;
+	while (n > 0 && blank(line.text[n - 1]))
+		n--;
+	if (n == 0 || line.text[0] == '!')
+		return 0;
+	line.len = n;
+	/* Fields separated by blanks (any number of names): the first two decide the form. */
+	const char *first, *name;
+	size_t first_len, name_len, at = 0;
+	next_field(line.text, n, &at, &first, &first_len);
+	size_t names_at = at;
+	bool more = next_field(line.text, n, &at, &name, &name_len);
+	if (hosts && more && !is_address(first, first_len)) {
+		matcher_skip(m, list, "no address before the names", line.number);
+		return 0;
+	}
+	if (!hosts && more) {
+		matcher_skip(m, list, "more than one field", line.number);
+		return 0;
+	}
+	at = hosts && more ? names_at : 0;
+	while (next_field(line.text, n, &at, &name, &name_len)) {
+		/* Domain lists may write "*.example.com" for everything under it. */
+		if (!hosts && name_len > 2 && name[0] == '*' && name[1] == '.') {
+			name += 2;
+			name_len -= 2;
+		}
+		if (add_name(m, list, name, name_len, &line) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int parse_hosts(struct matcher *m, int list, const char *buf, size_t len, struct parse_error *err)
 {
-	return parse_names(m, list, buf, len, err, true);
+	return parse_lines(m, list, buf, len, err, names_line, true);
 }
 
 int parse_domains(struct matcher *m, int list, const char *buf, size_t len, struct parse_error *err)
 {
-	return parse_names(m, list, buf, len, err, false);
+	return parse_lines(m, list, buf, len, err, names_line, false);
 }
 
 /* ---- Adblock Plus ---- */
@@ -417,26 +429,21 @@ static int add_abp_rule(struct matcher *m, int list, const struct line *line)
 	return matcher_add_url_rule(m, list, NULL, 0, p, n, &o.rule, line->text, line->len);
 }
 
+/* A line of an Adblock Plus list: comments and the header line, cosmetic rules (counted), or a rule. */
+static int abp_line(struct matcher *m, int list, struct line *line, bool unused)
+{
+	(void)unused;
+	if (line->len == 0 || line->text[0] == '!' || line->text[0] == '[')
+		return 0;
+	if (is_cosmetic(line->text, line->len)) {
+		matcher_skip(m, list, has(line->text, line->len, "#@") ? "cosmetic exception" : "cosmetic",
+			     line->number);
+		return 0;
+	}
+	return add_abp_rule(m, list, line);
+}
+
 int parse_abp(struct matcher *m, int list, const char *buf, size_t len, struct parse_error *err)
 {
-	if (check_text(buf, len, err) < 0)
-		return -1;
-	size_t pos = 0;
-	struct line line = { 0 };
-	while (next_line(buf, len, &pos, &line)) {
-		if (line.too_long) {
-			matcher_skip(m, list, "line too long", line.number);
-			continue;
-		}
-		if (line.len == 0 || line.text[0] == '!' || line.text[0] == '[')
-			continue;
-		if (is_cosmetic(line.text, line.len)) {
-			matcher_skip(m, list, has(line.text, line.len, "#@") ? "cosmetic exception" : "cosmetic",
-				     line.number);
-			continue;
-		}
-		if (add_abp_rule(m, list, &line) < 0)
-			return parse_fail(err, line.number, "out of memory");
-	}
-	return check_rules(m, list, line.number, err);
+	return parse_lines(m, list, buf, len, err, abp_line, false);
 }

@@ -195,6 +195,16 @@ static json_t *str_or_null(const char *s)
 	return s ? text_json(s, strlen(s)) : json_null();
 }
 
+/* One object on a line of its own, then freed. */
+static void print_json(json_t *o)
+{
+	char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (text)
+		puts(text);
+	free(text);
+	json_decref(o);
+}
+
 static int cmd_test(const struct matcher *m, uint32_t type)
 {
 	char *line = NULL;
@@ -242,11 +252,7 @@ static int cmd_test(const struct matcher *m, uint32_t type)
 		json_object_set_new(o, "host_only", json_boolean(r.host_only));
 		if (r.cname)
 			json_object_set_new(o, "cname", str_or_null(r.cname));
-		char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		if (text)
-			puts(text);
-		free(text);
-		json_decref(o);
+		print_json(o);
 	}
 	free(line);
 	return ferror(stdout) ? EXIT_FAIL : EXIT_OK;
@@ -274,11 +280,7 @@ static int cmd_cookie(const struct matcher *m)
 		json_object_set_new(o, "retention", c ? str_or_null(c->retention) : json_null());
 		json_object_set_new(o, "controller", c ? str_or_null(c->controller) : json_null());
 		json_object_set_new(o, "list", c ? str_or_null(matcher_list_info(m, c->list)->name) : json_null());
-		char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		if (text)
-			puts(text);
-		free(text);
-		json_decref(o);
+		print_json(o);
 	}
 	free(line);
 	return ferror(stdout) ? EXIT_FAIL : EXIT_OK;
