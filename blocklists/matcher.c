@@ -23,6 +23,9 @@
 
 #define NONE UINT32_MAX
 enum { NAME_MAX_LEN = 255, URL_MAX_LEN = 8192, MAX_LABELS = 128 };
+/* Name buffers carry this many zero bytes after the name, so that labels
+   can be read a word at a time (label_hash). */
+enum { NAME_PAD = 8, NAME_BUF = NAME_MAX_LEN + 1 + NAME_PAD };
 
 /* ---- Storage: a string arena and growable arrays ---- */
 
@@ -136,6 +139,7 @@ struct host_pattern {
 	uint32_t rule;             /* index in url_rules */
 	uint32_t next;             /* chain from a dom's host_patterns */
 	bool on_dom;               /* in a dom's chain, not keyed by label */
+	char first;                /* the pattern's first byte when literal (lower case), else 0 */
 	uint64_t label_hash;       /* of the literal first label; 0 when none */
 };
 
@@ -339,7 +343,7 @@ uint32_t resource_type_from_name(const char *name, size_t len)
  * no brackets around an IPv6 literal. Returns its length, or 0 when it is
  * empty or longer than NAME_MAX_LEN.
  */
-static size_t canonical_name(const char *in, size_t len, char out[NAME_MAX_LEN + 1])
+static size_t canonical_name(const char *in, size_t len, char out[NAME_BUF])
 {
 	if (len > 0 && in[0] == '[') {
 		const char *end = memchr(in, ']', len);
@@ -361,19 +365,90 @@ static size_t canonical_name(const char *in, size_t len, char out[NAME_MAX_LEN +
 		unsigned char c = (unsigned char)in[i];
 		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 	}
-	out[len] = '\0';
+	memset(out + len, 0, NAME_PAD + 1);
 	return len;
 }
 
 /* ---- The domain table ---- */
 
-/* The hash of name[0..len) taken from its last byte to its first (see the top of the file). */
+/*
+ * The hash of one label, a word (8 bytes) at a time: `label` must be in a
+ * buffer with NAME_PAD zero bytes after the name (canonical_name() makes
+ * one), so the last word may be read whole and masked.
+ */
+static uint64_t label_hash(const char *label, size_t len)
+{
+	uint64_t h = (uint64_t)len * 0x9e3779b97f4a7c15ULL;
+	size_t i = 0;
+	for (;; i += 8) {
+		uint64_t word;
+		memcpy(&word, label + i, 8);
+		if (len - i < 8) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			word &= len - i ? ~0ULL >> (8 * (8 - (len - i))) : 0;
+#else
+			word = 0;
+			memcpy(&word, label + i, len - i);
+#endif
+			return mix64(h ^ word) | 1;
+		}
+		h = (h ^ word) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 31;
+	}
+}
+
+/*
+ * The hashes of every suffix of a name at a label boundary, shortest first
+ * ("net", "doubleclick.net", "ad.doubleclick.net"): each is its label's
+ * hash folded into the hash of the suffix after it, so one pass over the
+ * name gives them all and each costs a single table probe. `name` as for
+ * label_hash(). Fills hashes[] and starts[] (where each suffix begins) and,
+ * when `labels` is not NULL, the label hashes left to right; returns the
+ * number of suffixes (at most MAX_LABELS).
+ */
+static size_t suffix_hashes(const char *name, size_t len, uint64_t *hashes, size_t *starts, uint64_t *labels)
+{
+	size_t ends[MAX_LABELS], n = 0, start = 0;
+	uint64_t lh[MAX_LABELS];
+	/* The labels, left to right, then folded right to left. */
+	while (start <= len && n < MAX_LABELS) {
+		const char *dot = memchr(name + start, '.', len - start);
+		size_t end = dot ? (size_t)(dot - name) : len;
+		lh[n] = label_hash(name + start, end - start);
+		starts[n] = start;
+		ends[n++] = end;
+		if (!dot)
+			break;
+		start = end + 1;
+	}
+	(void)ends;
+	if (labels)
+		memcpy(labels, lh, n * sizeof *lh);
+	/* The suffix hashes, shortest first: reverse the starts as we go. */
+	size_t left[MAX_LABELS];
+	memcpy(left, starts, n * sizeof *left);
+	uint64_t h = 0x84222325cbf29ce4ULL;
+	for (size_t k = 0; k < n; k++) {
+		size_t label = n - 1 - k;
+		h = mix64((h + lh[label]) * 0x100000001b3ULL);
+		hashes[k] = h;
+		starts[k] = left[label];
+	}
+	return n;
+}
+
+/* The hash of a whole name (any buffer: it is copied into a padded one). */
 static uint64_t name_hash(const char *name, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = len; i-- > 0;)
-		h = (h ^ (unsigned char)name[i]) * 0x100000001b3ULL;
-	return h;
+	char padded[NAME_BUF];
+	uint64_t hashes[MAX_LABELS], labels[MAX_LABELS];
+	size_t starts[MAX_LABELS];
+	if (len > NAME_MAX_LEN)
+		len = NAME_MAX_LEN;
+	memcpy(padded, name, len);
+	memset(padded + len, 0, NAME_PAD + 1);
+	size_t n = suffix_hashes(padded, len, hashes, starts, labels);
+	return n ? hashes[n - 1] : 0;
 }
 
 static uint32_t table_find(const struct matcher *m, uint64_t h, const char *name, size_t len)
@@ -419,7 +494,7 @@ static int table_grow(struct matcher *m)
 /* The node for a domain, made when new; NONE on a bad name or out of memory. */
 static uint32_t dom_get(struct matcher *m, const char *raw, size_t raw_len)
 {
-	char name[NAME_MAX_LEN + 1];
+	char name[NAME_BUF];
 	size_t len = canonical_name(raw, raw_len, name);
 	if (len == 0)
 		return NONE;
@@ -576,7 +651,7 @@ static int add_domopts(struct matcher *m, const char *s, size_t len, uint32_t *f
 			end++;
 		bool exclude = end > i && s[i] == '~';
 		size_t start = i + exclude;
-		char name[NAME_MAX_LEN + 1];
+		char name[NAME_BUF];
 		size_t name_len = canonical_name(s + start, end - start, name);
 		if (name_len > 0) {
 			bool any_tld = name_len > 2 && name[name_len - 1] == '*' && name[name_len - 2] == '.';
@@ -699,6 +774,7 @@ int matcher_add_url_rule(struct matcher *m, int list, const char *anchor_host, s
 			if (!hp)
 				return -1;
 			hp->rule = index;
+			hp->first = pattern[2] != '*' && pattern[2] != '^' ? (char)tolower((unsigned char)pattern[2]) : 0;
 			hp->next = NONE;
 			if (tail != NONE) {
 				struct dom *node = VEC_AT(m->doms, struct dom, tail);
@@ -715,9 +791,9 @@ int matcher_add_url_rule(struct matcher *m, int list, const char *anchor_host, s
 			/* A whole literal first label: ends at '.', or at a final '^' or '|'. */
 			if (label > 2 && label < pattern_len &&
 			    (pattern[label] == '.' || label + 1 == pattern_len)) {
-				char lower[NAME_MAX_LEN + 1];
+				char lower[NAME_BUF];
 				size_t n = canonical_name(pattern + 2, label - 2, lower);
-				hp->label_hash = n ? hash_bytes(lower, n) | 1 : 0;
+				hp->label_hash = n ? label_hash(lower, n) : 0;
 			}
 			if (hp->label_hash)
 				m->host_pattern_bits[(hp->label_hash >> 6) & 63] |= 1ULL << (hp->label_hash & 63);
@@ -816,7 +892,7 @@ int matcher_add_cname(struct matcher *m, int list, const char *name, size_t name
 	struct list_info *l = list_for_rule(m, list);
 	if (!l)
 		return -1;
-	char canon[NAME_MAX_LEN + 1];
+	char canon[NAME_BUF];
 	size_t len = canonical_name(target, target_len, canon);
 	uint32_t d = len ? dom_get(m, name, name_len) : NONE;
 	if (d == NONE)
@@ -974,6 +1050,31 @@ int matcher_finish(struct matcher *m)
 		uint64_t bit = (mix64(name_hash(d->name, d->len)) >> 7) & m->filter_mask;
 		m->filter[bit / 64] |= 1ULL << (bit % 64);
 	}
+	/* Each entity's categories side by side, in their order: a lookup then
+	   reads them from one or two cache lines rather than one each. */
+	if (m->categories.count > 0) {
+		struct category *packed = malloc(m->categories.count * sizeof *packed);
+		if (!packed)
+			return -1;
+		uint32_t n = 0;
+		for (size_t e = 0; e < m->entities.count; e++) {
+			struct entity *ent = VEC_AT(m->entities, struct entity, e);
+			uint32_t c = ent->categories;
+			if (c == NONE)
+				continue;
+			ent->categories = n;
+			while (c != NONE) {
+				packed[n] = *VEC_AT(m->categories, struct category, c);
+				c = packed[n].next;
+				packed[n].next = c == NONE ? NONE : n + 1;
+				n++;
+			}
+		}
+		free(m->categories.items);
+		m->categories.items = packed;
+		m->categories.cap = m->categories.count;
+	}
+
 	/* No more rules will come: the tails go, and the arrays give back what they grew beyond. */
 	free(m->dom_tails.items);
 	m->dom_tails = (struct vec){ .size = sizeof(struct dom_tails) };
@@ -1091,6 +1192,8 @@ struct context {
 	int third_party;           /* -2 until first needed */
 	uint32_t type;             /* RT_ bit or 0 */
 	bool url;                  /* a URL lookup: types are checked when known */
+	uint64_t labels[MAX_LABELS]; /* label_hash() of each label of host, left to right */
+	size_t label_count;
 };
 
 /* Whether `name` is `domain` or under it. */
@@ -1445,11 +1548,12 @@ static void consider_keyed_host_patterns(const struct matcher *m, struct context
 {
 	const char *host = ctx->host;
 	size_t len = ctx->host_len;
-	for (size_t start = 0; start < len;) {
+	size_t label = 0;
+	for (size_t start = 0; start < len && label < ctx->label_count; label++) {
 		size_t end = start;
 		while (end < len && host[end] != '.')
 			end++;
-		uint64_t h = hash_bytes(host + start, end - start) | 1;
+		uint64_t h = ctx->labels[label];
 		if (m->host_pattern_bits[(h >> 6) & 63] & (1ULL << (h & 63))) {
 			/* keyed_patterns is sorted by label hash: the first equal one, then its run. */
 			size_t lo = 0, hi = m->keyed_count;
@@ -1477,24 +1581,15 @@ static void consider_keyed_host_patterns(const struct matcher *m, struct context
 
 /* The domains of the table that `name` is or is under, most specific first. */
 static size_t matched_doms(const struct matcher *m, const char *name, size_t len,
-			   const struct dom **out, size_t max)
+			   const struct dom **out, size_t max, uint64_t *labels, size_t *label_count)
 {
 	/* First every suffix's hash, past the filter; their table slots are
 	   fetched from memory together (prefetch), then probed in turn. */
 	uint64_t hashes[MAX_LABELS];
-	size_t starts[MAX_LABELS], probes = 0;
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = len; i-- > 0;) {
-		if (name[i] == '.' && probes < MAX_LABELS) {
-			hashes[probes] = h;
-			starts[probes++] = i + 1;
-		}
-		h = (h ^ (unsigned char)name[i]) * 0x100000001b3ULL;
-	}
-	if (probes < MAX_LABELS) {
-		hashes[probes] = h;
-		starts[probes++] = 0;
-	}
+	size_t starts[MAX_LABELS];
+	size_t probes = suffix_hashes(name, len, hashes, starts, labels);
+	if (label_count)
+		*label_count = probes;
 	size_t kept = 0;
 	for (size_t i = 0; i < probes; i++) {
 		uint64_t bit = (mix64(hashes[i]) >> 7) & m->filter_mask;
@@ -1553,25 +1648,35 @@ static void lookup(const struct matcher *m, const char *host_in, size_t host_len
 	out->entity = out->category = out->cname = NULL;
 	out->category_count = 0;
 	out->third_party = -1;
-	char host[NAME_MAX_LEN + 1], site[NAME_MAX_LEN + 1];
+	char host[NAME_BUF], site[NAME_BUF];
 	size_t len = canonical_name(host_in, host_len, host);
 	if (len == 0)
 		return;
-	struct context ctx = { .host = host, .host_len = len, .third_party = -2, .type = type,
-			       .url = url != NULL };
+	/* Field by field: the label array is filled as needed, not cleared. */
+	struct context ctx;
+	ctx.host = host;
+	ctx.host_len = len;
+	ctx.site = NULL;
+	ctx.site_len = 0;
+	ctx.third_party = -2;
+	ctx.type = type;
+	ctx.url = url != NULL;
+	ctx.label_count = 0;
 	if (site_in) {
 		ctx.site_len = canonical_name(site_in, strlen(site_in), site);
 		ctx.site = ctx.site_len ? site : NULL;
 	}
 
 	const struct dom *doms[MAX_LABELS * 2];
-	size_t n = matched_doms(m, host, len, doms, MAX_LABELS);
+	size_t n = matched_doms(m, host, len, doms, MAX_LABELS, ctx.labels, &ctx.label_count);
 	/* A TDS CNAME: the target's domains count as the name's own, after them. */
 	for (size_t i = 0; i < n; i++) {
 		if (doms[i]->cname && doms[i]->len == len) {
 			out->cname = doms[i]->cname;
 			out->lists |= 1ULL << doms[i]->cname_list;
-			n += matched_doms(m, out->cname, strlen(out->cname), doms + n, MAX_LABELS);
+			char target[NAME_BUF];
+			size_t target_len = canonical_name(out->cname, strlen(out->cname), target);
+			n += matched_doms(m, target, target_len, doms + n, MAX_LABELS, NULL, NULL);
 			break;
 		}
 	}
@@ -1588,11 +1693,19 @@ static void lookup(const struct matcher *m, const char *host_in, size_t host_len
 		consider_entities(m, doms[i], &v);
 		if (!url) {
 			/* "*.example.com" patterns: only where the name is under the domain. */
+			if (doms[i]->host_patterns == NONE || doms[i]->len >= len ||
+			    !name_under(host, len, doms[i]->name, doms[i]->len))
+				continue;
+			size_t last = len - doms[i]->len - 1;
 			for (uint32_t p = doms[i]->host_patterns; p != NONE;) {
 				const struct host_pattern *hp = VEC_AT(m->host_patterns, const struct host_pattern, p);
 				p = hp->next;
-				if (doms[i]->len < len && name_under(host, len, doms[i]->name, doms[i]->len))
-					consider_host_pattern(m, hp, &ctx, 0, len - doms[i]->len - 1, &v);
+				/* Most fail on the first byte at every label: checked here, from the pattern's record alone. */
+				bool maybe = !hp->first;
+				for (size_t k = 0; k <= last && !maybe; k++)
+					maybe = (k == 0 || host[k - 1] == '.') && host[k] == hp->first;
+				if (maybe)
+					consider_host_pattern(m, hp, &ctx, 0, last, &v);
 			}
 			continue;
 		}
@@ -1686,7 +1799,8 @@ static void lookup(const struct matcher *m, const char *host_in, size_t host_len
 			out->host_only = false;
 		}
 		if (tracking && tracking->list < best) {
-			out->decided = (struct match_rule){ tracking->list, "", tracking_dom->name, false };
+			/* An entry, not a rule: its text is its domain. */
+			out->decided = (struct match_rule){ tracking->list, tracking_dom->name, tracking_dom->name, false };
 			out->host_only = false;
 		}
 	} else if (exception_text) {
@@ -1694,11 +1808,8 @@ static void lookup(const struct matcher *m, const char *host_in, size_t host_len
 	} else if (v.regex_hit && v.regex_ignore) {
 		out->decided = (struct match_rule){ v.regex_hit->list, v.regex_hit->text, v.regex_dom->name, true };
 	} else if (not_tracking) {
-		out->decided = (struct match_rule){ not_tracking->list, "", v.not_tracking_dom->name, false };
-	}
-	if (out->decided.list >= 0 && out->decided.text && !*out->decided.text) {
-		/* An entry, not a rule: its text is its list's format and domain. */
-		out->decided.text = out->decided.domain;
+		out->decided = (struct match_rule){ not_tracking->list, v.not_tracking_dom->name,
+						    v.not_tracking_dom->name, false };
 	}
 
 	/*
@@ -1737,7 +1848,7 @@ static void lookup(const struct matcher *m, const char *host_in, size_t host_len
 
 int matcher_third_party(const char *host_in, size_t host_len, const char *site_in)
 {
-	char host[NAME_MAX_LEN + 1], site[NAME_MAX_LEN + 1];
+	char host[NAME_BUF], site[NAME_BUF];
 	struct context ctx = { .host = host, .third_party = -2, .site = site };
 	ctx.host_len = canonical_name(host_in, host_len, host);
 	ctx.site_len = site_in ? canonical_name(site_in, strlen(site_in), site) : 0;
