@@ -134,6 +134,10 @@ static int cmd_check(const struct list_set *set)
 			lists_resolve(src->entities, entities);
 			printf("  entities %s\n", entities);
 		}
+		if (src->url)
+			printf("  url %s\n", src->url);
+		if (src->entities_url)
+			printf("  entities url %s\n", src->entities_url);
 		if (!m) {
 			printf("  error: %s%s%u: %s\n", e.file, e.line ? ":" : "", e.line, e.reason);
 			print_error(&e);
