@@ -210,6 +210,11 @@ static int load_source(struct yaml_ctx *y, struct list_set *set, yaml_node_t *it
 				rc = yaml_fail(y, v, "%s", "'not_tracking' must be a list of category names");
 				break;
 			}
+			/* A key given twice: the second replaces the first whole. */
+			for (size_t k = 0; k < sizeof s->not_tracking / sizeof s->not_tracking[0]; k++) {
+				free(s->not_tracking[k]);
+				s->not_tracking[k] = NULL;
+			}
 			s->not_tracking_set = true;
 			size_t n = 0;
 			for (yaml_node_item_t *i = v->data.sequence.items.start; rc == 0 && i < v->data.sequence.items.top; i++) {

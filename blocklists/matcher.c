@@ -410,6 +410,13 @@ static size_t suffix_hashes(const char *name, size_t len, uint64_t *hashes, size
 {
 	size_t ends[MAX_LABELS], n = 0, start = 0;
 	uint64_t lh[MAX_LABELS];
+	/* A name of more labels (empty ones: "a......b.com") keeps its last
+	   MAX_LABELS: the suffixes that can be in a list are at its end. */
+	size_t dots = 0;
+	for (const char *p = memchr(name, '.', len); p; p = memchr(p + 1, '.', len - (size_t)(p + 1 - name)))
+		dots++;
+	for (size_t skip = dots + 1 > MAX_LABELS ? dots + 1 - MAX_LABELS : 0; skip > 0; skip--)
+		start = (size_t)((const char *)memchr(name + start, '.', len - start) - name) + 1;
 	/* The labels, left to right, then folded right to left. */
 	while (start <= len && n < MAX_LABELS) {
 		const char *dot = memchr(name + start, '.', len - start);
@@ -861,14 +868,19 @@ int matcher_add_entity(struct matcher *m, int list, const char *domain, size_t d
 		const char *name = intern(m, category);
 		if (!name)
 			return -1;
-		uint32_t c = ent->categories, last = NONE;
-		for (; c != NONE; last = c, c = VEC_AT(m->categories, struct category, c)->next) {
+		uint32_t c = ent->categories, last = NONE, count = 0;
+		for (; c != NONE; last = c, c = VEC_AT(m->categories, struct category, c)->next, count++) {
 			struct category *cat = VEC_AT(m->categories, struct category, c);
 			if (cat->name == name) {
 				if (verdict > cat->verdict)
 					cat->verdict = (int8_t)verdict;
 				return 0;
 			}
+		}
+		/* A lookup reports at most MATCH_MAX_CATEGORIES: more would only cost. */
+		if (count >= MATCH_MAX_CATEGORIES) {
+			matcher_skip(m, list, "more than 16 categories for a domain", 0);
+			return 0;
 		}
 		struct category *cat = vec_push(&m->categories);
 		if (!cat)
@@ -918,6 +930,15 @@ int matcher_add_regex_rule(struct matcher *m, int list, const char *domain, size
 	uint32_t d = dom_get(m, domain, domain_len);
 	if (d == NONE)
 		return -1;
+	/* A back-reference ("(.*)\\1") makes glibc's matcher exponential in the
+	   URL's length; the TDS has none. Such a rule is left out like one that
+	   does not compile. */
+	for (const char *b = strchr(regex, '\\'); b; b = strchr(b + 2, '\\')) {
+		if (b[1] >= '1' && b[1] <= '9')
+			return 1;
+		if (!b[1])
+			break;
+	}
 	struct regex_rule *r = vec_push(&m->regex_rules);
 	if (!r)
 		return -1;
@@ -1271,11 +1292,14 @@ static bool abp_separator(unsigned char c)
 /*
  * Whether pattern p (with '*' and '^', no anchors) matches text t from its
  * start: all of t when `to_end`, else any prefix of it. Iterative, with the
- * usual back-tracking to the last '*', so it is linear in practice.
+ * usual back-tracking to the last '*' only, so at worst O(|p| x |t|).
+ * `star_p` 0 acts as a '*' before the pattern (a match anywhere in t);
+ * SIZE_MAX for none.
  */
-static bool abp_glob(const char *p, size_t plen, const char *t, size_t tlen, bool to_end, bool match_case)
+static bool abp_glob_from(const char *p, size_t plen, const char *t, size_t tlen, bool to_end,
+			  bool match_case, size_t star_p)
 {
-	size_t pi = 0, ti = 0, star_p = SIZE_MAX, star_t = 0;
+	size_t pi = 0, ti = 0, star_t = 0;
 	for (;;) {
 		if (pi == plen && (!to_end || ti == tlen))
 			return true;
@@ -1310,6 +1334,11 @@ static bool abp_glob(const char *p, size_t plen, const char *t, size_t tlen, boo
 	}
 }
 
+static bool abp_glob(const char *p, size_t plen, const char *t, size_t tlen, bool to_end, bool match_case)
+{
+	return abp_glob_from(p, plen, t, tlen, to_end, match_case, SIZE_MAX);
+}
+
 /*
  * A whole ABP pattern (with its anchors) against a URL whose host spans
  * [host_start, host_end).
@@ -1332,18 +1361,16 @@ static bool abp_match(const char *p, size_t plen, const char *url, size_t ulen,
 	}
 	if (plen >= 1 && p[0] == '|')
 		return abp_glob(p + 1, plen - 1, url, ulen, end_anchor, match_case);
-	for (size_t s = 0; s <= ulen; s++)
-		if (abp_glob(p, plen, url + s, ulen - s, end_anchor, match_case))
-			return true;
-	return false;
+	/* Anywhere in the URL: one pass, as if the pattern began with '*'. */
+	return abp_glob_from(p, plen, url, ulen, end_anchor, match_case, 0);
 }
 
 /* The state of one lookup as it walks the matched domains, most specific first. */
 struct verdicts {
 	const struct host_rule *block, *exception;
 	/* A block with $important, which no exception clears (as in uBlock Origin). */
-	const struct host_rule *important;
-	const struct dom *important_dom;
+	const struct rule_head *important;
+	const char *important_domain;
 	bool important_host_only;
 	const struct url_rule *url_block, *url_exception;
 	bool url_block_host_only;
@@ -1381,6 +1408,18 @@ static bool rule_applies(const struct matcher *m, const struct rule_head *r, str
 	return party_allows(r->party, ctx);
 }
 
+/* Remembers a block rule with $important (the first list's). */
+static void note_important(struct verdicts *v, const struct rule_head *r, const char *domain, bool host_only)
+{
+	if (!(r->flags & RULE_IMPORTANT) || (r->flags & RULE_EXCEPTION))
+		return;
+	if (!v->important || r->list < v->important->list) {
+		v->important = r;
+		v->important_domain = domain;
+		v->important_host_only = host_only;
+	}
+}
+
 static void consider_host_rules(const struct matcher *m, const struct dom *d, struct context *ctx,
 				struct verdicts *v)
 {
@@ -1409,11 +1448,7 @@ static void consider_host_rules(const struct matcher *m, const struct dom *d, st
 			v->block_dom = d;
 			v->block_host_only = host_only;
 		}
-		if ((r->flags & RULE_IMPORTANT) && (!v->important || r->list < v->important->list)) {
-			v->important = r;
-			v->important_dom = d;
-			v->important_host_only = host_only;
-		}
+		note_important(v, &r->head, d->name, host_only);
 	}
 }
 
@@ -1423,6 +1458,10 @@ static void consider_url_rule(const struct matcher *m, const struct url_rule *r,
 {
 	bool host_only;
 	if (!rule_applies(m, &r->head, ctx, &host_only))
+		return;
+	/* A pattern for some types only, not tied to a host ("$ping,third-party",
+	   "/pixel.$image"), says nothing of a request of unknown type. */
+	if (host_only && !d)
 		return;
 	bool match_case = r->flags & RULE_MATCH_CASE;
 	bool hit;
@@ -1451,6 +1490,7 @@ static void consider_url_rule(const struct matcher *m, const struct url_rule *r,
 		v->url_block = r;
 		v->url_block_host_only = host_only;
 	}
+	note_important(v, &r->head, d ? d->name : NULL, host_only);
 }
 
 static void consider_entities(const struct matcher *m, const struct dom *d, struct verdicts *v)
@@ -1541,6 +1581,7 @@ static void consider_host_pattern(const struct matcher *m, const struct host_pat
 		v->url_block = r;
 		v->url_block_host_only = host_only;
 	}
+	note_important(v, &r->head, NULL, host_only);
 }
 
 /* Host-only patterns keyed by their first label (see struct matcher), at each label of the name. */
@@ -1766,7 +1807,7 @@ static void lookup(const struct matcher *m, const char *host_in, size_t host_len
 		filter_blocks = true;
 		block_text = v.important->text;
 		block_list = v.important->list;
-		block_domain = v.important_dom->name;
+		block_domain = v.important_domain;
 		host_only = v.important_host_only;
 	}
 
@@ -1884,6 +1925,9 @@ size_t matcher_url_host(const char *url, size_t url_len, size_t *host_len)
 void matcher_lookup_url(const struct matcher *m, const char *url, size_t url_len,
 			const char *site, uint32_t type, struct match *out)
 {
+	/* Longer URLs are matched on their first URL_MAX_LEN bytes (documented). */
+	if (url_len > URL_MAX_LEN)
+		url_len = URL_MAX_LEN;
 	size_t host_len;
 	size_t host_start = matcher_url_host(url, url_len, &host_len);
 	size_t host_end = host_start + host_len;

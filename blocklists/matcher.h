@@ -234,6 +234,10 @@ void matcher_lookup_host(const struct matcher *m, const char *host, size_t host_
 /*
  * Looks up a full URL ("https://host/path?query") requested as resource
  * type `type` (an RT_ bit, 0 when unknown), applying every rule exactly.
+ * With type 0, a rule for some types only marks the URL host_only when it
+ * is tied to a host ("||x.com/p$script"), and does not apply when it is
+ * not ("$ping,third-party" would otherwise mark every URL). At most
+ * 8192 bytes of a URL are read.
  */
 void matcher_lookup_url(const struct matcher *m, const char *url, size_t url_len,
 			const char *site, uint32_t type, struct match *out);

@@ -69,6 +69,11 @@ static size_t data_domain(const char *s, size_t len, char out[DATA_DOMAIN_MAX + 
 		}
 		out[i] = c;
 	}
+	/* One label ("com") would make a whole top-level domain a tracker. */
+	if (!memchr(s, '.', len)) {
+		*why = "single-label domain";
+		return 0;
+	}
 	out[len] = '\0';
 	return len;
 }

@@ -356,6 +356,17 @@ static void parse_abp_options(const char *s, size_t len, struct abp_options *o)
 		if (o->rule.types == 0)
 			o->skip = "no resource type left";
 	}
+	/* "$all" (every type) restricts nothing. */
+	if (o->rule.types == RT_ALL)
+		o->rule.types = 0;
+	/* "$domain=" naming no site at all would widen the rule to every site. */
+	if (o->rule.domains && !o->skip) {
+		bool any = false;
+		for (size_t k = 0; k < o->rule.domains_len && !any; k++)
+			any = o->rule.domains[k] != '|' && o->rule.domains[k] != '~';
+		if (!any)
+			o->skip = "empty domain option";
+	}
 }
 
 /* Where the options begin: the last '$' that is followed by something option-like. */

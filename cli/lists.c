@@ -109,12 +109,19 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static void print_error(const struct list_load_error *e)
+/* "file:line: reason" (no line when there is none). */
+static void print_error_line(FILE *out, const struct list_load_error *e)
 {
 	if (e->line)
-		fprintf(stderr, "trackwatch: %s:%u: %s\n", e->file, e->line, e->reason);
+		fprintf(out, "%s:%u: %s\n", e->file, e->line, e->reason);
 	else
-		fprintf(stderr, "trackwatch: %s: %s\n", e->file, e->reason);
+		fprintf(out, "%s: %s\n", e->file, e->reason);
+}
+
+static void print_error(const struct list_load_error *e)
+{
+	fprintf(stderr, "trackwatch: ");
+	print_error_line(stderr, e);
 }
 
 static int cmd_check(const struct list_set *set)
@@ -139,7 +146,10 @@ static int cmd_check(const struct list_set *set)
 		if (src->entities_url)
 			printf("  entities url %s\n", src->entities_url);
 		if (!m) {
-			printf("  error: %s%s%u: %s\n", e.file, e.line ? ":" : "", e.line, e.reason);
+			if (e.line)
+				printf("  error: %s:%u: %s\n", e.file, e.line, e.reason);
+			else
+				printf("  error: %s: %s\n", e.file, e.reason);
 			print_error(&e);
 			failures++;
 			continue;
@@ -322,8 +332,9 @@ static int update_one(const struct list_set *set, int i, const char *ca_file, bo
 		if (!m || lists_parse_file(m, src, res[0].tmp_path ? res[0].tmp_path : path,
 					   src->entities ? (res[1].tmp_path ? res[1].tmp_path : entities) : NULL,
 					   &e) < 0) {
-			fprintf(stderr, "trackwatch: %s: the download does not parse, keeping the old list: "
-				"%s%s%u: %s\n", src->name, e.file, e.line ? ":" : "", e.line, e.reason);
+			fprintf(stderr, "trackwatch: %s: the download does not parse, keeping the old list: ",
+				src->name);
+			print_error_line(stderr, &e);
 			rc = -1;
 		} else {
 			const struct list_info *info = matcher_list_info(m, 0);
@@ -408,7 +419,12 @@ int cmd_lists(int argc, char **argv, const char *config_path)
 	uint32_t type = 0;
 	const char *ca_file = NULL;
 	int c, rc = EXIT_OK;
-	optind = 2;
+	/* The options after the command: parse argv[1..] afresh ("lists
+	   update NAME --ca-file F" too: the "+" of main's options must not
+	   carry over, so getopt is reset with optind 0). */
+	argc--;
+	argv++;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "l:t:h", options, NULL)) != -1) {
 		switch (c) {
 		case 'l':

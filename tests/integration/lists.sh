@@ -90,6 +90,9 @@ expect 0 "lists test, a path rule" -- sh -c "printf 'github.com\nhttps://github.
 field_is 1 tracker False "path rule: bare host"
 field_is 2 tracker True "path rule: the URL"
 field_is 2 rule "||github.com/_private/browser/stats" "path rule: the rule"
+# A typed pattern tied to no host ("$ping,third-party") says nothing of a URL of unknown type.
+expect 0 "lists test, a URL of unknown type" -- sh -c "printf 'https://www.wikipedia.org/static/logo.png\n' | '$cli' lists test"
+field_is 1 tracker False "a URL of unknown type"
 expect 0 "lists cookie" -- sh -c "printf '_ga\n_ga_ABC123\nnot-a-known-cookie\n' | '$cli' lists cookie --list cookiedb:$data/open-cookie-database.csv"
 field_is 1 platform "Google Analytics" "cookie _ga"
 field_is 2 name "_ga_" "cookie _ga_ABC123 by prefix"
@@ -108,6 +111,7 @@ done
 for f in hosts domains abp disconnect tds cookiedb; do
 	expect 1 "an empty file as $f" -- "$cli" lists check --list "$f:$tmp/empty"
 	contains "$tmp/err" "empty" "an empty $f list says so"
+	if grep -q "$tmp/empty0:" "$tmp/err"; then bad "an error without a line prints a line 0"; else ok; fi
 done
 python3 -c 'import sys; sys.stdout.write("||" + "a" * (100 << 20) + ".example^\n")' > "$tmp/long-line.txt"
 expect 1 "a 100 MB line" -- "$cli" lists check --list "abp:$tmp/long-line.txt"
@@ -163,6 +167,9 @@ EOF
 	expect 1 "update: an untrusted certificate" -- "$cli" -c "$tmp/update.yaml" lists update good
 	contains "$tmp/err" "certificate" "update: an untrusted certificate is refused"
 	expect 2 "update: an unknown list" -- "$cli" -c "$tmp/update.yaml" lists update nosuchlist
+	# Options after the list names are options too.
+	expect 0 "update: NAME then --ca-file" -- "$cli" -c "$tmp/update.yaml" lists update good --ca-file "$tmp/cert.pem"
+	contains "$tmp/out" "good: not modified" "update: NAME then --ca-file"
 	printf 'tracker.example\n' > "$tmp/names"
 	expect 0 "lists test after update" -- sh -c "'$cli' -c '$tmp/update.yaml' lists test < '$tmp/names' 2>&1"
 	field_is 1 tracker True "the downloaded list is used"

@@ -87,6 +87,25 @@ static void config_error(const char *yaml, unsigned line, const char *what)
 
 /* ---- the configuration ---------------------------------------------------- */
 
+/* A key given twice replaces the first value whole (a review found the old entries kept). */
+static void test_config_repeated_key(void **state)
+{
+	(void)state;
+	const char *path = write_file("config.yaml",
+		"lists:\n"
+		"  - name: dis\n"
+		"    format: disconnect\n"
+		"    path: services.json\n"
+		"    not_tracking: [Advertising, Analytics, Social]\n"
+		"    not_tracking: [Content]\n");
+	struct list_set set;
+	char err[512] = "";
+	assert_int_equal(lists_load_config(&set, path, err, sizeof err), 0);
+	assert_string_equal(set.lists[0].not_tracking[0], "Content");
+	assert_null(set.lists[0].not_tracking[1]);
+	lists_free(&set);
+}
+
 static void test_config_valid(void **state)
 {
 	(void)state;
@@ -466,6 +485,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_valid),
+		cmocka_unit_test(test_config_repeated_key),
 		cmocka_unit_test(test_config_defaults),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_build),

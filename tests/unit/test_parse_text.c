@@ -712,6 +712,38 @@ static void test_abp_important_and_case(void **state)
 	matcher_free(m);
 }
 
+/*
+ * From a review: $important on URL rules and host patterns wins over
+ * exceptions too; "$all" restricts nothing; "$domain=" naming no site is
+ * left out rather than widened to every site; a hostile unanchored pattern
+ * against a long URL is matched in one pass.
+ */
+static void test_abp_review_fixes(void **state)
+{
+	(void)state;
+	struct matcher *m = load_ok(parse_abp,
+		"||imp2.example/ads$important\n"
+		"@@||imp2.example^\n"
+		"||cdn*.imp3.example^$important\n"
+		"@@||cdn1.imp3.example^\n"
+		"||all.example^$all\n"
+		"||nosite.example^$domain=~\n"
+		"a*aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\n");
+	assert_true(url_tracker(m, "https://imp2.example/ads", NULL, RT_SCRIPT));
+	assert_false(url_tracker(m, "https://imp2.example/other", NULL, RT_SCRIPT));
+	assert_true(host_tracker(m, "cdn1.imp3.example", NULL));
+	struct match r;
+	matcher_lookup_host(m, "x.all.example", 13, NULL, &r);
+	assert_true(r.tracker);
+	assert_false(r.host_only);
+	assert_false(host_tracker(m, "nosite.example", NULL));
+	assert_skip(m, "empty domain option", 1, 6);
+	static char long_url[8200] = "https://long.example/";
+	memset(long_url + strlen(long_url), 'a', sizeof long_url - 1 - strlen(long_url));
+	assert_false(url_tracker(m, long_url, NULL, RT_IMAGE));
+	matcher_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -719,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_hosts_odd_lines),
 		cmocka_unit_test(test_hosts_bad_names),
 		cmocka_unit_test(test_abp_important_and_case),
+		cmocka_unit_test(test_abp_review_fixes),
 		cmocka_unit_test(test_hosts_many_names),
 		cmocka_unit_test(test_not_lists),
 		cmocka_unit_test(test_long_lines),
