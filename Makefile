@@ -183,8 +183,17 @@ golden: $(B)/asan/trackwatchd
 cli-tests: $(B)/asan/trackwatchd $(B)/asan/trackwatch
 	tests/integration/cli.sh $(B)/asan/trackwatchd $(B)/asan/trackwatch
 
-lists-tests: $(B)/asan/trackwatch
-	tests/integration/lists.sh $(B)/asan/trackwatch
+lists-tests: $(B)/asan/trackwatch $(B)/linear/trackwatch
+	tests/integration/lists.sh $(B)/asan/trackwatch $(B)/linear/trackwatch
+
+# The command line with a matcher that scans every generic URL rule instead of
+# using its token index: the reference the index is checked against.
+$(B)/linear/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 $(TW_CFLAGS) -DMATCHER_LINEAR_GENERIC $(pkg_cflags) -c $< -o $@
+
+$(B)/linear/trackwatch: $(call obj,linear,$(CLI_SRC))
+	$(CC) -pthread -o $@ $^ $(pkg_libs)
 
 crosscheck: $(B)/asan/trackwatchd
 	tests/integration/crosscheck.py $(B)/asan/trackwatchd tests/data

@@ -174,6 +174,20 @@ struct matcher {
 	struct vec dom_tails;      /* struct dom_tails, parallel to doms; freed when finished */
 	struct vec generic_rules;  /* uint32_t indexes of url_rules with no dom */
 	/*
+	 * The generic rules by token, made by matcher_finish(), as uBlock
+	 * Origin indexes its filters: a rule whose pattern holds a whole word
+	 * ("/ads/" holds "ads") can only match a URL that holds that word, so a
+	 * URL lookup tries only the rules of its own words, plus the few rules
+	 * with no such word (token_fallback).
+	 */
+	struct token_rule {
+		uint64_t token;
+		uint32_t rule;
+	} *token_rules;            /* sorted by token */
+	size_t token_rule_count;
+	uint32_t *token_fallback;
+	size_t token_fallback_count;
+	/*
 	 * Generic rules that constrain only the host ("||adservice.google.",
 	 * "||cdn*.example.com^") also decide bare-name lookups. One that ends in
 	 * whole labels ("*.example.com") hangs from that domain's node and is
@@ -569,6 +583,8 @@ void matcher_free(struct matcher *m)
 	for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
 		free(vecs[i]->items);
 	free(m->dom_tails.items);
+	free(m->token_rules);
+	free(m->token_fallback);
 	free(m->slots);
 	free(m->filter);
 	free(m->keyed_patterns);
@@ -1000,6 +1016,8 @@ static int prefix_longer_first(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y;
 }
 
+static int index_generic_rules(struct matcher *m);
+
 static int by_label_hash(const void *a, const void *b, void *arg)
 {
 	const struct matcher *m = arg;
@@ -1059,6 +1077,8 @@ int matcher_finish(struct matcher *m)
 			m->unkeyed_patterns[m->unkeyed_count++] = (uint32_t)i;
 	}
 	qsort_r(m->keyed_patterns, m->keyed_count, sizeof *m->keyed_patterns, by_label_hash, m);
+	if (index_generic_rules(m) < 0)
+		return -1;
 	size_t bits = 1u << 16;
 	while (bits < m->doms.count * 20 && bits < (1u << 26))
 		bits *= 2;
@@ -1408,6 +1428,23 @@ static bool rule_applies(const struct matcher *m, const struct rule_head *r, str
 	return party_allows(r->party, ctx);
 }
 
+/*
+ * Whether URL rule `a` is reported before `b` (NULL: none yet): the earlier
+ * list; in one list a rule for every type before one for some types only;
+ * then the rule loaded first, so the answer does not depend on the order in
+ * which the index offers rules.
+ */
+static bool url_rule_first(const struct matcher *m, const struct url_rule *a, bool a_host_only,
+			   const struct url_rule *b, bool b_host_only)
+{
+	if (!b || a->list != b->list)
+		return !b || a->list < b->list;
+	if (a_host_only != b_host_only)
+		return !a_host_only;
+	const struct url_rule *base = m->url_rules.items;
+	return a - base < b - base;
+}
+
 /* Remembers a block rule with $important (the first list's). */
 static void note_important(struct verdicts *v, const struct rule_head *r, const char *domain, bool host_only)
 {
@@ -1483,10 +1520,9 @@ static void consider_url_rule(const struct matcher *m, const struct url_rule *r,
 		return;
 	v->lists |= 1ULL << r->list;
 	if (r->flags & RULE_EXCEPTION) {
-		if (!v->url_exception || r->list < v->url_exception->list)
+		if (url_rule_first(m, r, false, v->url_exception, false))
 			v->url_exception = r;
-	} else if (!v->url_block || r->list < v->url_block->list ||
-		   (r->list == v->url_block->list && v->url_block_host_only && !host_only)) {
+	} else if (url_rule_first(m, r, host_only, v->url_block, v->url_block_host_only)) {
 		v->url_block = r;
 		v->url_block_host_only = host_only;
 	}
@@ -1575,9 +1611,9 @@ static void consider_host_pattern(const struct matcher *m, const struct host_pat
 		return;
 	v->lists |= 1ULL << r->list;
 	if (r->flags & RULE_EXCEPTION) {
-		if (!host_only && (!v->url_exception || r->list < v->url_exception->list))
+		if (!host_only && url_rule_first(m, r, false, v->url_exception, false))
 			v->url_exception = r;
-	} else if (!v->url_block || r->list < v->url_block->list) {
+	} else if (url_rule_first(m, r, host_only, v->url_block, v->url_block_host_only)) {
 		v->url_block = r;
 		v->url_block_host_only = host_only;
 	}
@@ -1617,6 +1653,139 @@ static void consider_keyed_host_patterns(const struct matcher *m, struct context
 			consider_host_pattern(m, VEC_AT(m->host_patterns, const struct host_pattern,
 							m->unkeyed_patterns[i]), ctx, start, start, v);
 		start = end + 1;
+	}
+}
+
+/* A token: a run of letters and digits, compared in lower case. */
+static bool token_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static uint64_t token_hash(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)tolower((unsigned char)s[i])) * 0x100000001b3ULL;
+	return mix64(h) | 1;
+}
+
+/*
+ * The token a URL must hold whole for a pattern to match it, or 0: the
+ * longest run of token characters in the pattern that cannot continue into
+ * more token characters of the URL on either side (it is bounded by a
+ * literal non-token character, a '^', or an anchor), leaving out words
+ * nearly every URL holds.
+ */
+static uint64_t pattern_token(const char *p, size_t len, bool match_case)
+{
+	static const char *const common[] = { "http", "https", "www", "com", "net", "org", "js", "html",
+					      "php", "png", "gif", "jpg", "css" };
+	(void)match_case;
+	bool start_anchor = len >= 1 && p[0] == '|';
+	size_t begin = start_anchor ? (len >= 2 && p[1] == '|' ? 2 : 1) : 0;
+	bool end_anchor = len > begin && p[len - 1] == '|';
+	size_t end = len - end_anchor;
+	size_t best_len = 0;
+	uint64_t best = 0;
+	for (size_t i = begin; i < end;) {
+		if (!token_char((unsigned char)p[i])) {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j < end && token_char((unsigned char)p[j]))
+			j++;
+		bool left = i > begin ? p[i - 1] != '*' : start_anchor;
+		bool right = j < end ? p[j] != '*' : end_anchor;
+		bool usual = false;
+		for (size_t k = 0; k < sizeof common / sizeof common[0]; k++)
+			usual |= strlen(common[k]) == j - i && strncasecmp(common[k], p + i, j - i) == 0;
+		if (left && right && !usual && j - i > best_len) {
+			best_len = j - i;
+			best = token_hash(p + i, j - i);
+		}
+		i = j;
+	}
+	return best;
+}
+
+static int by_token(const void *a, const void *b)
+{
+	const struct token_rule *x = a, *y = b;
+	if (x->token != y->token)
+		return x->token < y->token ? -1 : 1;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+/* Builds the token index of the generic rules (struct matcher). */
+static int index_generic_rules(struct matcher *m)
+{
+	size_t n = m->generic_rules.count;
+	m->token_rules = calloc(n + 1, sizeof *m->token_rules);
+	m->token_fallback = calloc(n + 1, sizeof *m->token_fallback);
+	if (!m->token_rules || !m->token_fallback)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t r = *VEC_AT(m->generic_rules, const uint32_t, i);
+		const struct url_rule *rule = VEC_AT(m->url_rules, const struct url_rule, r);
+		uint64_t token = pattern_token(rule->pattern, rule->pattern_len, rule->flags & RULE_MATCH_CASE);
+		if (token)
+			m->token_rules[m->token_rule_count++] = (struct token_rule){ token, r };
+		else
+			m->token_fallback[m->token_fallback_count++] = r;
+	}
+	qsort(m->token_rules, m->token_rule_count, sizeof *m->token_rules, by_token);
+	return 0;
+}
+
+/* The generic rules that can match this URL: those of each of its tokens (once each), and the fallback. */
+static void consider_generic_rules(const struct matcher *m, struct context *ctx, const char *url, size_t url_len,
+				   size_t host_start, size_t host_end, struct verdicts *v)
+{
+#ifdef MATCHER_LINEAR_GENERIC
+	/* For checking the index (bench/check-token-index.sh): every generic rule, in turn. */
+	for (size_t i = 0; i < m->generic_rules.count; i++)
+		consider_url_rule(m, VEC_AT(m->url_rules, const struct url_rule,
+					    *VEC_AT(m->generic_rules, const uint32_t, i)),
+				  NULL, ctx, url, url_len, host_start, host_end, v);
+	return;
+#endif
+	for (size_t i = 0; i < m->token_fallback_count; i++)
+		consider_url_rule(m, VEC_AT(m->url_rules, const struct url_rule, m->token_fallback[i]), NULL, ctx,
+				  url, url_len, host_start, host_end, v);
+	if (m->token_rule_count == 0)
+		return;
+	uint64_t seen[64];
+	size_t seen_count = 0;
+	for (size_t i = 0; i < url_len;) {
+		if (!token_char((unsigned char)url[i])) {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j < url_len && token_char((unsigned char)url[j]))
+			j++;
+		uint64_t h = token_hash(url + i, j - i);
+		i = j;
+		bool again = false;
+		for (size_t k = 0; k < seen_count && !again; k++)
+			again = seen[k] == h;
+		if (again)
+			continue;
+		if (seen_count < sizeof seen / sizeof seen[0])
+			seen[seen_count++] = h;
+		size_t lo = 0, hi = m->token_rule_count;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (m->token_rules[mid].token < h)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < m->token_rule_count && m->token_rules[lo].token == h; lo++)
+			consider_url_rule(m, VEC_AT(m->url_rules, const struct url_rule, m->token_rules[lo].rule),
+					  NULL, ctx, url, url_len, host_start, host_end, v);
 	}
 }
 
@@ -1764,13 +1933,8 @@ static void lookup(const struct matcher *m, const char *host_in, size_t host_len
 	}
 	if (!url && (m->keyed_count > 0 || m->unkeyed_count > 0))
 		consider_keyed_host_patterns(m, &ctx, &v);
-	if (url) {
-		for (size_t i = 0; i < m->generic_rules.count; i++) {
-			uint32_t r = *VEC_AT(m->generic_rules, const uint32_t, i);
-			consider_url_rule(m, VEC_AT(m->url_rules, const struct url_rule, r), NULL, &ctx,
-					  url, url_len, host_start, host_end, &v);
-		}
-	}
+	if (url)
+		consider_generic_rules(m, &ctx, url, url_len, host_start, host_end, &v);
 
 	/* Most names are in no list: nothing more to say (but the party, when a rule needed it). */
 	if (v.lists == 0 && !v.entity) {

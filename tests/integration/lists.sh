@@ -12,9 +12,13 @@
 #     download that does not parse leaves the old list as it was;
 #   - lists-crosscheck.py: EasyPrivacy's pure domain rules against a
 #     reference engine written in Python.
-#   tests/integration/lists.sh TRACKWATCH
+#   - the token index of generic URL rules answers exactly as a scan of every
+#     rule does (LINEAR: the command built with -DMATCHER_LINEAR_GENERIC), on
+#     URLs made from EasyPrivacy's and EasyList's patterns, for every type;
+#   tests/integration/lists.sh TRACKWATCH [LINEAR]
 set -u
-cli=${1:?usage: lists.sh TRACKWATCH}
+cli=${1:?usage: lists.sh TRACKWATCH [LINEAR]}
+linear=${2:-}
 here=$(cd "$(dirname "$0")/../.." && pwd)
 data=$here/tests/data/lists
 tmp=$(mktemp -d)
@@ -174,6 +178,23 @@ EOF
 	expect 0 "lists test after update" -- sh -c "'$cli' -c '$tmp/update.yaml' lists test < '$tmp/names' 2>&1"
 	field_is 1 tracker True "the downloaded list is used"
 	field_is 1 list good "the downloaded list is named"
+fi
+
+# ---- the token index against a scan of every rule ----
+assets='/usr/share/mozilla/extensions/{ec8030f7-c20a-464f-9b0e-13a3a9e97384}/uBlock0@raymondhill.net/assets/thirdparties/easylist'
+if [ -n "$linear" ]; then
+	"$here/tests/integration/make-urls.py" "$assets/easyprivacy.txt" "$assets/easylist.txt" > "$tmp/urls"
+	for type in '' script ping; do
+		"$cli" lists test ${type:+--type $type} < "$tmp/urls" > "$tmp/idx" 2>&1
+		"$linear" lists test ${type:+--type $type} < "$tmp/urls" > "$tmp/lin" 2>&1
+		if cmp -s "$tmp/idx" "$tmp/lin" && [ -s "$tmp/idx" ]; then
+			ok
+		else
+			bad "token index differs from a scan of every rule (type '${type:-unknown}')"
+			diff "$tmp/idx" "$tmp/lin" | head -4
+		fi
+	done
+	echo "token index: $(wc -l < "$tmp/urls") URLs, $(grep -c '"tracker":true' "$tmp/idx") trackers (type ping)"
 fi
 
 # ---- EasyPrivacy against the reference engine ----
