@@ -424,15 +424,16 @@ static size_t suffix_hashes(const char *name, size_t len, uint64_t *hashes, size
 {
 	size_t ends[MAX_LABELS], n = 0, start = 0;
 	uint64_t lh[MAX_LABELS];
-	/* A name of more labels (empty ones: "a......b.com") keeps its last
-	   MAX_LABELS: the suffixes that can be in a list are at its end. */
-	size_t dots = 0;
-	for (const char *p = memchr(name, '.', len); p; p = memchr(p + 1, '.', len - (size_t)(p + 1 - name)))
-		dots++;
-	for (size_t skip = dots + 1 > MAX_LABELS ? dots + 1 - MAX_LABELS : 0; skip > 0; skip--)
-		start = (size_t)((const char *)memchr(name + start, '.', len - start) - name) + 1;
-	/* The labels, left to right, then folded right to left. */
-	while (start <= len && n < MAX_LABELS) {
+	/* The labels, left to right, then folded right to left. A name of
+	   more labels (empty ones: "a......b.com") keeps its last MAX_LABELS:
+	   the suffixes that can be in a list are at its end. */
+	while (start <= len) {
+		if (n == MAX_LABELS) {
+			memmove(lh, lh + 1, (n - 1) * sizeof *lh);
+			memmove(starts, starts + 1, (n - 1) * sizeof *starts);
+			memmove(ends, ends + 1, (n - 1) * sizeof *ends);
+			n--;
+		}
 		const char *dot = memchr(name + start, '.', len - start);
 		size_t end = dot ? (size_t)(dot - name) : len;
 		lh[n] = label_hash(name + start, end - start);
@@ -1625,8 +1626,16 @@ static void consider_keyed_host_patterns(const struct matcher *m, struct context
 {
 	const char *host = ctx->host;
 	size_t len = ctx->host_len;
-	size_t label = 0;
-	for (size_t start = 0; start < len && label < ctx->label_count; label++) {
+	size_t label = 0, start = 0;
+	if (ctx->label_count == MAX_LABELS) {
+		/* suffix_hashes() kept the last MAX_LABELS labels: begin where they do. */
+		size_t total = 1;
+		for (size_t i = 0; i < len; i++)
+			total += host[i] == '.';
+		for (size_t skip = total - MAX_LABELS; skip > 0; skip--)
+			start = (size_t)((const char *)memchr(host + start, '.', len - start) - host) + 1;
+	}
+	for (; start < len && label < ctx->label_count; label++) {
 		size_t end = start;
 		while (end < len && host[end] != '.')
 			end++;

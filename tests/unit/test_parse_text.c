@@ -738,6 +738,11 @@ static void test_abp_review_fixes(void **state)
 	assert_false(r.host_only);
 	assert_false(host_tracker(m, "nosite.example", NULL));
 	assert_skip(m, "empty domain option", 1, 6);
+	/* 239 empty labels before a listed name: the labels at the end still count. */
+	char many[256];
+	memset(many, '.', 240);
+	strcpy(many + 240, "x.all.example");
+	assert_true(host_tracker(m, many, NULL));
 	static char long_url[8200] = "https://long.example/";
 	memset(long_url + strlen(long_url), 'a', sizeof long_url - 1 - strlen(long_url));
 	assert_false(url_tracker(m, long_url, NULL, RT_IMAGE));
