@@ -93,6 +93,7 @@ _Static_assert(sizeof(struct dom) == 64, "a dom is one cache line");
 /* While building: where each dom's chains end, to append in load order. */
 struct dom_tails {
 	uint32_t host_rules, url_rules, regex_rules;
+	uint64_t hash;             /* name_hash() of the dom, for rehashing */
 };
 
 /* What host and URL rules share: filled by rule_head_init(), read by rule_applies(). */
@@ -495,13 +496,13 @@ static uint32_t table_find(const struct matcher *m, uint64_t h, const char *name
 
 static int table_grow(struct matcher *m)
 {
-	size_t size = m->slots ? (m->slot_mask + 1) * 2 : 4096;
+	/* Lists have thousands of domains: begin big enough for a small list's. */
+	size_t size = m->slots ? (m->slot_mask + 1) * 2 : 65536;
 	uint64_t *slots = calloc(size, sizeof *slots);
 	if (!slots)
 		return -1;
 	for (size_t i = 0; i < m->doms.count; i++) {
-		const struct dom *d = VEC_AT(m->doms, const struct dom, i);
-		uint64_t mixed = mix64(name_hash(d->name, d->len));
+		uint64_t mixed = mix64(VEC_AT(m->dom_tails, const struct dom_tails, i)->hash);
 		size_t j = mixed & (size - 1);
 		while (slots[j])
 			j = (j + 1) & (size - 1);
@@ -541,6 +542,7 @@ static uint32_t dom_get(struct matcher *m, const char *raw, size_t raw_len)
 		return NONE;
 	}
 	t->host_rules = t->url_rules = t->regex_rules = NONE;
+	t->hash = h;
 	index = (uint32_t)m->doms.count - 1;
 	uint64_t mixed = mix64(h);
 	size_t j = mixed & m->slot_mask;
@@ -1088,8 +1090,7 @@ int matcher_finish(struct matcher *m)
 		return -1;
 	m->filter_mask = bits - 1;
 	for (size_t i = 0; i < m->doms.count; i++) {
-		const struct dom *d = VEC_AT(m->doms, const struct dom, i);
-		uint64_t bit = (mix64(name_hash(d->name, d->len)) >> 7) & m->filter_mask;
+		uint64_t bit = (mix64(VEC_AT(m->dom_tails, const struct dom_tails, i)->hash) >> 7) & m->filter_mask;
 		m->filter[bit / 64] |= 1ULL << (bit % 64);
 	}
 	/* Each entity's categories side by side, in their order: a lookup then
