@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stddef.h>
 #include <limits.h>
 #include <pthread.h>
 #include <regex.h>
@@ -705,6 +706,21 @@ static struct list_info *list_for_rule(struct matcher *m, int list)
 	return matcher_list(m, list);
 }
 
+/*
+ * Appends rule `index` of `rules` to a domain's chain (first rule *head,
+ * last *tail), keeping load order. Every rule struct begins with its `next`.
+ */
+_Static_assert(offsetof(struct host_rule, next) == 0 && offsetof(struct url_rule, next) == 0 &&
+	       offsetof(struct regex_rule, next) == 0, "rule chains link through a first member");
+static void chain_append(struct vec *rules, uint32_t *head, uint32_t *tail, uint32_t index)
+{
+	if (*tail == NONE)
+		*head = index;
+	else
+		memcpy((char *)rules->items + (size_t)*tail * rules->size, &index, sizeof index);
+	*tail = index;
+}
+
 static int rule_head_init(struct matcher *m, struct rule_head *h, int list,
 			  const struct rule_options *options, const char *text, size_t text_len)
 {
@@ -732,12 +748,8 @@ int matcher_add_host_rule(struct matcher *m, int list, const char *host, size_t 
 	if (!r || rule_head_init(m, &r->head, list, options, text, text_len) < 0)
 		return -1;
 	uint32_t index = (uint32_t)m->host_rules.count - 1;
-	struct dom_tails *tail = VEC_AT(m->dom_tails, struct dom_tails, d);
-	if (tail->host_rules == NONE)
-		VEC_AT(m->doms, struct dom, d)->host_rules = index;
-	else
-		VEC_AT(m->host_rules, struct host_rule, tail->host_rules)->next = index;
-	tail->host_rules = index;
+	chain_append(&m->host_rules, &VEC_AT(m->doms, struct dom, d)->host_rules,
+		     &VEC_AT(m->dom_tails, struct dom_tails, d)->host_rules, index);
 	l->rules++;
 	return 0;
 }
@@ -827,12 +839,8 @@ int matcher_add_url_rule(struct matcher *m, int list, const char *anchor_host, s
 				m->any_unkeyed_pattern = true;
 		}
 	} else {
-		struct dom_tails *tail = VEC_AT(m->dom_tails, struct dom_tails, d);
-		if (tail->url_rules == NONE)
-			VEC_AT(m->doms, struct dom, d)->url_rules = index;
-		else
-			VEC_AT(m->url_rules, struct url_rule, tail->url_rules)->next = index;
-		tail->url_rules = index;
+		chain_append(&m->url_rules, &VEC_AT(m->doms, struct dom, d)->url_rules,
+			     &VEC_AT(m->dom_tails, struct dom_tails, d)->url_rules, index);
 	}
 	l->rules++;
 	return 0;
@@ -976,12 +984,8 @@ int matcher_add_regex_rule(struct matcher *m, int list, const char *domain, size
 	    add_domopts(m, options->domains, options->domains_len, &r->domopt_first, &r->domopt_count) < 0 ||
 	    add_domopts(m, except_domains, except_domains_len, &r->except_first, &r->except_count) < 0)
 		return -1;
-	struct dom_tails *tail = VEC_AT(m->dom_tails, struct dom_tails, d);
-	if (tail->regex_rules == NONE)
-		VEC_AT(m->doms, struct dom, d)->regex_rules = index;
-	else
-		VEC_AT(m->regex_rules, struct regex_rule, tail->regex_rules)->next = index;
-	tail->regex_rules = index;
+	chain_append(&m->regex_rules, &VEC_AT(m->doms, struct dom, d)->regex_rules,
+		     &VEC_AT(m->dom_tails, struct dom_tails, d)->regex_rules, index);
 	l->rules++;
 	return 0;
 }
