@@ -43,7 +43,7 @@ CORE_SRC = daemon/capture.c daemon/decode.c daemon/flow.c daemon/observation.c \
 DAEMON_SRC = $(CORE_SRC) daemon/queue.c daemon/main.c
 # The tracker lists and their matcher, shared by the sensor and the command line.
 LISTS_SRC = blocklists/matcher.c blocklists/parse_text.c blocklists/parse_data.c blocklists/lists.c
-CLI_SRC = cli/trackwatch.c cli/lists.c $(LISTS_SRC) blocklists/fetch.c
+CLI_SRC = cli/trackwatch.c cli/lists.c $(LISTS_SRC) blocklists/fetch.c daemon/observation.c
 UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_identifiers test_dnscache test_parse_data test_parse_text test_matcher test_lists test_lists_live test_psl
 FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_identifiers fuzz_observation fuzz_disconnect fuzz_tds fuzz_cookiedb fuzz_abp fuzz_hosts fuzz_lists_config
 

@@ -200,7 +200,6 @@ struct matcher {
 	 */
 	struct vec host_patterns;  /* struct host_pattern */
 	uint64_t host_pattern_bits[64];
-	bool any_unkeyed_pattern;
 	uint32_t *keyed_patterns;  /* by matcher_finish(): host_patterns by label hash */
 	size_t keyed_count;
 	uint32_t *unkeyed_patterns;
@@ -226,7 +225,6 @@ struct matcher {
 	uint32_t *cookie_prefixes;
 	size_t cookie_prefix_count;
 	bool finished;
-	bool failed;               /* an allocation failed while adding */
 };
 
 static void *arena_alloc(struct matcher *m, size_t size)
@@ -424,7 +422,7 @@ static uint64_t label_hash(const char *label, size_t len)
  */
 static size_t suffix_hashes(const char *name, size_t len, uint64_t *hashes, size_t *starts, uint64_t *labels)
 {
-	size_t ends[MAX_LABELS], n = 0, start = 0;
+	size_t n = 0, start = 0;
 	uint64_t lh[MAX_LABELS];
 	/* The labels, left to right, then folded right to left. A name of
 	   more labels (empty ones: "a......b.com") keeps its last MAX_LABELS:
@@ -433,19 +431,16 @@ static size_t suffix_hashes(const char *name, size_t len, uint64_t *hashes, size
 		if (n == MAX_LABELS) {
 			memmove(lh, lh + 1, (n - 1) * sizeof *lh);
 			memmove(starts, starts + 1, (n - 1) * sizeof *starts);
-			memmove(ends, ends + 1, (n - 1) * sizeof *ends);
 			n--;
 		}
 		const char *dot = memchr(name + start, '.', len - start);
 		size_t end = dot ? (size_t)(dot - name) : len;
 		lh[n] = label_hash(name + start, end - start);
-		starts[n] = start;
-		ends[n++] = end;
+		starts[n++] = start;
 		if (!dot)
 			break;
 		start = end + 1;
 	}
-	(void)ends;
 	if (labels)
 		memcpy(labels, lh, n * sizeof *lh);
 	/* The suffix hashes, shortest first: reverse the starts as we go. */
@@ -835,8 +830,6 @@ int matcher_add_url_rule(struct matcher *m, int list, const char *anchor_host, s
 			}
 			if (hp->label_hash)
 				m->host_pattern_bits[(hp->label_hash >> 6) & 63] |= 1ULL << (hp->label_hash & 63);
-			else
-				m->any_unkeyed_pattern = true;
 		}
 	} else {
 		chain_append(&m->url_rules, &VEC_AT(m->doms, struct dom, d)->url_rules,
@@ -1238,7 +1231,6 @@ struct context {
 	size_t site_len;
 	int third_party;           /* -2 until first needed */
 	uint32_t type;             /* RT_ bit or 0 */
-	bool url;                  /* a URL lookup: types are checked when known */
 	uint64_t labels[MAX_LABELS]; /* label_hash() of each label of host, left to right */
 	size_t label_count;
 };
@@ -1676,6 +1668,19 @@ static bool token_char(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
+/* The next run of token characters in s[*at..len): its start in *start and length, or 0 at the end. */
+static size_t next_token(const char *s, size_t len, size_t *at, size_t *start)
+{
+	size_t i = *at;
+	while (i < len && !token_char((unsigned char)s[i]))
+		i++;
+	*start = i;
+	while (i < len && token_char((unsigned char)s[i]))
+		i++;
+	*at = i;
+	return i - *start;
+}
+
 static uint64_t token_hash(const char *s, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
@@ -1691,35 +1696,28 @@ static uint64_t token_hash(const char *s, size_t len)
  * literal non-token character, a '^', or an anchor), leaving out words
  * nearly every URL holds.
  */
-static uint64_t pattern_token(const char *p, size_t len, bool match_case)
+static uint64_t pattern_token(const char *p, size_t len)
 {
 	static const char *const common[] = { "http", "https", "www", "com", "net", "org", "js", "html",
 					      "php", "png", "gif", "jpg", "css" };
-	(void)match_case;
 	bool start_anchor = len >= 1 && p[0] == '|';
 	size_t begin = start_anchor ? (len >= 2 && p[1] == '|' ? 2 : 1) : 0;
 	bool end_anchor = len > begin && p[len - 1] == '|';
 	size_t end = len - end_anchor;
 	size_t best_len = 0;
 	uint64_t best = 0;
-	for (size_t i = begin; i < end;) {
-		if (!token_char((unsigned char)p[i])) {
-			i++;
-			continue;
-		}
-		size_t j = i;
-		while (j < end && token_char((unsigned char)p[j]))
-			j++;
+	size_t at = begin, i, n;
+	while ((n = next_token(p, end, &at, &i)) > 0) {
+		size_t j = i + n;
 		bool left = i > begin ? p[i - 1] != '*' : start_anchor;
 		bool right = j < end ? p[j] != '*' : end_anchor;
 		bool usual = false;
 		for (size_t k = 0; k < sizeof common / sizeof common[0]; k++)
 			usual |= strlen(common[k]) == j - i && strncasecmp(common[k], p + i, j - i) == 0;
-		if (left && right && !usual && j - i > best_len) {
-			best_len = j - i;
-			best = token_hash(p + i, j - i);
+		if (left && right && !usual && n > best_len) {
+			best_len = n;
+			best = token_hash(p + i, n);
 		}
-		i = j;
 	}
 	return best;
 }
@@ -1743,7 +1741,7 @@ static int index_generic_rules(struct matcher *m)
 	for (size_t i = 0; i < n; i++) {
 		uint32_t r = *VEC_AT(m->generic_rules, const uint32_t, i);
 		const struct url_rule *rule = VEC_AT(m->url_rules, const struct url_rule, r);
-		uint64_t token = pattern_token(rule->pattern, rule->pattern_len, rule->flags & RULE_MATCH_CASE);
+		uint64_t token = pattern_token(rule->pattern, rule->pattern_len);
 		if (token)
 			m->token_rules[m->token_rule_count++] = (struct token_rule){ token, r };
 		else
@@ -1772,16 +1770,9 @@ static void consider_generic_rules(const struct matcher *m, struct context *ctx,
 		return;
 	uint64_t seen[64];
 	size_t seen_count = 0;
-	for (size_t i = 0; i < url_len;) {
-		if (!token_char((unsigned char)url[i])) {
-			i++;
-			continue;
-		}
-		size_t j = i;
-		while (j < url_len && token_char((unsigned char)url[j]))
-			j++;
-		uint64_t h = token_hash(url + i, j - i);
-		i = j;
+	size_t at = 0, start, n;
+	while ((n = next_token(url, url_len, &at, &start)) > 0) {
+		uint64_t h = token_hash(url + start, n);
 		bool again = false;
 		for (size_t k = 0; k < seen_count && !again; k++)
 			again = seen[k] == h;
@@ -1884,7 +1875,6 @@ static void lookup(const struct matcher *m, const char *host_in, size_t host_len
 	ctx.site_len = 0;
 	ctx.third_party = -2;
 	ctx.type = type;
-	ctx.url = url != NULL;
 	ctx.label_count = 0;
 	if (site_in) {
 		ctx.site_len = canonical_name(site_in, strlen(site_in), site);

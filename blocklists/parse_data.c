@@ -105,10 +105,12 @@ static int data_buf_put(struct data_buf *b, const char *s, size_t n)
 }
 
 /*
- * Reads a JSON document; `what` names it in errors. NULL with `err` set when
- * the bytes are not one JSON object.
+ * Reads a JSON document that must be an object holding the object `key`
+ * (set in *member); `what` names it in errors. The root (which the caller
+ * frees), or NULL with `err` set.
  */
-static json_t *data_load_json(const char *buf, size_t len, const char *what, struct parse_error *err)
+static json_t *data_load_json(const char *buf, size_t len, const char *what, const char *key,
+			      json_t **member, struct parse_error *err)
 {
 	data_skip_bom(&buf, &len);
 	size_t i = 0;
@@ -127,6 +129,12 @@ static json_t *data_load_json(const char *buf, size_t len, const char *what, str
 	}
 	if (!json_is_object(root)) {
 		parse_fail(err, 1, "%s: not a JSON object at the top level", what);
+		json_decref(root);
+		return NULL;
+	}
+	*member = json_object_get(root, key);
+	if (!json_is_object(*member)) {
+		parse_fail(err, 0, "%s: no \"%s\" object", what, key);
 		json_decref(root);
 		return NULL;
 	}
@@ -270,26 +278,16 @@ int parse_disconnect(struct matcher *m, int list, const char *services, size_t s
 		not_tracking = disconnect_default_not_tracking;
 	uint32_t before = data_rules(m, list);
 	/* Both documents are checked before anything is added. */
-	json_t *sroot = data_load_json(services, services_len, "services.json", err);
+	json_t *categories;
+	json_t *sroot = data_load_json(services, services_len, "services.json", "categories", &categories, err);
 	if (!sroot)
 		return -1;
-	json_t *categories = json_object_get(sroot, "categories");
-	if (!json_is_object(categories)) {
-		json_decref(sroot);
-		return parse_fail(err, 0, "services.json: no \"categories\" object");
-	}
 	json_t *eroot = NULL, *eentities = NULL;
 	if (entities) {
-		eroot = data_load_json(entities, entities_len, "entities.json", err);
+		eroot = data_load_json(entities, entities_len, "entities.json", "entities", &eentities, err);
 		if (!eroot) {
 			json_decref(sroot);
 			return -1;
-		}
-		eentities = json_object_get(eroot, "entities");
-		if (!json_is_object(eentities)) {
-			json_decref(sroot);
-			json_decref(eroot);
-			return parse_fail(err, 0, "entities.json: no \"entities\" object");
 		}
 	}
 
@@ -667,14 +665,10 @@ static int tds_tracker(struct matcher *m, int list, const char *key, json_t *tra
 int parse_tds(struct matcher *m, int list, const char *buf, size_t len, struct parse_error *err)
 {
 	uint32_t before = data_rules(m, list);
-	json_t *root = data_load_json(buf, len, "Tracker Data Set", err);
+	json_t *trackers;
+	json_t *root = data_load_json(buf, len, "Tracker Data Set", "trackers", &trackers, err);
 	if (!root)
 		return -1;
-	json_t *trackers = json_object_get(root, "trackers");
-	if (!json_is_object(trackers)) {
-		json_decref(root);
-		return parse_fail(err, 0, "Tracker Data Set: no \"trackers\" object");
-	}
 	json_t *entities = json_object_get(root, "entities");
 	json_t *domains = json_object_get(root, "domains");
 	json_t *cnames = json_object_get(root, "cnames");

@@ -19,6 +19,7 @@
 #include "../blocklists/fetch.h"
 #include "../blocklists/lists.h"
 #include "../blocklists/matcher.h"
+#include "../daemon/observation.h"
 #include "../daemon/version.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -180,33 +181,44 @@ static int cmd_check(const struct list_set *set)
 	return failures ? EXIT_FAIL : EXIT_OK;
 }
 
-/* A JSON string for text from outside: invalid UTF-8 bytes become U+FFFD. */
+/*
+ * A JSON string for bytes that came from outside (the names and URLs read,
+ * which may come from the wire), escaped as the sensor escapes wire bytes
+ * (\xNN, daemon/observation.c), so both print a name alike.
+ */
+static json_t *escaped_json(const char *s, size_t len)
+{
+	char *out = malloc(len * 4 + 1);
+	if (!out)
+		return json_null();
+	size_t n = observation_escape_into(s, len, out, 1);
+	json_t *j = json_stringn(out, n);
+	free(out);
+	return j ? j : json_null();
+}
+
+/* A JSON string for text from a list (a rule, a company): kept as written when it is UTF-8, else escaped. */
 static json_t *text_json(const char *s, size_t len)
 {
 	json_t *j = json_stringn(s, len);
-	if (j)
-		return j;
-	char *clean = malloc(len * 3 + 1);
-	if (!clean)
-		return json_null();
-	size_t o = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x80) {
-			clean[o++] = (char)c;
-		} else {
-			memcpy(clean + o, "\xef\xbf\xbd", 3);
-			o += 3;
-		}
-	}
-	j = json_stringn(clean, o);
-	free(clean);
-	return j ? j : json_null();
+	return j ? j : escaped_json(s, len);
 }
 
 static json_t *str_or_null(const char *s)
 {
 	return s ? text_json(s, strlen(s)) : json_null();
+}
+
+/* The next line of standard input without its line end (NUL-terminated there); its length, or -1 at the end. */
+static ssize_t read_line(char **line, size_t *cap)
+{
+	ssize_t n = getline(line, cap, stdin);
+	if (n < 0)
+		return -1;
+	while (n > 0 && ((*line)[n - 1] == '\n' || (*line)[n - 1] == '\r'))
+		n--;
+	(*line)[n] = '\0';
+	return n;
 }
 
 /* One object on a line of its own, then freed. */
@@ -223,12 +235,7 @@ static int cmd_test(const struct matcher *m, uint32_t type)
 {
 	char *line = NULL;
 	size_t cap = 0;
-	ssize_t n;
-	while ((n = getline(&line, &cap, stdin)) >= 0) {
-		size_t len = (size_t)n;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			len--;
-		line[len] = '\0';
+	while (read_line(&line, &cap) >= 0) {
 		char *save = NULL;
 		char *target = strtok_r(line, " \t", &save);
 		if (!target || target[0] == '#')
@@ -241,8 +248,8 @@ static int cmd_test(const struct matcher *m, uint32_t type)
 		else
 			matcher_lookup_host(m, target, strlen(target), site, &r);
 		json_t *o = json_object();
-		json_object_set_new(o, url ? "url" : "host", str_or_null(target));
-		json_object_set_new(o, "site", str_or_null(site));
+		json_object_set_new(o, url ? "url" : "host", escaped_json(target, strlen(target)));
+		json_object_set_new(o, "site", site ? escaped_json(site, strlen(site)) : json_null());
 		json_object_set_new(o, "tracker", json_boolean(r.tracker));
 		const struct list_info *decided = matcher_list_info(m, r.decided.list);
 		json_object_set_new(o, "rule", decided ? str_or_null(r.decided.text) : json_null());
@@ -277,15 +284,13 @@ static int cmd_cookie(const struct matcher *m)
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	while ((n = getline(&line, &cap, stdin)) >= 0) {
+	while ((n = read_line(&line, &cap)) >= 0) {
 		size_t len = (size_t)n;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			len--;
 		if (len == 0)
 			continue;
 		const struct cookie_info *c = matcher_lookup_cookie(m, line, len);
 		json_t *o = json_object();
-		json_object_set_new(o, "cookie", text_json(line, len));
+		json_object_set_new(o, "cookie", escaped_json(line, len));
 		json_object_set_new(o, "known", json_boolean(c != NULL));
 		json_object_set_new(o, "name", c ? str_or_null(c->name) : json_null());
 		json_object_set_new(o, "prefix", json_boolean(c && c->prefix));

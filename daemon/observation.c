@@ -441,16 +441,10 @@ void observation_mac_text(const uint8_t mac[6], char *buf, size_t len)
 
 /*
  * Bytes from the wire, made safe for a terminal and for JSON: printable ASCII
- * stays, anything else (controls, space, DEL, bytes of 0x80 and above, and the
- * backslash itself) becomes \xNN, as Zeek writes its logs. Returns a string
- * the caller frees, or NULL when out of memory.
+ * stays, anything else (controls, space unless kept, DEL, bytes of 0x80 and
+ * above, and the backslash itself) becomes \xNN, as Zeek writes its logs.
  */
-/*
- * Escapes into `out`, which holds at least 4 * strlen(in) + 1 bytes. JSON
- * strings keep their spaces (user agents, cookie attributes): only text
- * output, whose fields are separated by spaces, escapes them.
- */
-static size_t escape_into(const char *in, size_t len, char *out, int keep_space)
+size_t observation_escape_into(const char *in, size_t len, char *out, int keep_space)
 {
 	char *o = out;
 	unsigned char lowest = keep_space ? 0x20 : 0x21;
@@ -473,7 +467,7 @@ static char *escape_bytes(const char *in, size_t len)
 {
 	char *out = malloc(len * 4 + 1);
 	if (out)
-		escape_into(in, len, out, 0);
+		observation_escape_into(in, len, out, 0);
 	return out;
 }
 
@@ -481,7 +475,7 @@ char *observation_escape(const char *in)
 {
 	char *out = malloc(strlen(in) * 4 + 1);
 	if (out)
-		escape_into(in, strlen(in), out, 0);
+		observation_escape_into(in, strlen(in), out, 0);
 	return out;
 }
 
@@ -510,7 +504,7 @@ static int set_wire_bytes(struct observation_writer *writer, json_t *value, cons
 		writer->escaped = buf;
 		writer->escaped_cap = need;
 	}
-	size_t escaped = escape_into(text, len, writer->escaped, 1);
+	size_t escaped = observation_escape_into(text, len, writer->escaped, 1);
 	return set_text(value, writer->escaped, escaped);
 }
 

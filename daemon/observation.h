@@ -140,5 +140,12 @@ void observation_addr_text(uint8_t ip_version, const uint8_t addr[16], char *buf
 void observation_mac_text(const uint8_t mac[6], char *buf, size_t len);
 /* Wire bytes as printable ASCII, non-printables as \xNN; caller frees. */
 char *observation_escape(const char *in);
+/*
+ * The same into `out`, which holds at least 4 * len + 1 bytes; returns the
+ * length written. JSON strings keep their spaces (user agents, cookie
+ * attributes): only text output, whose fields are separated by spaces,
+ * escapes them (keep_space 0).
+ */
+size_t observation_escape_into(const char *in, size_t len, char *out, int keep_space);
 
 #endif

@@ -15,21 +15,7 @@
 
 #include "../../blocklists/matcher.h"
 #include "../../blocklists/parsers.h"
-
-static void check_info(const struct matcher *m, int list)
-{
-	const struct list_info *info = matcher_list_info(m, list);
-	if (!info || info->skip_reasons > 16)
-		abort();
-	uint32_t sum = 0;
-	for (unsigned i = 0; i < info->skip_reasons; i++) {
-		if (!info->skips[i].reason || info->skips[i].count == 0)
-			abort();
-		sum += info->skips[i].count;
-	}
-	if (sum != info->skipped)
-		abort();
-}
+#include "list_fuzz.h"
 
 static void check_match(const struct match *r)
 {
@@ -61,11 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct parse_error err = { .line = 0 };
 	int rc = parse_abp(m, list, buf, size, &err);
-	if (rc != 0 && rc != -1)
-		abort();
-	if (rc == -1 && (err.reason[0] == '\0' || !memchr(err.reason, '\0', sizeof err.reason)))
-		abort();
-	check_info(m, list);
+	list_fuzz_check(m, list, rc, &err);
 	if (rc == 0 && matcher_list_info(m, list)->rules == 0)
 		abort();
 	if (rc == 0) {

@@ -12,6 +12,7 @@
 
 #include "../../blocklists/matcher.h"
 #include "../../blocklists/parsers.h"
+#include "list_fuzz.h"
 
 static void check_cookie(const struct cookie_info *c)
 {
@@ -32,16 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct parse_error err = { .line = 0 };
 	int rc = parse_cookiedb(m, list, buf, size, &err);
-	if (rc != 0 && rc != -1)
-		abort();
-	if (rc == -1 && (err.reason[0] == '\0' || !memchr(err.reason, '\0', sizeof err.reason)))
-		abort();
-	const struct list_info *info = matcher_list_info(m, list);
-	uint32_t sum = 0;
-	for (unsigned i = 0; i < info->skip_reasons; i++)
-		sum += info->skips[i].count;
-	if (sum != info->skipped)
-		abort();
+	list_fuzz_check(m, list, rc, &err);
 	if (rc == 0) {
 		if (matcher_finish(m) != 0)
 			abort();

@@ -12,6 +12,7 @@
 
 #include "../../blocklists/matcher.h"
 #include "../../blocklists/parsers.h"
+#include "list_fuzz.h"
 
 static char *copy(const uint8_t *data, size_t len)
 {
@@ -19,18 +20,6 @@ static char *copy(const uint8_t *data, size_t len)
 	if (p && len)
 		memcpy(p, data, len);
 	return p;
-}
-
-static void check_info(const struct matcher *m, int list)
-{
-	const struct list_info *info = matcher_list_info(m, list);
-	if (!info || info->skip_reasons > 16)
-		abort();
-	uint32_t sum = 0;
-	for (unsigned i = 0; i < info->skip_reasons; i++)
-		sum += info->skips[i].count;
-	if (sum != info->skipped)
-		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -47,11 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct parse_error err = { .line = 0 };
 	int rc = parse_disconnect(m, list, services, slen, entities, elen, NULL, &err);
-	if (rc != 0 && rc != -1)
-		abort();
-	if (rc == -1 && (err.reason[0] == '\0' || !memchr(err.reason, '\0', sizeof err.reason)))
-		abort();
-	check_info(m, list);
+	list_fuzz_check(m, list, rc, &err);
 	if (rc == 0) {
 		if (matcher_finish(m) != 0)
 			abort();

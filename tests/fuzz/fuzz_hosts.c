@@ -13,6 +13,7 @@
 
 #include "../../blocklists/matcher.h"
 #include "../../blocklists/parsers.h"
+#include "list_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -32,17 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct parse_error err = { .line = 0 };
 	int rc = hosts ? parse_hosts(m, list, buf, size, &err) : parse_domains(m, list, buf, size, &err);
-	if (rc != 0 && rc != -1)
-		abort();
-	if (rc == -1 && (err.reason[0] == '\0' || !memchr(err.reason, '\0', sizeof err.reason)))
-		abort();
-	const struct list_info *info = matcher_list_info(m, list);
-	uint32_t sum = 0;
-	for (unsigned i = 0; i < info->skip_reasons; i++)
-		sum += info->skips[i].count;
-	if (sum != info->skipped || info->skip_reasons > 16)
-		abort();
-	if (rc == 0 && info->rules == 0)
+	list_fuzz_check(m, list, rc, &err);
+	if (rc == 0 && matcher_list_info(m, list)->rules == 0)
 		abort();
 	if (rc == 0) {
 		if (matcher_finish(m) != 0)
