@@ -40,10 +40,11 @@ B = build
 CORE_SRC = daemon/capture.c daemon/decode.c daemon/flow.c daemon/observation.c \
 	daemon/pipeline.c daemon/reassembly.c daemon/dnscache.c dissectors/ndpi_glue.c dissectors/dns.c dissectors/tls.c dissectors/quic.c dissectors/http1.c \
 	daemon/identifiers.c
-DAEMON_SRC = $(CORE_SRC) daemon/queue.c daemon/main.c
+STORE_SRC = daemon/store.c daemon/schema.c
+DAEMON_SRC = $(CORE_SRC) $(STORE_SRC) $(LISTS_SRC) daemon/queue.c daemon/timeline.c daemon/config.c daemon/main.c
 # The tracker lists and their matcher, shared by the sensor and the command line.
 LISTS_SRC = blocklists/matcher.c blocklists/parse_text.c blocklists/parse_data.c blocklists/lists.c
-CLI_SRC = cli/trackwatch.c cli/lists.c $(LISTS_SRC) blocklists/fetch.c daemon/observation.c
+CLI_SRC = cli/trackwatch.c cli/lists.c cli/timeline.c cli/report.c cli/db.c $(LISTS_SRC) $(STORE_SRC) blocklists/fetch.c daemon/observation.c
 UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_identifiers test_dnscache test_parse_data test_parse_text test_matcher test_lists test_lists_live test_psl
 FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_identifiers fuzz_observation fuzz_disconnect fuzz_tds fuzz_cookiedb fuzz_abp fuzz_hosts fuzz_lists_config
 
@@ -242,6 +243,9 @@ bench: all
 $(B)/lists_bench: $(call obj,obj,bench/lists_bench.c $(LISTS_SRC))
 	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDFLAGS) $(pkg_libs)
 
+$(B)/store_bench: $(call obj,obj,bench/store_bench.c $(CORE_SRC) $(STORE_SRC) $(LISTS_SRC) daemon/timeline.c daemon/config.c)
+	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDFLAGS) $(pkg_libs)
+
 # The tshark oracle over a corpus outside the project (not part of check):
 #   make oracle CORPUS=../shared/corpus
 CORPUS ?= ../shared/corpus
@@ -256,10 +260,12 @@ install: all
 	install -m 0644 man/trackwatchd.8 $(DESTDIR)$(MANDIR)/man8/trackwatchd.8
 	install -m 0644 man/trackwatch.1 $(DESTDIR)$(MANDIR)/man1/trackwatch.1
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
-	install -d $(DESTDIR)$(DATADIR)/lists/disconnect $(DESTDIR)$(DATADIR)/lists/open-cookie-database
+	install -d $(DESTDIR)$(DATADIR)/lists/disconnect $(DESTDIR)$(DATADIR)/lists/open-cookie-database \
+		$(DESTDIR)$(DATADIR)/lists/duckduckgo
 	install -m 0644 blocklists/data/README.md $(DESTDIR)$(DATADIR)/lists/
 	install -m 0644 blocklists/data/disconnect/* $(DESTDIR)$(DATADIR)/lists/disconnect/
 	install -m 0644 blocklists/data/open-cookie-database/* $(DESTDIR)$(DATADIR)/lists/open-cookie-database/
+	install -m 0644 blocklists/data/duckduckgo/* $(DESTDIR)$(DATADIR)/lists/duckduckgo/
 	install -d $(DESTDIR)$(DOCDIR)/examples
 	install -m 0644 etc/trackwatch.yaml $(DESTDIR)$(DOCDIR)/examples/trackwatch.yaml
 

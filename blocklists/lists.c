@@ -115,7 +115,9 @@ int lists_default(struct list_set *set)
 	    add_source(set, "disconnect", LIST_DISCONNECT, "disconnect/services.json",
 		       "disconnect/entities.json", NULL) < 0 ||
 	    add_source(set, "cookiedb", LIST_COOKIEDB, "open-cookie-database/open-cookie-database.csv",
-		       NULL, NULL) < 0) {
+		       NULL, NULL) < 0 ||
+	    add_source(set, "duckduckgo-entities", LIST_TDS, "duckduckgo/entities.json", NULL,
+		       NULL) < 0) {
 		lists_free(set);
 		return -1;
 	}
@@ -283,8 +285,12 @@ int lists_load_config(struct list_set *set, const char *path, char *err, size_t 
 		yaml_node_t *k = yaml_document_get_node(&y.doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(&y.doc, p->value);
 		const char *key = scalar(k);
+		/* The daemon's own sections are read by daemon/config.c. */
+		if (key && (strcmp(key, "devices") == 0 || strcmp(key, "store") == 0))
+			continue;
 		if (!key || strcmp(key, "lists") != 0) {
-			rc = yaml_fail(&y, k, "unknown key '%s' (this version knows: lists)", key ? key : "?");
+			rc = yaml_fail(&y, k, "unknown key '%s' (this version knows: lists, devices, store)",
+				       key ? key : "?");
 			break;
 		}
 		if (!v || v->type != YAML_SEQUENCE_NODE) {

@@ -8,7 +8,9 @@
  *
  * Defaults (in this precedence order): EasyPrivacy and EasyList as Debian's
  * webext-ublock-origin-firefox ships them, Disconnect (bundled, CC BY-NC-SA
- * 4.0) and the Open Cookie Database (bundled, Apache-2.0).
+ * 4.0), the Open Cookie Database (bundled, Apache-2.0) and DuckDuckGo's
+ * companies of domains and CNAME aliases (bundled, derived from its Tracker
+ * Data Set, CC BY-NC-SA 4.0; no tracker verdicts of its own).
  */
 #ifndef TRACKWATCH_LISTS_H
 #define TRACKWATCH_LISTS_H

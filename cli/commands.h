@@ -5,4 +5,10 @@
 /* trackwatch lists check|test|cookie|update: argv[0] is "lists"; returns the exit status. */
 int cmd_lists(int argc, char **argv, const char *config_path);
 
+/* trackwatch timeline [OPTION]...: argv[0] is "timeline"; returns the exit status. */
+int cmd_timeline(int argc, char **argv, const char *config_path);
+
+/* trackwatch report [OPTION]...: argv[0] is "report"; returns the exit status. */
+int cmd_report(int argc, char **argv, const char *config_path);
+
 #endif

@@ -21,6 +21,9 @@ static void usage(FILE *out)
 "contacted, before and after consent.\n"
 "\n"
 "Commands:\n"
+"  timeline          what each device contacted, in time order, trackers marked\n"
+"  report            per device and site: tracker companies and hosts, first and\n"
+"                    last seen, hits, the lists that matched\n"
 "  lists check       parse the configured tracker lists, report counts and errors\n"
 "  lists test        what the lists say of each name or URL read on standard input\n"
 "  lists cookie      the Open Cookie Database entry of each cookie name read\n"
@@ -31,8 +34,8 @@ static void usage(FILE *out)
 "  -h, --help         show this help and exit\n"
 "  -V, --version      show version information and exit\n"
 "\n"
-"'trackwatch lists --help' shows the options of the lists commands.\n"
-"trackwatchd writes its observations as JSON lines (trackwatchd --jsonl).\n"
+"'trackwatch COMMAND --help' shows the options of a command (timeline,\n"
+"report, lists).\n"
 "See trackwatch(1) and trackwatchd(8).\n");
 }
 
@@ -64,6 +67,10 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc && strcmp(argv[optind], "lists") == 0)
 		return cmd_lists(argc - optind, argv + optind, config);
+	if (optind < argc && strcmp(argv[optind], "timeline") == 0)
+		return cmd_timeline(argc - optind, argv + optind, config);
+	if (optind < argc && strcmp(argv[optind], "report") == 0)
+		return cmd_report(argc - optind, argv + optind, config);
 	if (optind < argc) {
 		fprintf(stderr, "trackwatch: unknown command '%s'\n", argv[optind]);
 	} else {

@@ -21,14 +21,27 @@
 #include "../dissectors/ndpi_glue.h"
 #include "../dissectors/quic.h"
 #include "../dissectors/tls.h"
+#include "../blocklists/lists.h"
 #include "capture.h"
+#include "config.h"
 #include "observation.h"
 #include "identifiers.h"
 #include "pipeline.h"
 #include "queue.h"
+#include "store.h"
+#include "timeline.h"
 #include "version.h"
 
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+#define DEFAULT_CONFIG "/etc/trackwatch/trackwatch.yaml"
 enum { MAX_FILES = 1024 };
 
 static const char *program = "trackwatchd";
@@ -48,8 +61,12 @@ static void usage(FILE *out)
 "  -f, --filter=EXPR        only packets matching the BPF filter EXPR\n"
 "\n"
 "Output:\n"
+"      --db=PATH            append to the timeline database at PATH (SQLite):\n"
+"                           each observation matched against the tracker lists\n"
+"      --force              read a file again that the database already holds\n"
 "      --jsonl=PATH         write observations as JSON lines to PATH ('-' for\n"
-"                           standard output); without it, text goes to standard output\n"
+"                           standard output); without it or --db, text goes to\n"
+"                           standard output\n"
 "  -q, --quiet              no statistics on standard error at the end\n"
 "\n"
 "Identifiers (cookie values, URL query values) are written as keyed hashes:\n"
@@ -57,6 +74,10 @@ static void usage(FILE *out)
 "                           that hashes agree across runs; by default a random\n"
 "                           key is made for each run\n"
 "      --keep-identifiers   write cookie and query values as they are (a lab)\n"
+"\n"
+"Configuration:\n"
+"  -c, --config=FILE        read FILE (default " DEFAULT_CONFIG " when it\n"
+"                           exists): tracker lists, device names, the store\n"
 "\n"
 "Limits:\n"
 "      --max-flows=N        flows tracked at once; the least recently used is\n"
@@ -113,25 +134,99 @@ static int filter_compiles(const char *filter)
 }
 
 /*
+ * The SHA-256 of the files read, in order, as one stream: the run's
+ * evidence, and how a file read before is known again. On a thread of its
+ * own, beside the capture, when it is needed only for the record.
+ */
+struct file_hash {
+	const char *const *files;
+	size_t count;
+	char hex[65];
+	int64_t bytes;
+	int ok;
+	pthread_t thread;
+};
+
+enum { HASH_WINDOW = 8 << 20 };
+
+/*
  * Observations go to the writer through a queue, and the writer formats and
  * writes them on a thread of its own: formatting JSON costs about as much as
  * finding what to write, and a slow disk or pipe must not hold up capture.
  */
-enum { OUTPUT_QUEUE_BYTES = 4 << 20 };
+enum { OUTPUT_QUEUE_BYTES = 4 << 20, STORE_QUEUE_BYTES = 16 << 20 };
 
 struct run {
-	struct observation_writer *writer;
+	struct observation_writer *writer;  /* NULL when only the store is written */
 	struct pipeline *pipeline;
 	struct queue *queue;
 	pthread_t writer_thread;
 	int wait_when_full;      /* reading files: wait; live: drop and count */
 	int write_failed;        /* set by the writer thread */
 	int write_errno;
+	/* The store, and what the writer thread needs to begin its run. */
+	struct store *store;
+	struct timeline *timeline;
+	struct list_set lists;
+	struct matcher *matcher; /* built before capture (live), else by the writer thread */
+	struct store_run begin;
+	int store_failed;        /* set by the writer thread; the message is printed there */
+	struct file_hash *hash;  /* to start once the lists are loaded, or NULL */
+	int hashing;             /* the writer started it: join hash->thread */
 };
+
+/* The list evidence of a run: [{name, format, path, sha256}], for runs.lists. */
+static char *lists_evidence(const struct matcher *m)
+{
+	json_t *array = json_array();
+	for (int i = 0; array && m && i < matcher_list_count(m); i++) {
+		const struct list_info *info = matcher_list_info(m, i);
+		json_t *o = json_pack("{s:s?, s:s, s:s?, s:s}", "name", info->name, "format",
+				      list_format_name(info->format), "path", info->path, "sha256",
+				      info->sha256);
+		if (o)
+			json_array_append_new(array, o);
+	}
+	char *text = array ? json_dumps(array, JSON_COMPACT) : NULL;
+	json_decref(array);
+	return text;
+}
+
+static void stop_capture(void);
+static void *hash_files(void *context);
+
+/* The writer thread's start with a store: the lists (when not built yet), then the run's row. */
+static int store_start(struct run *run)
+{
+	if (!run->matcher) {
+		struct list_load_error error;
+		run->matcher = lists_build(&run->lists, -1, &error);
+		if (!run->matcher) {
+			if (error.line)
+				fprintf(stderr, "%s: %s:%u: %s\n", program, error.file, error.line,
+					error.reason);
+			else
+				fprintf(stderr, "%s: %s: %s\n", program, error.file, error.reason);
+			return -1;
+		}
+	}
+	timeline_set_matcher(run->timeline, run->matcher);
+	char *evidence = lists_evidence(run->matcher);
+	run->begin.lists_json = evidence;
+	char error[STORE_ERROR_MAX];
+	int rc = store_run_begin(run->store, &run->begin, error, sizeof error);
+	run->begin.lists_json = NULL;
+	free(evidence);
+	if (rc != 0)
+		fprintf(stderr, "%s: %s\n", program, error);
+	return rc;
+}
 
 static int sink(void *context, const struct observation *obs)
 {
 	struct run *run = context;
+	if (!run->writer && !timeline_wants(obs))
+		return 0; /* the store alone keeps no such row: not worth the queue */
 	size_t size = observation_packed_size(obs);
 	void *slot = queue_push_reserve(run->queue, size, run->wait_when_full);
 	if (!slot)
@@ -141,17 +236,51 @@ static int sink(void *context, const struct observation *obs)
 	return 0;
 }
 
+static uint64_t wall_clock_us(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+}
+
 static void *writer_main(void *context)
 {
 	struct run *run = context;
 	size_t size;
 	void *entry;
-	while ((entry = queue_pop(run->queue, &size))) {
-		if (!run->write_failed && observation_write(run->writer, observation_unpack(entry)) != 0) {
-			run->write_errno = errno;
-			run->write_failed = 1;
+	pthread_setname_np(pthread_self(), "tw-writer");
+	if (run->store && store_start(run) != 0) {
+		run->store_failed = 1;
+		stop_capture();
+	}
+	/* The file's hash is taken beside the capture once the lists no longer need the core. */
+	if (run->hash)
+		run->hashing = pthread_create(&run->hash->thread, NULL, hash_files, run->hash) == 0;
+	for (;;) {
+		int timed_out = 0;
+		/* Quiet traffic still commits its batch in time, and retention runs. */
+		entry = queue_pop_timed(run->queue, &size, run->store ? 200 : -1, &timed_out);
+		if (!entry && !timed_out)
+			break;
+		if (entry) {
+			const struct observation *obs = observation_unpack(entry);
+			if (run->writer && !run->write_failed && observation_write(run->writer, obs) != 0) {
+				run->write_errno = errno;
+				run->write_failed = 1;
+			}
+			if (run->store && !run->store_failed && timeline_observe(run->timeline, obs) != 0) {
+				fprintf(stderr, "%s: %s\n", program, store_error(run->store));
+				run->store_failed = 1;
+				stop_capture();
+			}
+			queue_pop_release(run->queue);
+		} else if (run->store && !run->store_failed &&
+			   (store_commit(run->store, 0) != 0 ||
+			    store_retain(run->store, wall_clock_us(), 0) != 0)) {
+			fprintf(stderr, "%s: %s\n", program, store_error(run->store));
+			run->store_failed = 1;
+			stop_capture();
 		}
-		queue_pop_release(run->queue);
 	}
 	return NULL;
 }
@@ -185,6 +314,70 @@ static void on_signal_between(int sig)
 {
 	stop_requested = 1;
 	on_signal(sig);
+}
+
+/* The writer thread stops the run on a store error, as a signal would. */
+static void stop_capture(void)
+{
+	stop_requested = 1;
+	on_signal(0);
+}
+
+static void *hash_files(void *context)
+{
+	struct file_hash *h = context;
+	pthread_setname_np(pthread_self(), "tw-hash");
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char digest[32];
+	unsigned len = 0;
+	int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	h->bytes = 0;
+	/* Mapped, not read: the bytes are hashed where the page cache holds them. */
+	for (size_t i = 0; ok && i < h->count; i++) {
+		int fd = open(h->files[i], O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		ok = fd >= 0 && fstat(fd, &st) == 0;
+		size_t size = ok ? (size_t)st.st_size : 0;
+		/* A window at a time, so that the mapped pages do not add up in memory. */
+		for (size_t at = 0; ok && at < size; at += HASH_WINDOW) {
+			size_t n = size - at < HASH_WINDOW ? size - at : HASH_WINDOW;
+			void *map = mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, (off_t)at);
+			ok = map != MAP_FAILED;
+			if (ok) {
+				ok = EVP_DigestUpdate(md, map, n);
+				munmap(map, n);
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+		h->bytes += (int64_t)size;
+	}
+	ok = ok && EVP_DigestFinal_ex(md, digest, &len);
+	for (unsigned i = 0; ok && i < len; i++)
+		snprintf(h->hex + 2 * i, 3, "%02x", digest[i]);
+	h->ok = ok;
+	EVP_MD_CTX_free(md);
+	return NULL;
+}
+
+/* Whether an earlier run read files of this many bytes in all (only then is the hash needed first). */
+static int size_seen(struct store *store, int64_t bytes, const char *path)
+{
+	char error[STORE_ERROR_MAX];
+	sqlite3 *db = store_open_reader(path, error, sizeof error);
+	if (!db)
+		return 1; /* cannot tell: hash first */
+	sqlite3_stmt *st;
+	int seen = 1;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM runs WHERE file_bytes = ? LIMIT 1", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, bytes);
+		seen = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	(void)store;
+	return seen;
 }
 
 static void print_counts(const char *title, const uint64_t *counts, int first, int last,
@@ -279,12 +472,15 @@ static void print_stats(const struct pipeline *pipeline)
 int main(int argc, char **argv)
 {
 	enum { OPT_JSONL = 256, OPT_MAX_FLOWS, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_KEY_FILE,
-	       OPT_KEEP_IDENTIFIERS };
+	       OPT_KEEP_IDENTIFIERS, OPT_DB, OPT_FORCE };
 	static const struct option options[] = {
 		{ "read", required_argument, NULL, 'r' },
 		{ "interface", required_argument, NULL, 'i' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "jsonl", required_argument, NULL, OPT_JSONL },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "config", required_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 		{ "tcp-timeout", required_argument, NULL, OPT_TCP_TIMEOUT },
@@ -298,13 +494,13 @@ int main(int argc, char **argv)
 	const char *files[MAX_FILES];
 	size_t file_count = 0;
 	const char *interface = NULL, *filter = NULL, *jsonl = NULL;
-	const char *key_file = NULL;
-	int quiet = 0, keep_identifiers = 0;
+	const char *key_file = NULL, *db_path = NULL, *config_path = NULL;
+	int quiet = 0, keep_identifiers = 0, force = 0;
 	struct pipeline_config config;
 	pipeline_config_defaults(&config);
 
 	int c;
-	while ((c = getopt_long(argc, argv, "r:i:f:qhV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:i:f:c:qhV", options, NULL)) != -1) {
 		unsigned long long n;
 		switch (c) {
 		case 'r':
@@ -322,6 +518,15 @@ int main(int argc, char **argv)
 			break;
 		case OPT_JSONL:
 			jsonl = optarg;
+			break;
+		case OPT_DB:
+			db_path = optarg;
+			break;
+		case OPT_FORCE:
+			force = 1;
+			break;
+		case 'c':
+			config_path = optarg;
 			break;
 		case 'q':
 			quiet = 1;
@@ -390,6 +595,37 @@ int main(int argc, char **argv)
 	struct run run = { 0 };
 	char error[CAPTURE_ERROR_MAX];
 
+	/*
+	 * The configuration: a file named with -c must exist; the default one
+	 * is read when it does. Lists come from its `lists:` (or the defaults).
+	 */
+	static struct daemon_config dconfig;
+	config_defaults(&dconfig);
+	struct stat config_stat;
+	if (!config_path && stat(DEFAULT_CONFIG, &config_stat) == 0)
+		config_path = DEFAULT_CONFIG;
+	if (config_path) {
+		char cerr[512];
+		if (config_load(&dconfig, config_path, cerr, sizeof cerr) != 0) {
+			fprintf(stderr, "%s: %s\n", program, cerr);
+			return EXIT_RUNTIME;
+		}
+	}
+	/* Live capture keeps the configured store; a file run writes one only when asked (--db). */
+	if (!db_path && interface)
+		db_path = dconfig.db_path;
+	if (force && !db_path)
+		return usage_error("--force is for --db%s", "");
+	if (db_path) {
+		char lerr[512];
+		if (config_path ? lists_load_config(&run.lists, config_path, lerr, sizeof lerr) != 0
+				: lists_default(&run.lists) != 0) {
+			fprintf(stderr, "%s: %s\n", program, config_path ? lerr : "out of memory");
+			config_free(&dconfig);
+			return EXIT_RUNTIME;
+		}
+	}
+
 	/* Open live capture before anything else can fail on the way. */
 	struct capture *live = NULL;
 	if (interface) {
@@ -400,20 +636,94 @@ int main(int argc, char **argv)
 		}
 	}
 
-	run.writer = observation_writer_open(jsonl ? jsonl : "-",
-					     jsonl ? OBS_FORMAT_JSONL : OBS_FORMAT_TEXT,
-					     interface != NULL);
-	if (!run.writer) {
+	if (jsonl || !db_path)
+		run.writer = observation_writer_open(jsonl ? jsonl : "-",
+						     jsonl ? OBS_FORMAT_JSONL : OBS_FORMAT_TEXT,
+						     interface != NULL);
+	if ((jsonl || !db_path) && !run.writer) {
 		fprintf(stderr, "%s: %s: %s\n", program, jsonl ? jsonl : "standard output",
 			strerror(errno));
 		capture_close(live);
 		return EXIT_RUNTIME;
 	}
+	struct file_hash hash = { .files = files, .count = file_count };
+	char source[4096] = "";
+	if (db_path) {
+		char serr[STORE_ERROR_MAX];
+		run.store = store_open(db_path, &dconfig.store, serr, sizeof serr);
+		if (!run.store) {
+			fprintf(stderr, "%s: %s\n", program, serr);
+			status = EXIT_RUNTIME;
+			goto early_exit;
+		}
+		/*
+		 * A file read before is refused (unless --force). Its hash is needed
+		 * first only when an earlier run read as many bytes; otherwise it is
+		 * taken beside the capture, for the record.
+		 */
+		int64_t total = 0;
+		int hashable = file_count > 0;
+		for (size_t i = 0; i < file_count; i++) {
+			struct stat fst;
+			if (strcmp(files[i], "-") == 0 || stat(files[i], &fst) != 0 || !S_ISREG(fst.st_mode))
+				hashable = 0;
+			else
+				total += fst.st_size;
+			size_t used = strlen(source);
+			snprintf(source + used, sizeof source - used, "%s%s", i ? " " : "", files[i]);
+		}
+		if (interface)
+			snprintf(source, sizeof source, "interface %s", interface);
+		if (hashable && size_seen(run.store, total, db_path)) {
+			hash_files(&hash);
+			if (hash.ok) {
+				int64_t earlier = store_find_file_run(run.store, hash.hex);
+				if (earlier > 0 && !force) {
+					fprintf(stderr, "%s: %s: this capture was read before (run %" PRId64
+						" of %s); --force reads it again\n", program, source,
+						earlier, db_path);
+					status = EXIT_RUNTIME;
+					goto early_exit;
+				}
+				run.begin.file_sha256 = hash.hex;
+				run.begin.file_bytes = hash.bytes;
+			}
+		} else if (hashable) {
+			run.hash = &hash;
+		}
+		run.begin.source = source;
+		run.begin.live = interface != NULL;
+		if (!run.begin.file_sha256)
+			run.begin.file_bytes = hashable ? total : -1;
+		run.begin.started_us = wall_clock_us();
+		run.begin.version = TRACKWATCH_VERSION;
+		run.begin.config_sha256 = dconfig.sha256[0] ? dconfig.sha256 : NULL;
+		struct timeline_options topt;
+		timeline_options_defaults(&topt);
+		run.timeline = timeline_new(run.store, &dconfig, &topt);
+		if (!run.timeline) {
+			fprintf(stderr, "%s: out of memory\n", program);
+			status = EXIT_RUNTIME;
+			goto early_exit;
+		}
+		/* Live capture has time to load the lists first; a file's run loads them beside it. */
+		if (interface) {
+			struct list_load_error lerror;
+			run.matcher = lists_build(&run.lists, -1, &lerror);
+			if (!run.matcher) {
+				fprintf(stderr, "%s: %s:%u: %s\n", program, lerror.file, lerror.line,
+					lerror.reason);
+				status = EXIT_RUNTIME;
+				goto early_exit;
+			}
+		}
+	}
 	/* Files give the same output in every run; live capture keeps its cache's layout secret. */
 	if (!interface)
 		config.dns_cache_seed = 0x7472616b77617463ULL;
 	run.pipeline = pipeline_new(&config, sink, &run);
-	run.queue = queue_new(OUTPUT_QUEUE_BYTES);
+	/* With a store, room for what capture finds while the writer loads the lists. */
+	run.queue = queue_new(run.store ? STORE_QUEUE_BYTES : OUTPUT_QUEUE_BYTES);
 	run.wait_when_full = live == NULL;
 	/*
 	 * The writer thread takes no signals: SIGINT and SIGTERM land on the
@@ -431,9 +741,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: cannot start the pipeline: out of memory\n", program);
 		pipeline_free(run.pipeline);
 		queue_free(run.queue);
-		observation_writer_close(run.writer);
-		capture_close(live);
-		return EXIT_RUNTIME;
+		run.pipeline = NULL;
+		run.queue = NULL;
+		status = EXIT_RUNTIME;
+		goto early_exit;
 	}
 
 	struct sigaction sa;
@@ -461,6 +772,7 @@ int main(int argc, char **argv)
 				", dropped by interface %" PRIu64 "\n",
 				program, capture_name(live), received, dropped, if_dropped);
 		capture_close(live);
+		live = NULL;
 	}
 	/* Several files are one stream in time order, as when tcpdump -C split a capture. */
 	for (size_t i = 0; i < file_count && !stop_requested; i++) {
@@ -483,7 +795,29 @@ int main(int argc, char **argv)
 	pipeline_flush(run.pipeline);
 	queue_close(run.queue);
 	pthread_join(run.writer_thread, NULL);
-	int close_failed = observation_writer_close(run.writer) != 0;
+	int close_failed = run.writer && observation_writer_close(run.writer) != 0;
+	run.writer = NULL;
+	if (run.hashing) {
+		pthread_join(hash.thread, NULL);
+		run.hashing = 0;
+	}
+	if (run.store_failed)
+		status = EXIT_RUNTIME;
+	if (run.store && !run.store_failed) {
+		const struct pipeline_stats *ps = pipeline_stats(run.pipeline);
+		struct store_run_end end = {
+			.status = stop_requested ? "interrupted" : status != EXIT_OK ? "failed" : "complete",
+			.ended_us = wall_clock_us(),
+			.packets = ps->packets,
+			.dropped = queue_dropped(run.queue),
+			.file_sha256 = !run.begin.file_sha256 && hash.ok ? hash.hex : NULL,
+			.file_bytes = !run.begin.file_sha256 && hash.ok ? hash.bytes : -1,
+		};
+		if (store_run_end(run.store, &end) != 0) {
+			fprintf(stderr, "%s: %s\n", program, store_error(run.store));
+			status = EXIT_RUNTIME;
+		}
+	}
 	if (run.write_failed || close_failed) {
 		fprintf(stderr, "%s: cannot write observations to %s: %s\n", program,
 			jsonl && strcmp(jsonl, "-") != 0 ? jsonl : "standard output",
@@ -497,7 +831,27 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: observations dropped, output too slow: %" PRIu64 "\n",
 				program, queue_dropped(run.queue));
 	}
+	if (!quiet && run.store) {
+		const struct store_stats *ss = store_stats(run.store);
+		fprintf(stderr, "%s: store %s: %" PRIu64 " rows, %" PRIu64 " tracker hits, %" PRIu64
+			" visits, %" PRIu64 " commits\n", program, db_path, ss->rows, ss->hits,
+			ss->visits, ss->commits);
+	}
+early_exit:
+	if (run.hashing)
+		pthread_join(hash.thread, NULL);
+	if (run.store && store_close(run.store) != 0 && status == EXIT_OK) {
+		fprintf(stderr, "%s: %s: cannot close the database\n", program, db_path);
+		status = EXIT_RUNTIME;
+	}
+	if (run.writer)
+		observation_writer_close(run.writer);
+	timeline_free(run.timeline);
+	matcher_free(run.matcher);
+	lists_free(&run.lists);
+	config_free(&dconfig);
 	pipeline_free(run.pipeline);
 	queue_free(run.queue);
+	capture_close(live);
 	return status;
 }

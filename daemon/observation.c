@@ -34,6 +34,7 @@ static const char *const kind_names[OBS_KIND_COUNT] = {
 	[OBS_NETBIOS_NAME] = "netbios_name",
 	[OBS_STUN_REALM] = "stun_realm",
 	[OBS_OTHER_NAME] = "other_name",
+	[OBS_RESUMED] = "resumed",
 };
 
 /*

@@ -32,6 +32,7 @@ enum observation_kind {
 	OBS_NETBIOS_NAME,
 	OBS_STUN_REALM,
 	OBS_OTHER_NAME,     /* a name nDPI found in another protocol */
+	OBS_RESUMED,        /* a named flow's client sends again after a pause: contacted again */
 	OBS_KIND_COUNT
 };
 

@@ -139,6 +139,7 @@ struct flow_dissect {
 	struct holder quic_hold;   /* what the QUIC reader holds */
 	struct held_handshake *held; /* a TCP handshake not yet given to nDPI */
 	uint8_t quic_done;         /* the QUIC reader has had its say (or never will) */
+	uint64_t client_data_us;   /* packet time of the client's latest payload; 0: none yet */
 };
 
 enum { HTTP_PATH_MAX = 8192, HTTP_VALUE_MAX = 1024, COOKIE_TEXT_MAX = 65536 };
@@ -208,6 +209,7 @@ void pipeline_config_defaults(struct pipeline_config *config)
 	config->dpi_max_packets_udp = 24;
 	config->max_reader_bytes = 32 * 1024 * 1024;
 	config->max_pending_bytes = 32 * 1024 * 1024;
+	config->resume_pause_us = 1000000;
 }
 
 static enum observation_kind kind_of(const struct dpi_facts *facts, const struct flow *flow)
@@ -1561,6 +1563,25 @@ static void dissect_dpi(struct pipeline *pipeline, struct flow *flow,
 	dpi_feed(pipeline, flow, p->l3, p->l3_len, ts_us);
 }
 
+/*
+ * The client of a flow already named sends again after a pause: the name is
+ * contacted again (a tracker reached over a connection kept open). Plain
+ * HTTP/1 connections are left out: their requests say it, with more.
+ */
+static void flow_resumed(struct pipeline *pipeline, struct flow *flow, uint64_t ts_us)
+{
+	struct flow_dissect *d = flow->dissect;
+	if (d->stream_kind == STREAM_HTTP || flow_server_port(flow) == 53)
+		return;
+	const char *name = d->name ? d->name : resolved_name(pipeline, flow, ts_us);
+	if (!name)
+		return;
+	struct observation obs;
+	observation_init(pipeline, flow, ts_us, OBS_RESUMED, &obs);
+	copy_string(obs.host, sizeof obs.host, name);
+	observation_emit(pipeline, flow, &obs);
+}
+
 void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const uint8_t *frame,
 		     size_t caplen, size_t wirelen)
 {
@@ -1602,6 +1623,12 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 	if (packet.payload_len)
 		d->saw_payload = 1;
 	enum dns_port_kind dns_kind = dns_port_kind(flow);
+	if (packet.payload_len && direction == FLOW_TO_SERVER) {
+		if (d->client_data_us && pipeline->config.resume_pause_us && dns_kind == DNS_PORT_NONE &&
+		    ts_us - d->client_data_us >= pipeline->config.resume_pause_us)
+			flow_resumed(pipeline, flow, ts_us);
+		d->client_data_us = ts_us;
+	}
 	if (dns_kind != DNS_PORT_NONE && packet.payload_len && !d->dpi_done && !d->own_label)
 		dns_hand_over(pipeline, flow, dns_kind, &packet);
 	int tcp = packet.l4_proto == 6;

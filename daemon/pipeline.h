@@ -44,6 +44,13 @@ struct pipeline_config {
 	 * file gives the same output in every run.
 	 */
 	uint64_t dns_cache_seed;
+	/*
+	 * A named flow whose client sends application data again after this
+	 * long without any (1 s by default; 0: never) gives a `resumed`
+	 * observation: its host is contacted again, over a connection kept
+	 * open. HTTP/1 connections in plain text give their requests instead.
+	 */
+	uint64_t resume_pause_us;
 };
 
 /*

@@ -151,18 +151,40 @@ void queue_close(struct queue *queue)
 	pthread_mutex_unlock(&queue->lock);
 }
 
-void *queue_pop(struct queue *queue, size_t *size)
+/* Waits up to `timeout_ms` (forever when negative) for an entry; sets *timed_out when it gave up. */
+void *queue_pop_timed(struct queue *queue, size_t *size, int timeout_ms, int *timed_out)
 {
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	if (timeout_ms >= 0) {
+		deadline.tv_sec += timeout_ms / 1000;
+		deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+	}
+	if (timed_out)
+		*timed_out = 0;
 	pthread_mutex_lock(&queue->lock);
 	while (queue->used == 0 && !queue->closed) {
 		/* A nap, not a wait for a signal: a trickle of entries is still written soon. */
 		struct timespec until;
 		clock_gettime(CLOCK_MONOTONIC, &until);
+		if (timeout_ms >= 0 && (until.tv_sec > deadline.tv_sec ||
+					(until.tv_sec == deadline.tv_sec && until.tv_nsec >= deadline.tv_nsec))) {
+			if (timed_out)
+				*timed_out = 1;
+			break;
+		}
 		until.tv_nsec += READER_NAP_MS * 1000000L;
 		if (until.tv_nsec >= 1000000000L) {
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000L;
 		}
+		if (timeout_ms >= 0 && (until.tv_sec > deadline.tv_sec ||
+					(until.tv_sec == deadline.tv_sec && until.tv_nsec > deadline.tv_nsec)))
+			until = deadline;
 		queue->reader_waiting = 1;
 		pthread_cond_timedwait(&queue->not_empty, &queue->lock, &until);
 		queue->reader_waiting = 0;
@@ -186,6 +208,11 @@ void *queue_pop(struct queue *queue, size_t *size)
 	queue->popped = skipped + padded((size_t)length);
 	*size = (size_t)length;
 	return queue->ring + at + ALIGN;
+}
+
+void *queue_pop(struct queue *queue, size_t *size)
+{
+	return queue_pop_timed(queue, size, -1, NULL);
 }
 
 void queue_pop_release(struct queue *queue)

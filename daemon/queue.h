@@ -38,6 +38,12 @@ void queue_close(struct queue *queue);
  * closed and empty.
  */
 void *queue_pop(struct queue *queue, size_t *size);
+/*
+ * The same, waiting at most `timeout_ms` milliseconds (forever when
+ * negative): NULL with *timed_out set when none came in time, so that the
+ * reader can do timed work (commit a batch) while traffic is quiet.
+ */
+void *queue_pop_timed(struct queue *queue, size_t *size, int timeout_ms, int *timed_out);
 void queue_pop_release(struct queue *queue);
 
 uint64_t queue_dropped(const struct queue *queue);

@@ -1,0 +1,301 @@
+/*
+ * trackwatch timeline: the observations the sensor stored, in time order,
+ * one line (or JSON object, or CSV row) per observation, trackers marked
+ * with their company and category. Rows are read and written one at a
+ * time, so a timeline of millions of rows needs no more memory than one.
+ */
+#include "commands.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "db.h"
+
+static void timeline_usage(FILE *out)
+{
+	fprintf(out,
+"Usage: trackwatch timeline [OPTION]...\n"
+"Print what the devices contacted, in time order, one observation per line,\n"
+"trackers marked with their company and category.\n"
+"\n"
+"Options:\n"
+"      --db FILE          the sensor's database (default " DB_DEFAULT_PATH ")\n"
+"  -d, --device DEVICE    only this device: a MAC, an address, the device key or\n"
+"                         a configured name\n"
+"  -s, --site SITE        only this site (a host under it names it too)\n"
+"      --since TIME       only from TIME on: 2026-11-29T04:39:50Z (with optional\n"
+"                         .sss), 2026-11-29 (midnight UTC), or a time ago: 30m,\n"
+"                         2h, 7d\n"
+"      --until TIME       only before TIME\n"
+"  -t, --trackers-only    only the observations of trackers\n"
+"  -f, --format FORMAT    text (default), json or csv\n"
+"  -h, --help             show this help and exit\n"
+"\n"
+"Times are UTC. Names from the wire are escaped (\\xNN). See trackwatch(1).\n");
+}
+
+/* One row of the timeline; strings are the database's bytes (NULL for SQL NULL). */
+struct event {
+	int64_t ts;
+	const char *device, *name, *site, *kind, *host, *entity, *category, *rule, *cname, *server;
+	size_t device_len, name_len, site_len, kind_len, host_len, entity_len, category_len, rule_len,
+		cname_len, server_len;
+	bool tracker;
+	json_t *lists;           /* the names of hits.lists_id, borrowed; NULL when no hit */
+	int64_t run;
+};
+
+static const char *const csv_columns[] = {
+	"ts", "device", "device_name", "site", "kind", "host", "tracker", "entity", "category",
+	"lists", "rule", "cname", "server", "run",
+};
+
+/* Widths of the text columns; a longer value is shortened around "...". */
+enum {
+	TEXT_DEVICE = 17,          /* a MAC */
+	TEXT_SITE = 22,
+	TEXT_KIND = 12,            /* "http_request" */
+	TEXT_HOST = 80,
+};
+
+static void print_text(FILE *out, struct db_buf *buf, const struct event *e)
+{
+	char ts[DB_TIME_MAX];
+	db_format_time(e->ts, ts);
+	fprintf(out, "%-24s  ", ts);
+	/* The operator's name for the device when there is one: it is what people know it by. */
+	if (e->name)
+		db_text_value(out, buf, e->name, e->name_len, 1, TEXT_DEVICE, 1);
+	else
+		db_text_value(out, buf, e->device, e->device_len, 0, TEXT_DEVICE, 1);
+	fputs("  ", out);
+	db_text_value(out, buf, e->site, e->site_len, 0, TEXT_SITE, 1);
+	fputs("  ", out);
+	db_text_value(out, buf, e->kind, e->kind_len, 0, TEXT_KIND, 1);
+	fputs("  ", out);
+	db_text_value(out, buf, e->host, e->host_len, 0, TEXT_HOST, 0);
+	if (e->tracker) {
+		fputs("  [tracker", out);
+		if (e->entity) {
+			fputs(": ", out);
+			db_text_value(out, buf, e->entity, e->entity_len, 1, SIZE_MAX, 0);
+		}
+		if (e->category) {
+			fputs(e->entity ? ", " : ": ", out);
+			db_text_value(out, buf, e->category, e->category_len, 1, SIZE_MAX, 0);
+		}
+		if (e->cname) {
+			fputs("; CNAME ", out);
+			db_text_value(out, buf, e->cname, e->cname_len, 0, TEXT_HOST, 0);
+		}
+		putc(']', out);
+	}
+	putc('\n', out);
+}
+
+static void print_csv(FILE *out, struct db_buf *buf, const struct event *e)
+{
+	char ts[DB_TIME_MAX];
+	db_format_time(e->ts, ts);
+	fprintf(out, "%s,", ts);
+	db_csv_value(out, buf, e->device, e->device_len);
+	putc(',', out);
+	db_csv_value(out, buf, e->name, e->name_len);
+	putc(',', out);
+	db_csv_value(out, buf, e->site, e->site_len);
+	putc(',', out);
+	db_csv_value(out, buf, e->kind, e->kind_len);
+	putc(',', out);
+	db_csv_value(out, buf, e->host, e->host_len);
+	fprintf(out, ",%s,", e->tracker ? "true" : "false");
+	db_csv_value(out, buf, e->entity, e->entity_len);
+	putc(',', out);
+	db_csv_value(out, buf, e->category, e->category_len);
+	putc(',', out);
+	if (e->lists && db_join_names(buf, e->lists, ";"))
+		db_csv_field(out, buf->data, buf->len);
+	putc(',', out);
+	db_csv_value(out, buf, e->rule, e->rule_len);
+	putc(',', out);
+	db_csv_value(out, buf, e->cname, e->cname_len);
+	putc(',', out);
+	db_csv_value(out, buf, e->server, e->server_len);
+	fprintf(out, ",%lld\r\n", (long long)e->run);
+}
+
+/* One event as a JSON object; -1 when out of memory. */
+static int print_json(FILE *out, const struct event *e, bool first)
+{
+	char ts[DB_TIME_MAX];
+	db_format_time(e->ts, ts);
+	json_t *o = json_object();
+	if (!o)
+		return -1;
+	int rc = 0;
+	rc |= json_object_set_new(o, "ts", json_string(ts));
+	rc |= json_object_set_new(o, "device", db_json_wire(e->device, e->device_len));
+	rc |= json_object_set_new(o, "device_name", db_json_text(e->name, e->name_len));
+	rc |= json_object_set_new(o, "site", db_json_wire(e->site, e->site_len));
+	rc |= json_object_set_new(o, "kind", db_json_wire(e->kind, e->kind_len));
+	rc |= json_object_set_new(o, "host", db_json_wire(e->host, e->host_len));
+	rc |= json_object_set_new(o, "tracker", json_boolean(e->tracker));
+	rc |= json_object_set_new(o, "entity", db_json_text(e->entity, e->entity_len));
+	rc |= json_object_set_new(o, "category", db_json_text(e->category, e->category_len));
+	rc |= json_object_set_new(o, "lists", e->lists ? json_incref(e->lists) : json_null());
+	rc |= json_object_set_new(o, "rule", db_json_text(e->rule, e->rule_len));
+	rc |= json_object_set_new(o, "cname", db_json_wire(e->cname, e->cname_len));
+	rc |= json_object_set_new(o, "server", db_json_wire(e->server, e->server_len));
+	rc |= json_object_set_new(o, "run", json_integer(e->run));
+	/* Write errors show in ferror(stdout), checked at the end. */
+	fputs(first ? "\n" : ",\n", out);
+	if (rc == 0)
+		json_dumpf(o, out, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return rc == 0 ? 0 : -1;
+}
+
+static int timeline_run(struct db_query *q, sqlite3 *db, bool trackers_only)
+{
+	char sql[2048] =
+		"SELECT o.ts, d.key, d.name, s.name, k.name, h.name, t.observation_id IS NOT NULL,"
+		" e.name, c.name, t.lists_id, r.text, ch.name, o.server, o.run_id"
+		" FROM observations o"
+		" JOIN devices d ON d.id = o.device_id"
+		" JOIN kinds k ON k.id = o.kind_id"
+		" JOIN hosts h ON h.id = o.host_id"
+		" LEFT JOIN sites s ON s.id = o.site_id";
+	strcat(sql, trackers_only ? " JOIN hits t ON t.observation_id = o.id"
+				  : " LEFT JOIN hits t ON t.observation_id = o.id");
+	strcat(sql, " LEFT JOIN entities e ON e.id = t.entity_id"
+		    " LEFT JOIN categories c ON c.id = t.category_id"
+		    " LEFT JOIN rules r ON r.id = t.rule_id"
+		    " LEFT JOIN hosts ch ON ch.id = t.cname_id"
+		    " WHERE 1");
+	if (db_query_where(q, sql, sizeof sql - 64) < 0)
+		return DB_EXIT_FAIL;
+	strcat(sql, " ORDER BY o.ts, o.id");
+
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_error(q, db);
+	struct db_sets *sets = db_sets_new(db);
+	if (!sets || db_query_bind(q, st) < 0) {
+		db_sets_free(sets);
+		sqlite3_finalize(st);
+		return db_error(q, db);
+	}
+	FILE *out = stdout;
+	struct db_buf buf = { 0 };
+	int rc, status = DB_EXIT_OK;
+	size_t rows = 0;
+	if (q->format == DB_FORMAT_CSV) {
+		for (size_t i = 0; i < sizeof csv_columns / sizeof csv_columns[0]; i++)
+			fprintf(out, "%s%s", i ? "," : "", csv_columns[i]);
+		fputs("\r\n", out);
+	} else if (q->format == DB_FORMAT_JSON) {
+		putc('[', out);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct event e = { 0 };
+		e.ts = sqlite3_column_int64(st, 0);
+		e.device = db_column(st, 1, &e.device_len);
+		e.name = db_column(st, 2, &e.name_len);
+		e.site = db_column(st, 3, &e.site_len);
+		e.kind = db_column(st, 4, &e.kind_len);
+		e.host = db_column(st, 5, &e.host_len);
+		e.tracker = sqlite3_column_int(st, 6) != 0;
+		e.entity = db_column(st, 7, &e.entity_len);
+		e.category = db_column(st, 8, &e.category_len);
+		if (e.tracker && !(e.lists = db_sets_get(sets, sqlite3_column_int64(st, 9)))) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+		e.rule = db_column(st, 10, &e.rule_len);
+		e.cname = db_column(st, 11, &e.cname_len);
+		e.server = db_column(st, 12, &e.server_len);
+		e.run = sqlite3_column_int64(st, 13);
+		if (q->format == DB_FORMAT_TEXT) {
+			if (rows == 0)
+				fprintf(out, "%-24s  %-*s  %-*s  %-*s  %s\n", "TIME", TEXT_DEVICE, "DEVICE",
+					TEXT_SITE, "SITE", TEXT_KIND, "KIND", "HOST");
+			print_text(out, &buf, &e);
+		} else if (q->format == DB_FORMAT_CSV) {
+			print_csv(out, &buf, &e);
+		} else if (print_json(out, &e, rows == 0) < 0) {
+			buf.failed = true;
+		}
+		rows++;
+	}
+	if (rc != SQLITE_DONE)
+		status = db_error(q, db);
+	if (q->format == DB_FORMAT_JSON)
+		fputs(rows ? "\n]\n" : "]\n", out);
+	else if (q->format == DB_FORMAT_TEXT && rows == 0 && status == DB_EXIT_OK)
+		fputs("No observations match.\n", out);
+	if (buf.failed) {
+		fprintf(stderr, "trackwatch timeline: out of memory: the output is incomplete\n");
+		status = DB_EXIT_FAIL;
+	}
+	db_buf_free(&buf);
+	db_sets_free(sets);
+	sqlite3_finalize(st);
+	return status;
+}
+
+int cmd_timeline(int argc, char **argv, const char *config_path)
+{
+	/* The configuration will name the database (issue 7); --db and the default do for now. */
+	(void)config_path;
+	static const struct option options[] = {
+		DB_QUERY_LONG_OPTIONS,
+		{ "trackers-only", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct db_query q;
+	db_query_init(&q, "timeline");
+	bool trackers_only = false;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, DB_QUERY_SHORT_OPTIONS "th", options, NULL)) != -1) {
+		int rc = db_query_option(&q, c, optarg);
+		if (rc == DB_EXIT_USAGE)
+			return rc;
+		if (rc == DB_EXIT_OK)
+			continue;
+		switch (c) {
+		case 't':
+			trackers_only = true;
+			break;
+		case 'h':
+			timeline_usage(stdout);
+			return DB_EXIT_OK;
+		default:
+			fprintf(stderr, "Try 'trackwatch timeline --help' for more information.\n");
+			return DB_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "trackwatch timeline: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "Try 'trackwatch timeline --help' for more information.\n");
+		return DB_EXIT_USAGE;
+	}
+	sqlite3 *db = db_query_open(&q);
+	if (!db) {
+		db_query_free(&q);
+		return DB_EXIT_FAIL;
+	}
+	int status = timeline_run(&q, db, trackers_only);
+	sqlite3_close(db);
+	db_query_free(&q);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("trackwatch timeline: standard output");
+		status = DB_EXIT_FAIL;
+	}
+	return status;
+}

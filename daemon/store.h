@@ -1,0 +1,144 @@
+/*
+ * store: the SQLite timeline (DESIGN.md, "store"). One writer, on a thread
+ * of its own, owns a struct store: it appends rows in batched transactions
+ * (committed at STORE_BATCH_ROWS rows or STORE_BATCH_MS milliseconds,
+ * whichever comes first) with prepared statements, in WAL mode, so that
+ * readers (the trackwatch command, sqlite3) read while it writes and a
+ * crash loses at most the batch not yet committed. The schema and its
+ * migrations are in schema.c.
+ *
+ * Repeated strings (hosts, companies, categories, lists, rules, sets of
+ * them) are stored once; the writer keeps their ids in memory, bounded.
+ */
+#ifndef TRACKWATCH_STORE_H
+#define TRACKWATCH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+enum { STORE_ERROR_MAX = 512 };
+
+/*
+ * Opens the database at `path` for reading, as the trackwatch command does:
+ * a database of an older version is upgraded first (which needs write
+ * access); one of a newer version, or a file that is not a trackwatch
+ * database, is an error. Returns NULL with the reason in err.
+ */
+sqlite3 *store_open_reader(const char *path, char *err, size_t err_len);
+
+/*
+ * Brings an open database to SCHEMA_VERSION in one transaction (a new,
+ * empty database is created). Returns 0, or -1 with the reason in err.
+ */
+int store_migrate(sqlite3 *db, const char *path, char *err, size_t err_len);
+
+/* ---- The writer ---------------------------------------------------------- */
+
+struct store;
+
+struct store_options {
+	unsigned batch_rows;     /* commit after this many rows (default 4096) */
+	unsigned batch_ms;       /* or this long after the batch's first row (default 1000) */
+	unsigned max_days;       /* delete what is older (0: keep everything) */
+};
+void store_options_defaults(struct store_options *options);
+
+/* Opens (creating or upgrading) the database for writing; NULL with the reason in err. */
+struct store *store_open(const char *path, const struct store_options *options, char *err,
+			 size_t err_len);
+
+/*
+ * The id of an earlier run that read a file with this SHA-256 (lower-case
+ * hex), 0 when none, -1 on an error.
+ */
+int64_t store_find_file_run(struct store *s, const char *sha256_hex);
+
+/* A run's evidence, written when it begins (and updated when it ends). */
+struct store_run {
+	const char *source;      /* the files, or "interface NAME" */
+	int live;
+	const char *file_sha256; /* NULL for live capture or while not known */
+	int64_t file_bytes;      /* -1 when not known */
+	uint64_t started_us;     /* wall clock */
+	const char *version;
+	const char *lists_json;  /* [{name, format, path, sha256}] */
+	const char *config_sha256; /* NULL without a configuration file */
+};
+/* Begins a run: returns 0, or -1 with the reason in err. */
+int store_run_begin(struct store *s, const struct store_run *run, char *err, size_t err_len);
+
+/* A run's end: status "complete", "interrupted" or "failed", with its counts. */
+struct store_run_end {
+	const char *status;
+	uint64_t ended_us;
+	uint64_t packets, dropped;
+	const char *file_sha256; /* when known only now, else NULL */
+	int64_t file_bytes;
+};
+int store_run_end(struct store *s, const struct store_run_end *end);
+
+/* Where a device was, for one row. */
+struct store_device {
+	const char *key;         /* MAC text, or the address when the link has no MAC */
+	const char *mac;         /* NULL without one */
+	const char *address;     /* the client address of this row */
+	const char *name;        /* the configured name, or NULL */
+};
+
+/* A tracker hit (strings valid during the call). */
+struct store_hit {
+	const char *entity, *category;  /* may be NULL */
+	const char *categories_json;    /* JSON array of names */
+	const char *list;               /* the list that decided, or NULL */
+	const char *lists_json;         /* JSON array of list names */
+	const char *rule;               /* or NULL */
+	const char *cname;              /* the chain name that matched (cloaking), or NULL */
+};
+
+/* One row of the timeline. `host` may hold any byte but NUL. */
+struct store_row {
+	uint64_t ts_us;
+	const char *kind;
+	const char *host;
+	const char *server;             /* server address text */
+	uint16_t sport, dport;
+	uint8_t proto;
+	uint64_t flow;
+	int64_t visit;                  /* store_visit()'s id, or 0 */
+	const char *site;               /* the visit's site, or NULL */
+	const struct store_hit *hit;    /* NULL when no list names it a tracker */
+};
+
+/* Returns the device's id for rows, creating or updating it; -1 on an error. */
+int64_t store_device(struct store *s, const struct store_device *device, uint64_t ts_us);
+/* The name a device gives itself (DHCP). */
+int store_device_hostname(struct store *s, int64_t device, const char *hostname);
+
+/* Begins a visit of `device` to `site`, started by `host`; its id, or -1. */
+int64_t store_visit(struct store *s, int64_t device, const char *site, const char *host,
+		    const char *how, uint64_t ts_us);
+
+/* Appends one row (in the open batch); 0 or -1. */
+int store_add(struct store *s, int64_t device, const struct store_row *row);
+
+/* Commits the batch when it is due (rows or time), or now with `force`; 0 or -1. */
+int store_commit(struct store *s, int force);
+
+/* Deletes rows older than max_days, when due (hourly) or with `force`; 0 or -1. */
+int store_retain(struct store *s, uint64_t now_us, int force);
+
+/* Counts for the run's statistics. */
+struct store_stats {
+	uint64_t rows, hits, commits, visits;
+};
+const struct store_stats *store_stats(const struct store *s);
+
+/* The last error's text. */
+const char *store_error(const struct store *s);
+
+/* Commits what is open and closes; 0 or -1. */
+int store_close(struct store *s);
+
+#endif

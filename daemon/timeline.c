@@ -1,0 +1,433 @@
+/* timeline: see timeline.h. */
+#include "timeline.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "version.h"
+
+enum { DEVICE_SLOTS = 1 << 12, DEVICE_MAX = DEVICE_SLOTS / 2, CNAME_SLOTS = 1 << 14,
+       SET_CACHE = 256, KEY_MAX = 48 };
+#define DNS_REPEAT_US 1000000ULL
+
+/* What the timeline knows of a device between observations. */
+struct device_state {
+	char key[KEY_MAX];          /* "" when the slot is empty */
+	uint64_t hash;
+	int64_t visit;              /* the visit it is on, 0 for none */
+	char site[OBS_HOST_MAX];
+	uint64_t last_contact_us;   /* its latest contact (0: none yet) */
+	uint64_t query_hash;        /* its latest DNS query's name, and when */
+	uint64_t query_us;
+	const char *name;           /* configured */
+};
+
+/*
+ * CNAME chains from DNS answers, by the name asked: direct-mapped, a new
+ * chain replaces whatever was in its slot (bounded under floods).
+ */
+struct cname_entry {
+	uint64_t hash;
+	char *name;                 /* the name asked */
+	char *chain;                /* the names after it, each ending in NUL */
+	uint8_t count;
+};
+
+/* JSON arrays of names, kept by what they were made from. */
+struct set_entry {
+	uint64_t key;
+	uint64_t generation;
+	char *json;
+};
+
+struct timeline {
+	struct store *store;
+	const struct daemon_config *config;
+	struct timeline_options options;
+	const struct matcher *matcher;
+	uint64_t generation;        /* of the matcher: cached sets are for one matcher */
+	struct device_state *devices;
+	size_t device_count;
+	struct cname_entry *cnames;
+	struct set_entry lists_sets[SET_CACHE], category_sets[SET_CACHE];
+};
+
+void timeline_options_defaults(struct timeline_options *options)
+{
+	options->visit_pause_us = 2ULL * 1000000;
+	options->visit_timeout_us = 30ULL * 60 * 1000000;
+}
+
+static uint64_t hash_bytes(const void *p, size_t len, uint64_t h)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < len; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static uint64_t hash_text(const char *s)
+{
+	uint64_t h = hash_bytes(s, strlen(s), 1469598103934665603ULL);
+	return h ? h : 1;
+}
+
+struct timeline *timeline_new(struct store *store, const struct daemon_config *config,
+			      const struct timeline_options *options)
+{
+	struct timeline *t = calloc(1, sizeof *t);
+	if (!t)
+		return NULL;
+	t->devices = calloc(DEVICE_SLOTS, sizeof *t->devices);
+	t->cnames = calloc(CNAME_SLOTS, sizeof *t->cnames);
+	if (!t->devices || !t->cnames) {
+		timeline_free(t);
+		return NULL;
+	}
+	t->store = store;
+	t->config = config;
+	t->options = *options;
+	return t;
+}
+
+void timeline_set_matcher(struct timeline *t, const struct matcher *m)
+{
+	t->matcher = m;
+	t->generation++;
+}
+
+void timeline_free(struct timeline *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; t->cnames && i < CNAME_SLOTS; i++) {
+		free(t->cnames[i].name);
+		free(t->cnames[i].chain);
+	}
+	for (size_t i = 0; i < SET_CACHE; i++) {
+		free(t->lists_sets[i].json);
+		free(t->category_sets[i].json);
+	}
+	free(t->cnames);
+	free(t->devices);
+	free(t);
+}
+
+/* ---- Devices ---- */
+
+static struct device_state *device_state(struct timeline *t, const char *key, const char *mac,
+					 const char *address)
+{
+	uint64_t h = hash_text(key);
+	size_t i = h & (DEVICE_SLOTS - 1);
+	for (; t->devices[i].key[0]; i = (i + 1) & (DEVICE_SLOTS - 1))
+		if (t->devices[i].hash == h && strcmp(t->devices[i].key, key) == 0)
+			return &t->devices[i];
+	if (t->device_count >= DEVICE_MAX) {
+		/* A flood of spoofed addresses: forget them all (their visits end). */
+		memset(t->devices, 0, DEVICE_SLOTS * sizeof *t->devices);
+		t->device_count = 0;
+		i = h & (DEVICE_SLOTS - 1);
+	}
+	struct device_state *d = &t->devices[i];
+	snprintf(d->key, sizeof d->key, "%s", key);
+	d->hash = h;
+	d->name = config_device_name(t->config, mac, address);
+	t->device_count++;
+	return d;
+}
+
+/* ---- CNAME chains ---- */
+
+static void cname_learn(struct timeline *t, const struct observation *obs)
+{
+	if (obs->dns_chain_count < 2 || !obs->host[0])
+		return;
+	size_t len = 0;
+	for (unsigned i = 1; i < obs->dns_chain_count; i++)
+		len += strlen(obs->dns_chain[i]) + 1;
+	uint64_t h = hash_text(obs->host);
+	struct cname_entry *e = &t->cnames[h & (CNAME_SLOTS - 1)];
+	char *name = strdup(obs->host), *chain = malloc(len);
+	if (!name || !chain) {
+		free(name);
+		free(chain);
+		return;
+	}
+	char *p = chain;
+	for (unsigned i = 1; i < obs->dns_chain_count; i++) {
+		size_t n = strlen(obs->dns_chain[i]) + 1;
+		memcpy(p, obs->dns_chain[i], n);
+		p += n;
+	}
+	free(e->name);
+	free(e->chain);
+	e->hash = h;
+	e->name = name;
+	e->chain = chain;
+	e->count = (uint8_t)(obs->dns_chain_count - 1);
+}
+
+static const struct cname_entry *cname_find(const struct timeline *t, const char *host)
+{
+	uint64_t h = hash_text(host);
+	const struct cname_entry *e = &t->cnames[h & (CNAME_SLOTS - 1)];
+	return e->name && e->hash == h && strcmp(e->name, host) == 0 ? e : NULL;
+}
+
+/* ---- Sets of names as JSON arrays ---- */
+
+/* A JSON string for a name from a list (names are escaped as wire bytes are, should one not be UTF-8). */
+static json_t *name_string(const char *name)
+{
+	json_t *s = json_string(name);
+	if (s)
+		return s;
+	size_t len = strlen(name);
+	char *escaped = malloc(4 * len + 1);
+	if (!escaped)
+		return NULL;
+	observation_escape_into(name, len, escaped, 1);
+	s = json_string(escaped);
+	free(escaped);
+	return s;
+}
+
+static const char *set_json(struct timeline *t, struct set_entry *cache, uint64_t key,
+			    const char *const *names, unsigned count)
+{
+	struct set_entry *e = &cache[hash_bytes(&key, sizeof key, 1469598103934665603ULL) % SET_CACHE];
+	if (e->json && e->key == key && e->generation == t->generation)
+		return e->json;
+	json_t *array = json_array();
+	for (unsigned i = 0; array && i < count; i++)
+		json_array_append_new(array, name_string(names[i]));
+	char *json = array ? json_dumps(array, JSON_COMPACT) : NULL;
+	json_decref(array);
+	if (!json)
+		return "[]";
+	free(e->json);
+	e->json = json;
+	e->key = key;
+	e->generation = t->generation;
+	return json;
+}
+
+static const char *lists_json(struct timeline *t, uint64_t lists)
+{
+	const char *names[MATCHER_MAX_LISTS];
+	unsigned count = 0;
+	for (int i = 0; i < matcher_list_count(t->matcher) && i < MATCHER_MAX_LISTS; i++)
+		if (lists & (1ULL << i))
+			names[count++] = matcher_list_info(t->matcher, i)->name;
+	return set_json(t, t->lists_sets, lists, names, count);
+}
+
+static const char *categories_json(struct timeline *t, const struct match *m)
+{
+	/* The names point into the matcher: their addresses say which set it is. */
+	uint64_t key = hash_bytes(m->categories, m->category_count * sizeof m->categories[0],
+				  1469598103934665603ULL);
+	return set_json(t, t->category_sets, key, m->categories, m->category_count);
+}
+
+/* ---- Observations ---- */
+
+static int stored_kind(enum observation_kind kind, const struct observation *obs)
+{
+	switch (kind) {
+	case OBS_DNS_QUERY:
+	case OBS_TLS_SNI:
+	case OBS_DTLS_SNI:
+	case OBS_QUIC_SNI:
+	case OBS_HTTP_REQUEST:
+	case OBS_COOKIE_HEADER:
+	case OBS_SET_COOKIE_HEADER:
+	case OBS_CONNECTION:
+	case OBS_STUN_REALM:
+	case OBS_OTHER_NAME:
+	case OBS_RESUMED:
+		return 1;
+	case OBS_DNS_ANSWER:
+		return obs->dns_chain_count > 1;
+	default:
+		return 0;
+	}
+}
+
+/* A contact: the device reached out to the host (what visits are made of). */
+static int is_contact(enum observation_kind kind)
+{
+	return kind == OBS_TLS_SNI || kind == OBS_DTLS_SNI || kind == OBS_QUIC_SNI ||
+	       kind == OBS_HTTP_REQUEST || kind == OBS_RESUMED || kind == OBS_CONNECTION;
+}
+
+/* The site of a Referer or Origin value: its host's registrable domain, else the host. */
+static int header_site(const char *value, char *site, size_t size)
+{
+	if (!value)
+		return 0;
+	size_t len = strlen(value), host_len = 0;
+	size_t at = matcher_url_host(value, len, &host_len);
+	if (!host_len || host_len >= OBS_HOST_MAX || at + host_len > len)
+		return 0;
+	char host[OBS_HOST_MAX];
+	size_t n = 0;
+	for (size_t i = 0; i < host_len && value[at + i] != ':'; i++)
+		host[n++] = (char)(value[at + i] >= 'A' && value[at + i] <= 'Z' ? value[at + i] + 32
+										 : value[at + i]);
+	host[n] = '\0';
+	if (!n)
+		return 0;
+	const char *domain = matcher_registrable_domain(host);
+	snprintf(site, size, "%s", domain ? domain : host);
+	return 1;
+}
+
+/* Whether a name could be a first party a visit is to: a name (not an address) with a registrable domain. */
+static const char *site_of_host(const char *host)
+{
+	return matcher_registrable_domain(host);
+}
+
+int timeline_wants(const struct observation *obs)
+{
+	return obs->kind == OBS_DHCP_HOSTNAME || obs->kind == OBS_DNS_ANSWER ||
+	       stored_kind(obs->kind, obs);
+}
+
+int timeline_observe(struct timeline *t, const struct observation *obs)
+{
+	enum observation_kind kind = obs->kind;
+	char mac[18] = "", address[48], key[KEY_MAX];
+	if (obs->has_client_mac)
+		observation_mac_text(obs->client_mac, mac, sizeof mac);
+	observation_addr_text(obs->ip_version, obs->client_addr, address, sizeof address);
+	snprintf(key, sizeof key, "%s", mac[0] ? mac : address);
+
+	if (kind == OBS_DHCP_HOSTNAME) {
+		if (!mac[0] || !obs->host[0])
+			return 0;
+		struct store_device dev = { key, mac, NULL, config_device_name(t->config, mac, NULL) };
+		int64_t id = store_device(t->store, &dev, obs->ts_us);
+		return id < 0 ? -1 : store_device_hostname(t->store, id, obs->host);
+	}
+	if (kind == OBS_DNS_ANSWER)
+		cname_learn(t, obs);
+	if (!stored_kind(kind, obs))
+		return 0;
+
+	char server[48];
+	observation_addr_text(obs->ip_version, obs->server_addr, server, sizeof server);
+	const char *host = obs->host[0] ? obs->host : obs->resolved ? obs->resolved : server;
+
+	struct device_state *d = device_state(t, key, mac[0] ? mac : NULL, address);
+	struct store_device dev = { key, mac[0] ? mac : NULL, address, d->name };
+	int64_t device = store_device(t->store, &dev, obs->ts_us);
+	if (device < 0)
+		return -1;
+
+	uint64_t now = obs->ts_us;
+	/* One lookup is one event: the same name asked again within a second (A, AAAA, HTTPS) is not. */
+	if (kind == OBS_DNS_QUERY) {
+		uint64_t h = hash_text(host);
+		if (h == d->query_hash && now - d->query_us < DNS_REPEAT_US)
+			return 0;
+		d->query_hash = h;
+		d->query_us = now;
+	}
+	if (d->visit && now - d->last_contact_us > t->options.visit_timeout_us) {
+		d->visit = 0;
+		d->site[0] = '\0';
+	}
+	/* The site a request names in Referer (or Origin) is the site it was made from. */
+	char from[OBS_HOST_MAX];
+	const char *how = NULL;
+	if (kind == OBS_HTTP_REQUEST) {
+		if (header_site(obs->http_referer, from, sizeof from))
+			how = "referer";
+		else if (header_site(obs->http_origin, from, sizeof from))
+			how = "origin";
+	}
+	struct match m;
+	memset(&m, 0, sizeof m);
+	m.decided.list = -1;
+	const char *site = how ? from : d->visit ? d->site : NULL;
+	if (t->matcher)
+		matcher_lookup_host(t->matcher, host, strlen(host), site, &m);
+	const char *cname = NULL;
+	if (t->matcher && !m.tracker) {
+		/* Not listed by its own name: through the chain it resolved to (CNAME cloaking). */
+		const struct cname_entry *e = cname_find(t, host);
+		const char *name = e ? e->chain : NULL;
+		for (unsigned i = 0; e && i < e->count; i++, name += strlen(name) + 1) {
+			struct match through;
+			matcher_lookup_host(t->matcher, name, strlen(name), site, &through);
+			if (through.tracker) {
+				m = through;
+				cname = name;
+				break;
+			}
+		}
+	}
+
+	if (how) {
+		if (!d->visit || strcmp(d->site, from) != 0) {
+			const char *referer = how[0] == 'r' ? obs->http_referer : obs->http_origin;
+			size_t host_len = 0, at = matcher_url_host(referer, strlen(referer), &host_len);
+			char begun_by[OBS_HOST_MAX];
+			snprintf(begun_by, sizeof begun_by, "%.*s", (int)host_len, referer + at);
+			d->visit = store_visit(t->store, device, from, begun_by, how, now);
+			if (d->visit < 0)
+				return -1;
+			snprintf(d->site, sizeof d->site, "%s", from);
+		}
+	} else if (is_contact(kind) && !m.tracker && m.category_count == 0 &&
+		   (!d->last_contact_us || now - d->last_contact_us >= t->options.visit_pause_us)) {
+		/* A host no list calls a tracker or a third-party service, after a pause: a navigation. */
+		const char *first_party = site_of_host(host);
+		if (first_party) {
+			d->visit = store_visit(t->store, device, first_party, host, "navigation", now);
+			if (d->visit < 0)
+				return -1;
+			snprintf(d->site, sizeof d->site, "%s", first_party);
+		}
+	}
+	if (is_contact(kind))
+		d->last_contact_us = now;
+
+	struct store_hit hit;
+	struct store_row row = {
+		.ts_us = now,
+		.kind = observation_kind_name(kind),
+		.host = host,
+		.server = server,
+		.sport = obs->client_port,
+		.dport = obs->server_port,
+		.proto = obs->l4_proto,
+		.flow = obs->flow_id,
+		.visit = d->visit,
+		.site = d->visit ? d->site : NULL,
+	};
+	if (how)
+		row.site = from;
+	if (m.tracker) {
+		const struct list_info *decided =
+			m.decided.list >= 0 ? matcher_list_info(t->matcher, m.decided.list) : NULL;
+		hit = (struct store_hit){
+			.entity = m.entity,
+			.category = m.category,
+			.categories_json = categories_json(t, &m),
+			.list = decided ? decided->name : NULL,
+			.lists_json = lists_json(t, m.lists),
+			.rule = m.decided.text,
+			.cname = cname,
+		};
+		row.hit = &hit;
+	}
+	return store_add(t->store, device, &row);
+}
