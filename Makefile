@@ -45,13 +45,13 @@ DAEMON_SRC = $(CORE_SRC) $(STORE_SRC) $(LISTS_SRC) daemon/queue.c daemon/timelin
 # The tracker lists and their matcher, shared by the sensor and the command line.
 LISTS_SRC = blocklists/matcher.c blocklists/parse_text.c blocklists/parse_data.c blocklists/lists.c
 CLI_SRC = cli/trackwatch.c cli/lists.c cli/timeline.c cli/report.c cli/db.c $(LISTS_SRC) $(STORE_SRC) blocklists/fetch.c daemon/observation.c
-UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_identifiers test_dnscache test_parse_data test_parse_text test_matcher test_lists test_lists_live test_psl
+UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_identifiers test_dnscache test_parse_data test_parse_text test_matcher test_lists test_lists_live test_psl test_store
 FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_identifiers fuzz_observation fuzz_disconnect fuzz_tds fuzz_cookiedb fuzz_abp fuzz_hosts fuzz_lists_config
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
 .PHONY: all deps demo check check-run unit golden cli-tests crosscheck hostile live install-test fuzz fuzz-smoke \
-	man-check install uninstall clean bench oracle fetch-test lists-tests
+	man-check install uninstall clean bench oracle fetch-test lists-tests store-tests report-tests
 
 all: $(B)/trackwatchd $(B)/trackwatch
 
@@ -99,6 +99,8 @@ test_matcher_SRC = $(LISTS_SRC)
 test_matcher_LIBS = $(pkg_libs)
 test_lists_SRC = $(LISTS_SRC)
 test_lists_LIBS = $(pkg_libs)
+test_store_SRC = $(STORE_SRC)
+test_store_LIBS = $(pkg_libs)
 test_lists_live_SRC = $(LISTS_SRC)
 test_lists_live_LIBS = $(pkg_libs)
 test_psl_SRC = $(LISTS_SRC)
@@ -171,7 +173,7 @@ demo: deps
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-CHECK_SUITES = unit golden cli-tests lists-tests fetch-test crosscheck hostile live install-test man-check fuzz-smoke
+CHECK_SUITES = unit golden cli-tests store-tests report-tests lists-tests fetch-test crosscheck hostile live install-test man-check fuzz-smoke
 check-run: $(CHECK_SUITES)
 	@echo "suites: $(words $(CHECK_SUITES)) passed, 0 failed"
 
@@ -183,6 +185,12 @@ golden: $(B)/asan/trackwatchd
 
 cli-tests: $(B)/asan/trackwatchd $(B)/asan/trackwatch
 	tests/integration/cli.sh $(B)/asan/trackwatchd $(B)/asan/trackwatch
+
+store-tests: $(B)/asan/trackwatchd $(B)/asan/trackwatch
+	tests/integration/store.sh $(B)/asan/trackwatchd $(B)/asan/trackwatch
+
+report-tests: $(B)/asan/trackwatch
+	tests/integration/report.sh $(B)/asan/trackwatch
 
 lists-tests: $(B)/asan/trackwatch $(B)/linear/trackwatch
 	tests/integration/lists.sh $(B)/asan/trackwatch $(B)/linear/trackwatch

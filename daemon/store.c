@@ -864,31 +864,32 @@ int store_retain(struct store *s, uint64_t now_us, int force)
 		return -1;
 	uint64_t cutoff = now_us - (uint64_t)s->options.max_days * 86400 * 1000000;
 	/*
-	 * Observations by capture time: for a capture file read today that was
-	 * recorded long ago, its runs end... by the day it was read (runs.ended),
-	 * so an old capture read now is not deleted at once.
+	 * A live run's rows go by their own time; a capture file's go with its
+	 * run, by when it was read (an old capture read today stays its days).
+	 * Then visits that no row is in any more. The writer keeps foreign keys
+	 * itself (no cascades), so hits go first.
 	 */
-	sqlite3_stmt *st;
-	if (prepare(s, "DELETE FROM observations WHERE id IN (SELECT o.id FROM observations o"
-		    " JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
-		    " ELSE coalesce(r.ended, r.started) END < ?1)", &st) != 0)
-		return -1;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)cutoff);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return fail(s, "retention");
-	/* What no row points to any more; then give the pages back, a bounded step at a time. */
-	static const char cleanup[] =
+	static const char *const steps[] = {
+		"DELETE FROM hits WHERE observation_id IN (SELECT o.id FROM observations o"
+		" JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
+		" ELSE coalesce(r.ended, r.started) END < ?1)",
+		"DELETE FROM observations WHERE id IN (SELECT o.id FROM observations o"
+		" JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
+		" ELSE coalesce(r.ended, r.started) END < ?1)",
 		"DELETE FROM visits WHERE last < ?1 AND id NOT IN"
-		" (SELECT visit_id FROM observations WHERE visit_id IS NOT NULL);";
-	if (prepare(s, cleanup, &st) != 0)
-		return -1;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)cutoff);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return fail(s, "retention");
+		" (SELECT visit_id FROM observations WHERE visit_id IS NOT NULL)",
+	};
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		sqlite3_stmt *st;
+		if (prepare(s, steps[i], &st) != 0)
+			return -1;
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)cutoff);
+		int rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return fail(s, "retention");
+	}
+	/* Give a bounded number of free pages back to the file system each time. */
 	if (sqlite3_exec(s->db, "PRAGMA incremental_vacuum(4096)", NULL, NULL, NULL) != SQLITE_OK)
 		return fail(s, "vacuum");
 	return 0;

@@ -64,7 +64,7 @@ expect 2 "lists test with a bad --list" -- "$cli" lists test --list nonsense
 expect 2 "lists test with an unknown type" -- "$cli" lists test --type sprocket
 expect 0 "lists check (defaults)" -- "$cli" lists check
 contains "$tmp/out" "easyprivacy (abp)" "lists check"
-contains "$tmp/out" "all 4 lists:" "lists check"
+contains "$tmp/out" "all 5 lists:" "lists check"
 expect 0 "lists check -c etc/trackwatch.yaml" -- "$cli" -c "$here/etc/trackwatch.yaml" lists check
 contains "$tmp/out" "disconnect (disconnect)" "lists check -c"
 

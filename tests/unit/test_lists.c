@@ -195,7 +195,7 @@ static void test_config_defaults(void **state)
 		char err[512] = "";
 		if (lists_load_config(&set, path, err, sizeof err) != 0)
 			fail_msg("\"%s\": %s", texts[i], err);
-		assert_int_equal(set.count, 4);
+		assert_int_equal(set.count, 5);
 		assert_string_equal(set.config_path, path);
 		assert_string_equal(set.lists[0].name, "easyprivacy");
 		assert_int_equal(set.lists[0].format, LIST_ABP);
@@ -208,7 +208,9 @@ static void test_config_defaults(void **state)
 		assert_non_null(set.lists[2].entities);
 		assert_string_equal(set.lists[3].name, "cookiedb");
 		assert_int_equal(set.lists[3].format, LIST_COOKIEDB);
-		for (int k = 0; k < 4; k++)
+		assert_string_equal(set.lists[4].name, "duckduckgo-entities");
+		assert_int_equal(set.lists[4].format, LIST_TDS);
+		for (int k = 0; k < 5; k++)
 			assert_int_equal(set.lists[k].config_line, 0);
 		lists_free(&set);
 	}
