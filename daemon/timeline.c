@@ -19,8 +19,8 @@ struct device_state {
 	int64_t visit;              /* the visit it is on, 0 for none */
 	char site[OBS_HOST_MAX];
 	uint64_t last_contact_us;   /* its latest contact (0: none yet) */
-	uint64_t query_hash;        /* its latest DNS query's name, and when */
-	uint64_t query_us;
+	uint64_t query_hash[2];     /* its latest DNS query's and answer's names, and when */
+	uint64_t query_us[2];
 	const char *name;           /* configured */
 };
 
@@ -332,13 +332,14 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 		return -1;
 
 	uint64_t now = obs->ts_us;
-	/* One lookup is one event: the same name asked again within a second (A, AAAA, HTTPS) is not. */
-	if (kind == OBS_DNS_QUERY) {
+	/* One lookup is one event: the same name asked (or answered) again within a second, for A, AAAA or HTTPS, is not. */
+	if (kind == OBS_DNS_QUERY || kind == OBS_DNS_ANSWER) {
+		int i = kind == OBS_DNS_ANSWER;
 		uint64_t h = hash_text(host);
-		if (h == d->query_hash && now - d->query_us < DNS_REPEAT_US)
+		if (h == d->query_hash[i] && now - d->query_us[i] < DNS_REPEAT_US)
 			return 0;
-		d->query_hash = h;
-		d->query_us = now;
+		d->query_hash[i] = h;
+		d->query_us[i] = now;
 	}
 	if (d->visit && now - d->last_contact_us > t->options.visit_timeout_us) {
 		d->visit = 0;
