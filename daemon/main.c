@@ -628,11 +628,14 @@ int main(int argc, char **argv)
 
 	/* Open live capture before anything else can fail on the way. */
 	struct capture *live = NULL;
+	struct file_hash hash = { .files = files, .count = file_count };
+	char source[4096] = "";
 	if (interface) {
 		live = capture_open_live(interface, filter, error, sizeof error);
 		if (!live) {
 			fprintf(stderr, "%s: %s\n", program, error);
-			return EXIT_RUNTIME;
+			status = EXIT_RUNTIME;
+			goto early_exit;
 		}
 	}
 
@@ -643,11 +646,9 @@ int main(int argc, char **argv)
 	if ((jsonl || !db_path) && !run.writer) {
 		fprintf(stderr, "%s: %s: %s\n", program, jsonl ? jsonl : "standard output",
 			strerror(errno));
-		capture_close(live);
-		return EXIT_RUNTIME;
+		status = EXIT_RUNTIME;
+		goto early_exit;
 	}
-	struct file_hash hash = { .files = files, .count = file_count };
-	char source[4096] = "";
 	if (db_path) {
 		char serr[STORE_ERROR_MAX];
 		run.store = store_open(db_path, &dconfig.store, serr, sizeof serr);

@@ -255,6 +255,7 @@ struct store {
 		*update_device, *upsert_address, *insert_visit, *update_visit, *set_hostname;
 	int in_batch;
 	unsigned batch_rows;
+	uint64_t first_ts, last_ts;    /* of the run's rows (0: none yet) */
 	uint64_t batch_started_ms;
 	uint64_t next_retain_ms;
 	struct store_stats stats;
@@ -764,6 +765,10 @@ int store_add(struct store *s, int64_t device, const struct store_row *row)
 	struct pending_row *r = &s->pending[s->pending_count++];
 	r->id = s->next_id++;
 	r->ts = row->ts_us;
+	if (!s->first_ts || row->ts_us < s->first_ts)
+		s->first_ts = row->ts_us;
+	if (row->ts_us > s->last_ts)
+		s->last_ts = row->ts_us;
 	r->device = device;
 	r->visit = row->visit;
 	r->site = site;
@@ -832,8 +837,7 @@ int store_run_end(struct store *s, const struct store_run_end *end)
 	sqlite3_stmt *st;
 	if (prepare(s, "UPDATE runs SET status = ?2, ended = ?3, packets = ?4, dropped = ?5,"
 		    " observations = ?6, hits = ?7,"
-		    " first_packet = (SELECT min(ts) FROM observations WHERE run_id = ?1),"
-		    " last_packet = (SELECT max(ts) FROM observations WHERE run_id = ?1),"
+		    " first_packet = ?10, last_packet = ?11,"
 		    " file_sha256 = coalesce(?8, file_sha256),"
 		    " file_bytes = coalesce(?9, file_bytes) WHERE id = ?1", &st) != 0)
 		return -1;
@@ -847,6 +851,10 @@ int store_run_end(struct store *s, const struct store_run_end *end)
 	bind_text_or_null(st, 8, end->file_sha256);
 	if (end->file_bytes >= 0)
 		sqlite3_bind_int64(st, 9, end->file_bytes);
+	if (s->first_ts) {
+		sqlite3_bind_int64(st, 10, (sqlite3_int64)s->first_ts);
+		sqlite3_bind_int64(st, 11, (sqlite3_int64)s->last_ts);
+	}
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : fail(s, "runs");

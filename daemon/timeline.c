@@ -42,7 +42,15 @@ struct set_entry {
 	char *json;
 };
 
+/* Address text, kept for the bytes it was made from: the same few come again and again. */
+struct addr_text {
+	uint8_t valid, ip_version, has_mac;
+	uint8_t addr[16], mac[6];
+	char text[48], mac_text[18];
+};
+
 struct timeline {
+	struct addr_text client, server;
 	struct store *store;
 	const struct daemon_config *config;
 	struct timeline_options options;
@@ -277,6 +285,17 @@ static int header_site(const char *value, char *site, size_t size)
 		return 0;
 	char host[OBS_HOST_MAX];
 	size_t n = 0;
+	if (value[at] == '[') { /* an IPv6 literal: an address, no site of its own beyond itself */
+		at++;
+		host_len--;
+		for (size_t i = 0; i < host_len && value[at + i] != ']'; i++)
+			host[n++] = value[at + i];
+		host[n] = '\0';
+		if (!n)
+			return 0;
+		snprintf(site, size, "%s", host);
+		return 1;
+	}
 	for (size_t i = 0; i < host_len && value[at + i] != ':'; i++)
 		host[n++] = (char)(value[at + i] >= 'A' && value[at + i] <= 'Z' ? value[at + i] + 32
 										 : value[at + i]);
@@ -300,14 +319,31 @@ int timeline_wants(const struct observation *obs)
 	       stored_kind(obs->kind, obs);
 }
 
+static void addr_text(struct addr_text *c, uint8_t ip_version, const uint8_t addr[16],
+		      int has_mac, const uint8_t mac[6])
+{
+	if (c->valid && c->ip_version == ip_version && c->has_mac == has_mac &&
+	    memcmp(c->addr, addr, 16) == 0 && (!has_mac || memcmp(c->mac, mac, 6) == 0))
+		return;
+	c->valid = 1;
+	c->ip_version = ip_version;
+	c->has_mac = (uint8_t)has_mac;
+	memcpy(c->addr, addr, 16);
+	observation_addr_text(ip_version, addr, c->text, sizeof c->text);
+	c->mac_text[0] = '\0';
+	if (has_mac) {
+		memcpy(c->mac, mac, 6);
+		observation_mac_text(mac, c->mac_text, sizeof c->mac_text);
+	}
+}
+
 int timeline_observe(struct timeline *t, const struct observation *obs)
 {
 	enum observation_kind kind = obs->kind;
-	char mac[18] = "", address[48], key[KEY_MAX];
-	if (obs->has_client_mac)
-		observation_mac_text(obs->client_mac, mac, sizeof mac);
-	observation_addr_text(obs->ip_version, obs->client_addr, address, sizeof address);
-	snprintf(key, sizeof key, "%s", mac[0] ? mac : address);
+	addr_text(&t->client, obs->ip_version, obs->client_addr, obs->has_client_mac,
+		  obs->client_mac);
+	const char *mac = t->client.mac_text, *address = t->client.text;
+	const char *key = mac[0] ? mac : address;
 
 	if (kind == OBS_DHCP_HOSTNAME) {
 		if (!mac[0] || !obs->host[0])
@@ -321,8 +357,8 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 	if (!stored_kind(kind, obs))
 		return 0;
 
-	char server[48];
-	observation_addr_text(obs->ip_version, obs->server_addr, server, sizeof server);
+	addr_text(&t->server, obs->ip_version, obs->server_addr, 0, NULL);
+	const char *server = t->server.text;
 	const char *host = obs->host[0] ? obs->host : obs->resolved ? obs->resolved : server;
 
 	struct device_state *d = device_state(t, key, mac[0] ? mac : NULL, address);
