@@ -8,8 +8,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -387,6 +385,7 @@ json_t *db_sets_get(struct db_sets *sets, int64_t id)
 	const char *text = rc == SQLITE_ROW ? db_column(sets->st, 0, &len) : NULL;
 	if (text)
 		parsed = json_loadb(text, len, JSON_DECODE_ANY, NULL);
+	sqlite3_reset(sets->st);
 	/* Only the strings of an array: anything else in a damaged row is left out. */
 	names = json_array();
 	if (!names) {

@@ -2,9 +2,11 @@
  * trackwatch report: per device and site, the tracker hosts contacted, by
  * company, with first and last seen, the number of hits and the lists that
  * matched; and the runs that recorded them, as evidence. SQLite does the
- * grouping (one row per device, site and host); this file names the rows
- * and writes them as text for people, JSON for scripts (a stable interface:
- * trackwatch(1), REPORT) or CSV for spreadsheets.
+ * grouping (one row per device, site and host) and the order (device, site,
+ * company, host); this file takes the groups as they come and writes them
+ * as text for people, JSON for scripts (a stable interface: trackwatch(1),
+ * REPORT) or CSV for spreadsheets, holding at most one device (JSON) or one
+ * company (text) at a time, so that a report of a year fits a router.
  */
 #include "commands.h"
 
@@ -63,6 +65,13 @@ static int text_copy(struct text *t, sqlite3_stmt *st, int col)
 	return 0;
 }
 
+static void text_free(struct text *t)
+{
+	free(t->p);
+	t->p = NULL;
+	t->len = 0;
+}
+
 static bool text_equal(const struct text *a, const struct text *b)
 {
 	if (!a->p || !b->p)
@@ -70,7 +79,7 @@ static bool text_equal(const struct text *a, const struct text *b)
 	return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
 }
 
-/* One tracker host of a device on a site. */
+/* One tracker host of a device on a site: a row of the grouping. */
 struct tracker {
 	int64_t device_id;
 	struct text site, host, entity, category, cname;
@@ -78,12 +87,35 @@ struct tracker {
 	json_t *lists, *categories;  /* unions over the hits: sorted arrays of names */
 };
 
+static void tracker_free(struct tracker *t)
+{
+	text_free(&t->site);
+	text_free(&t->host);
+	text_free(&t->entity);
+	text_free(&t->category);
+	text_free(&t->cname);
+	json_decref(t->lists);
+	json_decref(t->categories);
+	t->lists = t->categories = NULL;
+}
+
 struct device {
 	int64_t id;
 	struct text key, mac, name, hostname;
 	struct text *addresses;
-	size_t address_count;
+	size_t address_count, address_cap;
 };
+
+static void device_clear(struct device *d)
+{
+	text_free(&d->key);
+	text_free(&d->mac);
+	text_free(&d->name);
+	text_free(&d->hostname);
+	for (size_t a = 0; a < d->address_count; a++)
+		text_free(&d->addresses[a]);
+	d->address_count = 0;
+}
 
 struct run {
 	int64_t id, file_bytes, started, ended, first_packet, last_packet;
@@ -92,50 +124,40 @@ struct run {
 	struct text source, file_sha256, status, version, lists, config_sha256;
 };
 
+static void run_free(struct run *u)
+{
+	text_free(&u->source);
+	text_free(&u->file_sha256);
+	text_free(&u->status);
+	text_free(&u->version);
+	text_free(&u->lists);
+	text_free(&u->config_sha256);
+}
+
+/* The report being written. */
 struct report {
-	struct tracker *trackers;
-	size_t tracker_count, tracker_cap;
-	struct device *devices;
-	size_t device_count;
-	struct run *runs;
-	size_t run_count;
+	const struct db_query *q;
+	FILE *out;
+	struct db_buf buf;
+	struct db_sets *sets;
+	json_t *unions;              /* group_concat's ids -> their union: groups share a few */
+	sqlite3_stmt *device_st, *address_st;
+	struct device device;        /* the device being written */
+	bool in_device, in_site;
+	struct text site;            /* the site being written */
+	size_t devices, trackers;    /* written so far */
+	long long hits;
+	/* Text: the hosts of the company being written. */
+	struct tracker *company;
+	size_t company_count, company_cap;
+	/* JSON: the device being written, its sites, and the trackers of its site. */
+	json_t *device_json, *sites_json, *trackers_json;
+	/* CSV: the device's addresses, escaped and joined by ";". */
+	struct db_buf addresses;
+	bool failed;                 /* out of memory: the output is incomplete */
 };
 
-static void report_free(struct report *r)
-{
-	for (size_t i = 0; i < r->tracker_count; i++) {
-		struct tracker *t = &r->trackers[i];
-		free(t->site.p);
-		free(t->host.p);
-		free(t->entity.p);
-		free(t->category.p);
-		free(t->cname.p);
-		json_decref(t->lists);
-		json_decref(t->categories);
-	}
-	for (size_t i = 0; i < r->device_count; i++) {
-		struct device *d = &r->devices[i];
-		free(d->key.p);
-		free(d->mac.p);
-		free(d->name.p);
-		free(d->hostname.p);
-		for (size_t k = 0; k < d->address_count; k++)
-			free(d->addresses[k].p);
-		free(d->addresses);
-	}
-	for (size_t i = 0; i < r->run_count; i++) {
-		struct run *u = &r->runs[i];
-		free(u->source.p);
-		free(u->file_sha256.p);
-		free(u->status.p);
-		free(u->version.p);
-		free(u->lists.p);
-		free(u->config_sha256.p);
-	}
-	free(r->trackers);
-	free(r->devices);
-	free(r->runs);
-}
+/* ---- Sets of names ------------------------------------------------------------ */
 
 static int compare_names(const void *a, const void *b)
 {
@@ -167,153 +189,150 @@ fail:
 }
 
 /*
- * The union of the sets whose ids `ids` lists ("3,7": group_concat's), as
- * a sorted array without repeats; NULL on an error.
+ * The union of the sets whose ids `ids` lists ("3,7": group_concat's), as a
+ * sorted array without repeats (a new reference); NULL on an error.
  */
-static json_t *union_of_sets(struct db_sets *sets, const char *ids)
+static json_t *union_of_sets(struct report *r, const char *ids)
 {
-	json_t *all = json_array(), *names = NULL;
+	if (!ids)
+		ids = "";
+	json_t *names = json_object_get(r->unions, ids);
+	if (names)
+		return json_incref(names);
+	json_t *all = json_array();
 	if (!all)
 		return NULL;
-	for (const char *p = ids; p && *p;) {
+	for (const char *p = ids; *p;) {
 		char *end;
 		long long id = strtoll(p, &end, 10);
 		if (end == p)
 			break;
-		json_t *set = db_sets_get(sets, id);
+		json_t *set = db_sets_get(r->sets, id);
 		if (!set || json_array_extend(all, set) != 0)
 			goto done;
 		p = *end == ',' ? end + 1 : end;
 	}
 	names = sorted_names(all);
+	if (names && json_object_set(r->unions, ids, names) != 0) {
+		json_decref(names);
+		names = NULL;
+	}
 done:
 	json_decref(all);
 	return names;
 }
 
+/* ---- Reading ------------------------------------------------------------------ */
+
 /*
  * The grouping, in SQL: one row per device, site and host, over the hits
- * the selection keeps. Company, category and CNAME are those of the group's
- * latest hit (the last by time, then by id), found through the index on
- * (device_id, ts); the CNAME of any hit when the latest has none.
+ * the selection keeps, in two aggregates over the same rows (neither needs
+ * an index on observations: both read the hits and look their
+ * observations up by row id). `g` counts and unites; `latest` takes the
+ * company, category and CNAME of the group's latest hit, by SQLite's rule
+ * that with a single max() the other columns come from the row holding
+ * the maximum (hits at the same microsecond: one of them). A CNAME is that
+ * of the latest hit, else of any hit of the host.
  */
-static const char tracker_sql_head[] =
+static const char tracker_sql_g[] =
 	"WITH g AS (SELECT o.device_id AS device_id, o.site_id AS site_id, o.host_id AS host_id,"
 	" count(*) AS n, min(o.ts) AS first, max(o.ts) AS last,"
 	" group_concat(DISTINCT t.lists_id) AS lists_ids,"
 	" group_concat(DISTINCT t.categories_id) AS categories_ids,"
 	" max(t.cname_id) AS any_cname"
-	" FROM observations o JOIN hits t ON t.observation_id = o.id WHERE 1";
+	" FROM hits t JOIN observations o ON o.id = t.observation_id WHERE 1";
+static const char tracker_sql_latest[] =
+	" GROUP BY o.device_id, o.site_id, o.host_id),"
+	" latest AS (SELECT o.device_id AS device_id, o.site_id AS site_id, o.host_id AS host_id,"
+	" max(o.ts) AS last, t.entity_id AS entity_id, t.category_id AS category_id,"
+	" t.cname_id AS cname_id"
+	" FROM hits t JOIN observations o ON o.id = t.observation_id WHERE 1";
 static const char tracker_sql_tail[] =
 	" GROUP BY o.device_id, o.site_id, o.host_id)"
 	" SELECT g.device_id, s.name, h.name, g.n, g.first, g.last, g.lists_ids, g.categories_ids,"
 	" e.name, c.name, ch.name"
 	" FROM g"
+	" JOIN latest l ON l.device_id = g.device_id AND l.host_id = g.host_id"
+	"  AND l.site_id IS g.site_id"
 	" JOIN devices d ON d.id = g.device_id"
 	" JOIN hosts h ON h.id = g.host_id"
 	" LEFT JOIN sites s ON s.id = g.site_id"
-	" LEFT JOIN hits lt ON lt.observation_id ="
-	"  (SELECT o2.id FROM observations o2 JOIN hits t2 ON t2.observation_id = o2.id"
-	"   WHERE o2.device_id = g.device_id AND o2.ts = g.last AND o2.host_id = g.host_id"
-	"   AND o2.site_id IS g.site_id ORDER BY o2.id DESC LIMIT 1)"
-	" LEFT JOIN entities e ON e.id = lt.entity_id"
-	" LEFT JOIN categories c ON c.id = lt.category_id"
-	" LEFT JOIN hosts ch ON ch.id = coalesce(lt.cname_id, g.any_cname)"
+	" LEFT JOIN entities e ON e.id = l.entity_id"
+	" LEFT JOIN categories c ON c.id = l.category_id"
+	" LEFT JOIN hosts ch ON ch.id = coalesce(l.cname_id, g.any_cname)"
 	" ORDER BY d.key, d.id, s.name IS NULL, s.name, e.name IS NULL, e.name, h.name, g.host_id";
 
-static int read_trackers(struct report *r, const struct db_query *q, sqlite3 *db, struct db_sets *sets)
+static sqlite3_stmt *prepare_trackers(const struct db_query *q, sqlite3 *db)
 {
 	char sql[4096];
-	snprintf(sql, sizeof sql, "%s", tracker_sql_head);
+	snprintf(sql, sizeof sql, "%s", tracker_sql_g);
+	if (db_query_where(q, sql, sizeof sql - sizeof tracker_sql_latest - sizeof tracker_sql_tail) < 0)
+		return NULL;
+	strcat(sql, tracker_sql_latest);
 	if (db_query_where(q, sql, sizeof sql - sizeof tracker_sql_tail) < 0)
-		return -1;
+		return NULL;
 	strcat(sql, tracker_sql_tail);
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	int rc = db_query_bind(q, st) == 0 ? SQLITE_OK : SQLITE_ERROR;
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = SQLITE_NOMEM;
-		if (r->tracker_count == r->tracker_cap) {
-			size_t cap = r->tracker_cap ? 2 * r->tracker_cap : 64;
-			struct tracker *grown = realloc(r->trackers, cap * sizeof *grown);
-			if (!grown)
-				break;
-			r->trackers = grown;
-			r->tracker_cap = cap;
-		}
-		struct tracker *t = &r->trackers[r->tracker_count++];
-		memset(t, 0, sizeof *t);
-		t->device_id = sqlite3_column_int64(st, 0);
-		t->count = sqlite3_column_int64(st, 3);
-		t->first = sqlite3_column_int64(st, 4);
-		t->last = sqlite3_column_int64(st, 5);
-		if (text_copy(&t->site, st, 1) < 0 || text_copy(&t->host, st, 2) < 0 ||
-		    text_copy(&t->entity, st, 8) < 0 || text_copy(&t->category, st, 9) < 0 ||
-		    text_copy(&t->cname, st, 10) < 0)
-			break;
-		if (!(t->lists = union_of_sets(sets, (const char *)sqlite3_column_text(st, 6))) ||
-		    !(t->categories = union_of_sets(sets, (const char *)sqlite3_column_text(st, 7))))
-			break;
-		rc = SQLITE_OK;
+		return NULL;
+	if (db_query_bind(q, st) < 0) {
+		sqlite3_finalize(st);
+		return NULL;
 	}
-	sqlite3_finalize(st);
+	return st;
+}
+
+/* The row `st` is on; 0, or -1 when out of memory. */
+static int read_tracker(struct report *r, sqlite3_stmt *st, struct tracker *t)
+{
+	memset(t, 0, sizeof *t);
+	t->device_id = sqlite3_column_int64(st, 0);
+	t->count = sqlite3_column_int64(st, 3);
+	t->first = sqlite3_column_int64(st, 4);
+	t->last = sqlite3_column_int64(st, 5);
+	if (text_copy(&t->site, st, 1) < 0 || text_copy(&t->host, st, 2) < 0 ||
+	    text_copy(&t->entity, st, 8) < 0 || text_copy(&t->category, st, 9) < 0 ||
+	    text_copy(&t->cname, st, 10) < 0 ||
+	    !(t->lists = union_of_sets(r, (const char *)sqlite3_column_text(st, 6))) ||
+	    !(t->categories = union_of_sets(r, (const char *)sqlite3_column_text(st, 7)))) {
+		tracker_free(t);
+		return -1;
+	}
+	return 0;
+}
+
+/* Device `id` into r->device: its names and addresses. 0, or -1. */
+static int read_device(struct report *r, int64_t id)
+{
+	struct device *d = &r->device;
+	device_clear(d);
+	d->id = id;
+	sqlite3_reset(r->device_st);
+	sqlite3_bind_int64(r->device_st, 1, id);
+	if (sqlite3_step(r->device_st) != SQLITE_ROW || text_copy(&d->key, r->device_st, 0) < 0 ||
+	    text_copy(&d->mac, r->device_st, 1) < 0 || text_copy(&d->name, r->device_st, 2) < 0 ||
+	    text_copy(&d->hostname, r->device_st, 3) < 0)
+		return -1;
+	sqlite3_reset(r->address_st);
+	sqlite3_bind_int64(r->address_st, 1, id);
+	int rc;
+	while ((rc = sqlite3_step(r->address_st)) == SQLITE_ROW) {
+		if (d->address_count == d->address_cap) {
+			size_t cap = d->address_cap ? 2 * d->address_cap : 4;
+			struct text *grown = realloc(d->addresses, cap * sizeof *grown);
+			if (!grown)
+				return -1;
+			d->addresses = grown;
+			d->address_cap = cap;
+		}
+		if (text_copy(&d->addresses[d->address_count], r->address_st, 0) < 0)
+			return -1;
+		d->address_count++;
+	}
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* The devices of the trackers, in their order (by key). */
-static int read_devices(struct report *r, sqlite3 *db)
-{
-	sqlite3_stmt *dev = NULL, *addr = NULL;
-	int status = -1;
-	if (sqlite3_prepare_v2(db, "SELECT key, mac, name, hostname FROM devices WHERE id = ?", -1, &dev,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-			       "SELECT address FROM device_addresses WHERE device_id = ?"
-			       " ORDER BY first_seen, address",
-			       -1, &addr, NULL) != SQLITE_OK)
-		goto done;
-	if (r->tracker_count && !(r->devices = calloc(r->tracker_count, sizeof *r->devices)))
-		goto done;
-	for (size_t i = 0; i < r->tracker_count; i++) {
-		int64_t id = r->trackers[i].device_id;
-		if (r->device_count && r->devices[r->device_count - 1].id == id)
-			continue;
-		struct device *d = &r->devices[r->device_count++];
-		d->id = id;
-		sqlite3_reset(dev);
-		sqlite3_bind_int64(dev, 1, id);
-		if (sqlite3_step(dev) != SQLITE_ROW || text_copy(&d->key, dev, 0) < 0 ||
-		    text_copy(&d->mac, dev, 1) < 0 || text_copy(&d->name, dev, 2) < 0 ||
-		    text_copy(&d->hostname, dev, 3) < 0)
-			goto done;
-		sqlite3_reset(addr);
-		sqlite3_bind_int64(addr, 1, id);
-		int rc;
-		size_t cap = 0;
-		while ((rc = sqlite3_step(addr)) == SQLITE_ROW) {
-			if (d->address_count == cap) {
-				cap = cap ? 2 * cap : 4;
-				struct text *grown = realloc(d->addresses, cap * sizeof *grown);
-				if (!grown)
-					goto done;
-				d->addresses = grown;
-			}
-			if (text_copy(&d->addresses[d->address_count], addr, 0) < 0)
-				goto done;
-			d->address_count++;
-		}
-		if (rc != SQLITE_DONE)
-			goto done;
-	}
-	status = 0;
-done:
-	sqlite3_finalize(dev);
-	sqlite3_finalize(addr);
-	return status;
-}
-
-static int read_runs(struct report *r, sqlite3 *db)
+static sqlite3_stmt *prepare_runs(sqlite3 *db)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db,
@@ -321,46 +340,45 @@ static int read_runs(struct report *r, sqlite3 *db)
 			       " last_packet, status, version, lists, config_sha256, packets, observations,"
 			       " hits, dropped FROM runs ORDER BY id",
 			       -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	size_t cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = SQLITE_NOMEM;
-		if (r->run_count == cap) {
-			cap = cap ? 2 * cap : 8;
-			struct run *grown = realloc(r->runs, cap * sizeof *grown);
-			if (!grown)
-				break;
-			r->runs = grown;
-		}
-		struct run *u = &r->runs[r->run_count++];
-		memset(u, 0, sizeof *u);
-		u->id = sqlite3_column_int64(st, 0);
-		u->live = sqlite3_column_int(st, 2) != 0;
-		u->has_file_bytes = sqlite3_column_type(st, 4) != SQLITE_NULL;
-		u->file_bytes = sqlite3_column_int64(st, 4);
-		u->started = sqlite3_column_int64(st, 5);
-		u->has_ended = sqlite3_column_type(st, 6) != SQLITE_NULL;
-		u->ended = sqlite3_column_int64(st, 6);
-		u->has_first_packet = sqlite3_column_type(st, 7) != SQLITE_NULL;
-		u->first_packet = sqlite3_column_int64(st, 7);
-		u->has_last_packet = sqlite3_column_type(st, 8) != SQLITE_NULL;
-		u->last_packet = sqlite3_column_int64(st, 8);
-		u->packets = sqlite3_column_int64(st, 13);
-		u->observations = sqlite3_column_int64(st, 14);
-		u->hits = sqlite3_column_int64(st, 15);
-		u->dropped = sqlite3_column_int64(st, 16);
-		if (text_copy(&u->source, st, 1) < 0 || text_copy(&u->file_sha256, st, 3) < 0 ||
-		    text_copy(&u->status, st, 9) < 0 || text_copy(&u->version, st, 10) < 0 ||
-		    text_copy(&u->lists, st, 11) < 0 || text_copy(&u->config_sha256, st, 12) < 0)
-			break;
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+		return NULL;
+	return st;
 }
 
-/* ---- JSON ------------------------------------------------------------------ */
+static int read_run(sqlite3_stmt *st, struct run *u)
+{
+	memset(u, 0, sizeof *u);
+	u->id = sqlite3_column_int64(st, 0);
+	u->live = sqlite3_column_int(st, 2) != 0;
+	u->has_file_bytes = sqlite3_column_type(st, 4) != SQLITE_NULL;
+	u->file_bytes = sqlite3_column_int64(st, 4);
+	u->started = sqlite3_column_int64(st, 5);
+	u->has_ended = sqlite3_column_type(st, 6) != SQLITE_NULL;
+	u->ended = sqlite3_column_int64(st, 6);
+	u->has_first_packet = sqlite3_column_type(st, 7) != SQLITE_NULL;
+	u->first_packet = sqlite3_column_int64(st, 7);
+	u->has_last_packet = sqlite3_column_type(st, 8) != SQLITE_NULL;
+	u->last_packet = sqlite3_column_int64(st, 8);
+	u->packets = sqlite3_column_int64(st, 13);
+	u->observations = sqlite3_column_int64(st, 14);
+	u->hits = sqlite3_column_int64(st, 15);
+	u->dropped = sqlite3_column_int64(st, 16);
+	if (text_copy(&u->source, st, 1) < 0 || text_copy(&u->file_sha256, st, 3) < 0 ||
+	    text_copy(&u->status, st, 9) < 0 || text_copy(&u->version, st, 10) < 0 ||
+	    text_copy(&u->lists, st, 11) < 0 || text_copy(&u->config_sha256, st, 12) < 0) {
+		run_free(u);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- JSON ---------------------------------------------------------------------- */
+
+/*
+ * The document is {"devices": [...], "runs": [...]}: each device, with its
+ * sites and trackers, is built and written by jansson as soon as its last
+ * row is read; only the punctuation between them is written here.
+ */
+static const size_t JSON_FLAGS = JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER;
 
 static json_t *json_time(int64_t us)
 {
@@ -384,20 +402,22 @@ static json_t *text(const struct text *t)
 	return db_json_text(t->p, t->len);
 }
 
-/* Sets a member; a NULL value (out of memory) fails the whole document. */
+/* Sets a member; a NULL value or object (out of memory) fails the report. */
 static void set(json_t *o, const char *key, json_t *value, bool *failed)
 {
 	if (!value || json_object_set_new(o, key, value) != 0)
 		*failed = true;
 }
 
+static void append(json_t *array, json_t *value, bool *failed)
+{
+	if (!value || json_array_append_new(array, value) != 0)
+		*failed = true;
+}
+
 static json_t *json_tracker(const struct tracker *t, bool *failed)
 {
 	json_t *o = json_object();
-	if (!o) {
-		*failed = true;
-		return NULL;
-	}
 	set(o, "host", wire(&t->host), failed);
 	set(o, "entity", text(&t->entity), failed);
 	set(o, "category", text(&t->category), failed);
@@ -413,10 +433,6 @@ static json_t *json_tracker(const struct tracker *t, bool *failed)
 static json_t *json_run(const struct run *u, bool *failed)
 {
 	json_t *o = json_object();
-	if (!o) {
-		*failed = true;
-		return NULL;
-	}
 	set(o, "id", json_integer(u->id), failed);
 	set(o, "source", text(&u->source), failed);
 	set(o, "live", json_boolean(u->live), failed);
@@ -439,85 +455,92 @@ static json_t *json_run(const struct run *u, bool *failed)
 	return o;
 }
 
-static int print_json(const struct report *r, FILE *out)
+static void json_device_begin(struct report *r)
 {
-	bool failed = false;
-	json_t *doc = json_object(), *devices = json_array(), *runs = json_array();
-	if (!doc || !devices || !runs) {
-		json_decref(doc);
-		json_decref(devices);
-		json_decref(runs);
-		return -1;
-	}
-	set(doc, "devices", devices, &failed);
-	set(doc, "runs", runs, &failed);
-	size_t i = 0;
-	for (size_t k = 0; k < r->device_count && !failed; k++) {
-		const struct device *d = &r->devices[k];
-		json_t *o = json_object(), *addresses = json_array(), *sites = json_array();
-		set(o, "device", wire(&d->key), &failed);
-		set(o, "mac", wire(&d->mac), &failed);
-		for (size_t a = 0; a < d->address_count && addresses; a++)
-			if (json_array_append_new(addresses, wire(&d->addresses[a])) != 0)
-				failed = true;
-		set(o, "addresses", addresses, &failed);
-		set(o, "name", text(&d->name), &failed);
-		set(o, "hostname", wire(&d->hostname), &failed);
-		set(o, "sites", sites, &failed);
-		if (!o || json_array_append_new(devices, o) != 0)
-			failed = true;
-		/* This device's trackers, site by site. */
-		while (i < r->tracker_count && r->trackers[i].device_id == d->id && !failed) {
-			const struct text *site = &r->trackers[i].site;
-			json_t *s = json_object(), *trackers = json_array();
-			set(s, "site", wire(site), &failed);
-			set(s, "trackers", trackers, &failed);
-			if (!s || json_array_append_new(sites, s) != 0)
-				failed = true;
-			for (; i < r->tracker_count && r->trackers[i].device_id == d->id &&
-			       text_equal(&r->trackers[i].site, site) && !failed;
-			     i++)
-				if (json_array_append_new(trackers, json_tracker(&r->trackers[i], &failed)) != 0)
-					failed = true;
-		}
-	}
-	for (size_t k = 0; k < r->run_count && !failed; k++)
-		if (json_array_append_new(runs, json_run(&r->runs[k], &failed)) != 0)
-			failed = true;
-	if (!failed) {
-		json_dumpf(doc, out, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
-		putc('\n', out);
-	}
-	json_decref(doc);
-	return failed ? -1 : 0;
+	const struct device *d = &r->device;
+	json_t *o = r->device_json = json_object(), *addresses = json_array();
+	set(o, "device", wire(&d->key), &r->failed);
+	set(o, "mac", wire(&d->mac), &r->failed);
+	for (size_t a = 0; a < d->address_count && addresses; a++)
+		append(addresses, wire(&d->addresses[a]), &r->failed);
+	set(o, "addresses", addresses, &r->failed);
+	set(o, "name", text(&d->name), &r->failed);
+	set(o, "hostname", wire(&d->hostname), &r->failed);
+	r->sites_json = json_array();
+	set(o, "sites", json_incref(r->sites_json), &r->failed);
 }
 
-/* ---- CSV ------------------------------------------------------------------- */
+static void json_site_begin(struct report *r)
+{
+	json_t *s = json_object();
+	set(s, "site", wire(&r->site), &r->failed);
+	r->trackers_json = json_array();
+	set(s, "trackers", json_incref(r->trackers_json), &r->failed);
+	append(r->sites_json, s, &r->failed);
+}
+
+static void json_device_end(struct report *r)
+{
+	if (!r->failed) {
+		fputs(r->devices ? ",\n" : "\n", r->out);
+		json_dumpf(r->device_json, r->out, JSON_FLAGS);
+	}
+	json_decref(r->device_json);
+	json_decref(r->sites_json);
+	json_decref(r->trackers_json);
+	r->device_json = r->sites_json = r->trackers_json = NULL;
+}
+
+static int json_runs(struct report *r, sqlite3_stmt *st)
+{
+	json_t *runs = json_array();
+	int rc;
+	struct run u;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && runs) {
+		if (read_run(st, &u) < 0) {
+			r->failed = true;
+			break;
+		}
+		append(runs, json_run(&u, &r->failed), &r->failed);
+		run_free(&u);
+	}
+	if (!runs)
+		r->failed = true;
+	fputs(r->devices ? "\n],\n\"runs\": " : "],\n\"runs\": ", r->out);
+	if (!r->failed)
+		json_dumpf(runs, r->out, JSON_FLAGS);
+	fputs("}\n", r->out);
+	json_decref(runs);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* ---- CSV ----------------------------------------------------------------------- */
 
 static const char *const csv_columns[] = {
 	"device", "mac", "name", "addresses", "site", "host", "entity", "category", "categories",
 	"lists", "cname", "first_seen", "last_seen", "count",
 };
 
-static void csv_names(FILE *out, struct db_buf *buf, const json_t *names)
+static void csv_names(struct report *r, const json_t *names)
 {
-	if (db_join_names(buf, names, ";"))
-		db_csv_field(out, buf->data, buf->len);
+	if (db_join_names(&r->buf, names, ";"))
+		db_csv_field(r->out, r->buf.data, r->buf.len);
 }
 
-/* A device's addresses, escaped and joined by ";", into `joined`; NULL when out of memory. */
-static const char *join_addresses(struct db_buf *joined, const struct device *d)
+/* The device's addresses, escaped and joined by ";", into r->addresses. */
+static void csv_device_begin(struct report *r)
 {
-	struct db_buf one = { 0 };
+	const struct device *d = &r->device;
+	struct db_buf *joined = &r->addresses;
 	size_t len = 0;
 	for (size_t a = 0; a < d->address_count; a++) {
-		if (!db_escape(&one, d->addresses[a].p, d->addresses[a].len, 1))
+		if (!db_escape(&r->buf, d->addresses[a].p, d->addresses[a].len, 1))
 			break;
-		size_t need = len + one.len + 2;
+		size_t need = len + r->buf.len + 2;
 		if (need > joined->cap) {
 			char *grown = realloc(joined->data, need);
 			if (!grown) {
-				joined->failed = true;
+				r->failed = true;
 				break;
 			}
 			joined->data = grown;
@@ -525,63 +548,44 @@ static const char *join_addresses(struct db_buf *joined, const struct device *d)
 		}
 		if (a)
 			joined->data[len++] = ';';
-		memcpy(joined->data + len, one.data, one.len);
-		len += one.len;
+		memcpy(joined->data + len, r->buf.data, r->buf.len);
+		len += r->buf.len;
 	}
-	bool failed = one.failed || joined->failed;
-	db_buf_free(&one);
-	if (failed)
-		return NULL;
 	joined->len = len;
-	return len ? joined->data : "";
 }
 
-static void print_csv(const struct report *r, FILE *out, struct db_buf *buf)
+static void csv_tracker(struct report *r, const struct tracker *t)
 {
-	for (size_t k = 0; k < sizeof csv_columns / sizeof csv_columns[0]; k++)
-		fprintf(out, "%s%s", k ? "," : "", csv_columns[k]);
-	fputs("\r\n", out);
-	struct db_buf joined = { 0 };
-	size_t i = 0;
-	for (size_t k = 0; k < r->device_count; k++) {
-		const struct device *d = &r->devices[k];
-		const char *addresses = join_addresses(&joined, d);
-		if (!addresses)
-			buf->failed = true;
-		for (; i < r->tracker_count && r->trackers[i].device_id == d->id; i++) {
-			const struct tracker *t = &r->trackers[i];
-			char first[DB_TIME_MAX], last[DB_TIME_MAX];
-			db_csv_value(out, buf, d->key.p, d->key.len);
-			putc(',', out);
-			db_csv_value(out, buf, d->mac.p, d->mac.len);
-			putc(',', out);
-			db_csv_value(out, buf, d->name.p, d->name.len);
-			putc(',', out);
-			if (addresses)
-				db_csv_field(out, addresses, joined.len);
-			putc(',', out);
-			db_csv_value(out, buf, t->site.p, t->site.len);
-			putc(',', out);
-			db_csv_value(out, buf, t->host.p, t->host.len);
-			putc(',', out);
-			db_csv_value(out, buf, t->entity.p, t->entity.len);
-			putc(',', out);
-			db_csv_value(out, buf, t->category.p, t->category.len);
-			putc(',', out);
-			csv_names(out, buf, t->categories);
-			putc(',', out);
-			csv_names(out, buf, t->lists);
-			putc(',', out);
-			db_csv_value(out, buf, t->cname.p, t->cname.len);
-			db_format_time(t->first, first);
-			db_format_time(t->last, last);
-			fprintf(out, ",%s,%s,%lld\r\n", first, last, (long long)t->count);
-		}
-	}
-	db_buf_free(&joined);
+	const struct device *d = &r->device;
+	FILE *out = r->out;
+	char first[DB_TIME_MAX], last[DB_TIME_MAX];
+	db_csv_value(out, &r->buf, d->key.p, d->key.len);
+	putc(',', out);
+	db_csv_value(out, &r->buf, d->mac.p, d->mac.len);
+	putc(',', out);
+	db_csv_value(out, &r->buf, d->name.p, d->name.len);
+	putc(',', out);
+	db_csv_field(out, r->addresses.data, r->addresses.len);
+	putc(',', out);
+	db_csv_value(out, &r->buf, t->site.p, t->site.len);
+	putc(',', out);
+	db_csv_value(out, &r->buf, t->host.p, t->host.len);
+	putc(',', out);
+	db_csv_value(out, &r->buf, t->entity.p, t->entity.len);
+	putc(',', out);
+	db_csv_value(out, &r->buf, t->category.p, t->category.len);
+	putc(',', out);
+	csv_names(r, t->categories);
+	putc(',', out);
+	csv_names(r, t->lists);
+	putc(',', out);
+	db_csv_value(out, &r->buf, t->cname.p, t->cname.len);
+	db_format_time(t->first, first);
+	db_format_time(t->last, last);
+	fprintf(out, ",%s,%s,%lld\r\n", first, last, (long long)t->count);
 }
 
-/* ---- Text ------------------------------------------------------------------ */
+/* ---- Text ---------------------------------------------------------------------- */
 
 /*
  * Columns of a host line, 79 bytes in all: the host (indented 6), hits,
@@ -590,70 +594,12 @@ static void print_csv(const struct report *r, FILE *out, struct db_buf *buf)
  */
 enum { HOST_INDENT = 6, HOST_WIDTH = 24, HITS_WIDTH = 5, LINE_WIDTH = 80 };
 
-/* "Alphabet (Advertising, Analytics; lists disconnect, easyprivacy)": a company's line. */
-static void print_company(FILE *out, struct db_buf *buf, const struct tracker *from,
-			  const struct tracker *to)
+static void text_device_begin(struct report *r)
 {
-	/* The primary categories of its hosts, and the lists that matched any of them. */
-	json_t *all_categories = json_array(), *all_lists = json_array();
-	for (const struct tracker *t = from; t < to && all_categories && all_lists; t++) {
-		if (t->category.p)
-			json_array_append_new(all_categories, db_json_text(t->category.p, t->category.len));
-		json_array_extend(all_lists, t->lists);
-	}
-	json_t *categories = all_categories ? sorted_names(all_categories) : NULL;
-	json_t *lists = all_lists ? sorted_names(all_lists) : NULL;
-	json_decref(all_categories);
-	json_decref(all_lists);
-	if (!categories || !lists)
-		buf->failed = true;
-	fputs("    ", out);
-	if (from->entity.p)
-		db_text_value(out, buf, from->entity.p, from->entity.len, 1, LINE_WIDTH - 4, 0);
-	else
-		fputs("(unknown company)", out);
-	size_t ncat = json_array_size(categories), nlists = json_array_size(lists);
-	if (ncat || nlists) {
-		fputs(" (", out);
-		if (ncat && db_join_names(buf, categories, ", "))
-			fwrite(buf->data, 1, buf->len, out);
-		if (ncat && nlists)
-			fputs("; ", out);
-		if (nlists && db_join_names(buf, lists, ", "))
-			fprintf(out, "lists %s", buf->data);
-		putc(')', out);
-	}
-	putc('\n', out);
-	json_decref(categories);
-	json_decref(lists);
-}
-
-static void print_host(FILE *out, struct db_buf *buf, const struct tracker *t)
-{
-	char first[DB_TIME_MAX], last[DB_TIME_MAX];
-	db_format_time_text(t->first, first);
-	db_format_time_text(t->last, last);
-	const char *host = db_escape(buf, t->host.p, t->host.len, 0);
-	if (!host)
-		return;
-	fprintf(out, "%*s", HOST_INDENT, "");
-	if (buf->len <= HOST_WIDTH) {
-		db_text_cell(out, host, buf->len, HOST_WIDTH, 1);
-	} else {
-		db_text_cell(out, host, buf->len, LINE_WIDTH - 1 - HOST_INDENT, 0);
-		fprintf(out, "\n%*s", HOST_INDENT + HOST_WIDTH, "");
-	}
-	fprintf(out, "  %*lld  %s  %s\n", HITS_WIDTH, (long long)t->count, first, last);
-	if (t->cname.p) {
-		fprintf(out, "%*sCNAME ", HOST_INDENT + 2, "");
-		db_text_value(out, buf, t->cname.p, t->cname.len, 0, LINE_WIDTH - 1 - HOST_INDENT - 8, 0);
-		putc('\n', out);
-	}
-}
-
-static void print_device(FILE *out, struct db_buf *buf, const struct device *d)
-{
-	fputs("Device ", out);
+	const struct device *d = &r->device;
+	FILE *out = r->out;
+	struct db_buf *buf = &r->buf;
+	fputs("\nDevice ", out);
 	db_text_value(out, buf, d->key.p, d->key.len, 0, LINE_WIDTH - 8, 0);
 	if (d->name.p) {
 		fputs(" (", out);
@@ -682,100 +628,298 @@ static void print_device(FILE *out, struct db_buf *buf, const struct device *d)
 	}
 }
 
-static void print_runs(FILE *out, struct db_buf *buf, const struct report *r)
+static void text_site_begin(struct report *r)
 {
-	if (!r->run_count)
+	fputs("\n  ", r->out);
+	if (r->site.p)
+		db_text_value(r->out, &r->buf, r->site.p, r->site.len, 0, LINE_WIDTH - 3, 0);
+	else
+		fputs("(unknown site)", r->out);
+	fprintf(r->out, "\n    %-*s  %*s  %-19s  %s\n", HOST_INDENT + HOST_WIDTH - 4, "COMPANY / HOST",
+		HITS_WIDTH, "HITS", "FIRST SEEN", "LAST SEEN");
+}
+
+/* "Alphabet (Advertising, Analytics; lists disconnect, easyprivacy)": a company's line. */
+static void text_company_line(struct report *r)
+{
+	/* The primary categories of its hosts, and the lists that matched any of them. */
+	json_t *all_categories = json_array(), *all_lists = json_array();
+	for (size_t i = 0; i < r->company_count && all_categories && all_lists; i++) {
+		const struct tracker *t = &r->company[i];
+		if (t->category.p)
+			json_array_append_new(all_categories, db_json_text(t->category.p, t->category.len));
+		json_array_extend(all_lists, t->lists);
+	}
+	json_t *categories = all_categories ? sorted_names(all_categories) : NULL;
+	json_t *lists = all_lists ? sorted_names(all_lists) : NULL;
+	json_decref(all_categories);
+	json_decref(all_lists);
+	if (!categories || !lists)
+		r->failed = true;
+	const struct tracker *first = &r->company[0];
+	fputs("    ", r->out);
+	if (first->entity.p)
+		db_text_value(r->out, &r->buf, first->entity.p, first->entity.len, 1, LINE_WIDTH - 4, 0);
+	else
+		fputs("(unknown company)", r->out);
+	size_t ncat = json_array_size(categories), nlists = json_array_size(lists);
+	if (ncat || nlists) {
+		fputs(" (", r->out);
+		if (ncat && db_join_names(&r->buf, categories, ", "))
+			fwrite(r->buf.data, 1, r->buf.len, r->out);
+		if (ncat && nlists)
+			fputs("; ", r->out);
+		if (nlists && db_join_names(&r->buf, lists, ", "))
+			fprintf(r->out, "lists %s", r->buf.data);
+		putc(')', r->out);
+	}
+	putc('\n', r->out);
+	json_decref(categories);
+	json_decref(lists);
+}
+
+static void text_host(struct report *r, const struct tracker *t)
+{
+	FILE *out = r->out;
+	char first[DB_TIME_MAX], last[DB_TIME_MAX];
+	db_format_time_text(t->first, first);
+	db_format_time_text(t->last, last);
+	const char *host = db_escape(&r->buf, t->host.p, t->host.len, 0);
+	if (!host)
 		return;
-	fputs("\nRuns\n", out);
-	for (size_t k = 0; k < r->run_count; k++) {
-		const struct run *u = &r->runs[k];
-		char started[DB_TIME_MAX], ended[DB_TIME_MAX];
-		db_format_time_text(u->started, started);
-		if (u->has_ended)
-			db_format_time_text(u->ended, ended);
-		fprintf(out, "  %-4lld ", (long long)u->id);
-		db_text_value(out, buf, u->status.p, u->status.len, 0, 11, 1);
-		fprintf(out, " %s to %s  trackwatchd ", started, u->has_ended ? ended : "(not ended)");
-		db_text_value(out, buf, u->version.p, u->version.len, 1, 16, 0);
-		fputs("\n       ", out);
-		db_text_value(out, buf, u->source.p, u->source.len, 1, LINE_WIDTH - 8, 0);
-		fprintf(out, "\n       %lld packets, %lld observations, %lld hits, %lld dropped\n",
-			(long long)u->packets, (long long)u->observations, (long long)u->hits,
-			(long long)u->dropped);
+	fprintf(out, "%*s", HOST_INDENT, "");
+	if (r->buf.len <= HOST_WIDTH) {
+		db_text_cell(out, host, r->buf.len, HOST_WIDTH, 1);
+	} else {
+		db_text_cell(out, host, r->buf.len, LINE_WIDTH - 1 - HOST_INDENT, 0);
+		fprintf(out, "\n%*s", HOST_INDENT + HOST_WIDTH, "");
+	}
+	fprintf(out, "  %*lld  %s  %s\n", HITS_WIDTH, (long long)t->count, first, last);
+	if (t->cname.p) {
+		fprintf(out, "%*sCNAME ", HOST_INDENT + 2, "");
+		db_text_value(out, &r->buf, t->cname.p, t->cname.len, 0, LINE_WIDTH - 1 - HOST_INDENT - 8, 0);
+		putc('\n', out);
 	}
 }
 
-static void print_text(const struct report *r, FILE *out, struct db_buf *buf)
+/* Writes the company gathered so far, its line and its hosts, and lets it go. */
+static void text_company_flush(struct report *r)
 {
-	long long hits = 0;
-	for (size_t i = 0; i < r->tracker_count; i++)
-		hits += r->trackers[i].count;
-	if (r->tracker_count == 0)
-		fputs("No tracker hits match.\n", out);
+	if (!r->company_count)
+		return;
+	text_company_line(r);
+	for (size_t i = 0; i < r->company_count; i++) {
+		text_host(r, &r->company[i]);
+		tracker_free(&r->company[i]);
+	}
+	r->company_count = 0;
+}
+
+/* Takes the tracker (its strings and arrays) into the company being gathered. */
+static void text_tracker(struct report *r, struct tracker *t)
+{
+	if (r->company_count && !text_equal(&r->company[0].entity, &t->entity))
+		text_company_flush(r);
+	if (r->company_count == r->company_cap) {
+		size_t cap = r->company_cap ? 2 * r->company_cap : 16;
+		struct tracker *grown = realloc(r->company, cap * sizeof *grown);
+		if (!grown) {
+			r->failed = true;
+			tracker_free(t);
+			return;
+		}
+		r->company = grown;
+		r->company_cap = cap;
+	}
+	r->company[r->company_count++] = *t;
+	memset(t, 0, sizeof *t);
+}
+
+static int text_runs(struct report *r, sqlite3_stmt *st)
+{
+	FILE *out = r->out;
+	struct run u;
+	int rc;
+	bool any = false;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (read_run(st, &u) < 0) {
+			r->failed = true;
+			break;
+		}
+		if (!any)
+			fputs("\nRuns\n", out);
+		any = true;
+		char started[DB_TIME_MAX], ended[DB_TIME_MAX];
+		db_format_time_text(u.started, started);
+		if (u.has_ended)
+			db_format_time_text(u.ended, ended);
+		fprintf(out, "  %-4lld ", (long long)u.id);
+		db_text_value(out, &r->buf, u.status.p, u.status.len, 0, 11, 1);
+		fprintf(out, " %s to %s  trackwatchd ", started, u.has_ended ? ended : "(not ended)");
+		db_text_value(out, &r->buf, u.version.p, u.version.len, 1, 12, 0);
+		fputs("\n       ", out);
+		db_text_value(out, &r->buf, u.source.p, u.source.len, 1, LINE_WIDTH - 8, 0);
+		fprintf(out, "\n       %lld packets, %lld observations, %lld hits, %lld dropped\n",
+			(long long)u.packets, (long long)u.observations, (long long)u.hits,
+			(long long)u.dropped);
+		run_free(&u);
+	}
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* ---- The report, row by row ---------------------------------------------------- */
+
+static void device_end(struct report *r)
+{
+	if (!r->in_device)
+		return;
+	if (r->q->format == DB_FORMAT_TEXT)
+		text_company_flush(r);
+	else if (r->q->format == DB_FORMAT_JSON)
+		json_device_end(r);
+	r->in_device = r->in_site = false;
+	r->devices++;
+}
+
+static int device_begin(struct report *r, int64_t id)
+{
+	if (read_device(r, id) < 0)
+		return -1;
+	r->in_device = true;
+	if (r->q->format == DB_FORMAT_TEXT)
+		text_device_begin(r);
+	else if (r->q->format == DB_FORMAT_JSON)
+		json_device_begin(r);
 	else
-		fprintf(out, "%zu tracker host%s on %zu device%s, %lld hit%s (times UTC)\n",
-			r->tracker_count, r->tracker_count == 1 ? "" : "s", r->device_count,
-			r->device_count == 1 ? "" : "s", hits, hits == 1 ? "" : "s");
-	size_t i = 0;
-	for (size_t k = 0; k < r->device_count; k++) {
-		const struct device *d = &r->devices[k];
-		putc('\n', out);
-		print_device(out, buf, d);
-		while (i < r->tracker_count && r->trackers[i].device_id == d->id) {
-			const struct tracker *site = &r->trackers[i];
-			fputs("\n  ", out);
-			if (site->site.p)
-				db_text_value(out, buf, site->site.p, site->site.len, 0, LINE_WIDTH - 3, 0);
-			else
-				fputs("(unknown site)", out);
-			fprintf(out, "\n    %-*s  %*s  %-19s  %s\n", HOST_INDENT + HOST_WIDTH - 4,
-				"COMPANY / HOST", HITS_WIDTH, "HITS", "FIRST SEEN", "LAST SEEN");
-			while (i < r->tracker_count && r->trackers[i].device_id == d->id &&
-			       text_equal(&r->trackers[i].site, &site->site)) {
-				/* One company: the rows sharing its name (sorted together). */
-				size_t end = i + 1;
-				while (end < r->tracker_count && r->trackers[end].device_id == d->id &&
-				       text_equal(&r->trackers[end].site, &site->site) &&
-				       text_equal(&r->trackers[end].entity, &r->trackers[i].entity))
-					end++;
-				print_company(out, buf, &r->trackers[i], &r->trackers[end]);
-				for (; i < end; i++)
-					print_host(out, buf, &r->trackers[i]);
+		csv_device_begin(r);
+	return 0;
+}
+
+/* A new site of the device: `t`'s. */
+static void site_begin(struct report *r, struct tracker *t)
+{
+	text_free(&r->site);
+	if (t->site.p) {
+		if (!(r->site.p = malloc(t->site.len + 1))) {
+			r->failed = true;
+			return;
+		}
+		memcpy(r->site.p, t->site.p, t->site.len + 1);
+		r->site.len = t->site.len;
+	}
+	r->in_site = true;
+	if (r->q->format == DB_FORMAT_TEXT) {
+		text_company_flush(r);
+		text_site_begin(r);
+	} else if (r->q->format == DB_FORMAT_JSON) {
+		json_decref(r->trackers_json);
+		json_site_begin(r);
+	}
+}
+
+static void add_tracker(struct report *r, struct tracker *t)
+{
+	r->trackers++;
+	r->hits += t->count;
+	if (r->q->format == DB_FORMAT_TEXT) {
+		text_tracker(r, t);
+		return;
+	}
+	if (r->q->format == DB_FORMAT_JSON)
+		append(r->trackers_json, json_tracker(t, &r->failed), &r->failed);
+	else
+		csv_tracker(r, t);
+	tracker_free(t);
+}
+
+static int report_write(struct report *r, sqlite3 *db)
+{
+	sqlite3_stmt *trackers = prepare_trackers(r->q, db), *runs = prepare_runs(db);
+	int status = -1, rc = SQLITE_DONE;
+	if (!trackers || !runs ||
+	    sqlite3_prepare_v2(db, "SELECT key, mac, name, hostname FROM devices WHERE id = ?", -1,
+			       &r->device_st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "SELECT address FROM device_addresses WHERE device_id = ?"
+			       " ORDER BY first_seen, address",
+			       -1, &r->address_st, NULL) != SQLITE_OK)
+		goto done;
+	if (r->q->format == DB_FORMAT_JSON) {
+		fputs("{\"devices\": [", r->out);
+	} else if (r->q->format == DB_FORMAT_CSV) {
+		for (size_t k = 0; k < sizeof csv_columns / sizeof csv_columns[0]; k++)
+			fprintf(r->out, "%s%s", k ? "," : "", csv_columns[k]);
+		fputs("\r\n", r->out);
+	} else {
+		fputs("Trackers contacted, by device, site and company (times UTC)\n", r->out);
+	}
+	while (!r->failed && (rc = sqlite3_step(trackers)) == SQLITE_ROW) {
+		struct tracker t;
+		if (read_tracker(r, trackers, &t) < 0) {
+			r->failed = true;
+			break;
+		}
+		if (!r->in_device || t.device_id != r->device.id) {
+			device_end(r);
+			if (device_begin(r, t.device_id) < 0) {
+				tracker_free(&t);
+				goto done;
 			}
 		}
+		if (!r->in_site || !text_equal(&t.site, &r->site))
+			site_begin(r, &t);
+		add_tracker(r, &t);
 	}
-	print_runs(out, buf, r);
+	if (!r->failed && rc != SQLITE_DONE)
+		goto done;
+	device_end(r);
+	if (r->q->format == DB_FORMAT_JSON) {
+		if (json_runs(r, runs) < 0)
+			goto done;
+	} else if (r->q->format == DB_FORMAT_TEXT) {
+		if (r->trackers == 0)
+			fputs("\nNo tracker hits match.\n", r->out);
+		else
+			fprintf(r->out, "\n%zu tracker host%s on %zu device%s, %lld hit%s\n", r->trackers,
+				r->trackers == 1 ? "" : "s", r->devices, r->devices == 1 ? "" : "s", r->hits,
+				r->hits == 1 ? "" : "s");
+		if (text_runs(r, runs) < 0)
+			goto done;
+	}
+	status = 0;
+done:
+	sqlite3_finalize(trackers);
+	sqlite3_finalize(runs);
+	sqlite3_finalize(r->device_st);
+	sqlite3_finalize(r->address_st);
+	return status;
 }
-
-/* ---- The command ------------------------------------------------------------ */
 
 static int report_run(const struct db_query *q, sqlite3 *db)
 {
-	struct report r = { 0 };
-	struct db_buf buf = { 0 };
+	struct report r = { .q = q, .out = stdout };
 	int status = DB_EXIT_OK;
-	struct db_sets *sets = db_sets_new(db);
-	if (!sets || read_trackers(&r, q, db, sets) < 0 || read_devices(&r, db) < 0 ||
-	    read_runs(&r, db) < 0) {
+	r.sets = db_sets_new(db);
+	r.unions = json_object();
+	if (!r.sets || !r.unions || report_write(&r, db) < 0)
 		status = db_error(q, db);
-		goto done;
-	}
-	if (q->format == DB_FORMAT_JSON) {
-		if (print_json(&r, stdout) < 0)
-			buf.failed = true;
-	} else if (q->format == DB_FORMAT_CSV) {
-		print_csv(&r, stdout, &buf);
-	} else {
-		print_text(&r, stdout, &buf);
-	}
-	if (buf.failed) {
+	if (r.failed || r.buf.failed || r.addresses.failed) {
 		fprintf(stderr, "trackwatch report: out of memory: the output is incomplete\n");
 		status = DB_EXIT_FAIL;
 	}
-done:
-	db_buf_free(&buf);
-	db_sets_free(sets);
-	report_free(&r);
+	for (size_t i = 0; i < r.company_count; i++)
+		tracker_free(&r.company[i]);
+	free(r.company);
+	json_decref(r.device_json);
+	json_decref(r.sites_json);
+	json_decref(r.trackers_json);
+	device_clear(&r.device);
+	free(r.device.addresses);
+	text_free(&r.site);
+	db_buf_free(&r.addresses);
+	db_buf_free(&r.buf);
+	json_decref(r.unions);
+	db_sets_free(r.sets);
 	return status;
 }
 
@@ -791,6 +935,8 @@ int cmd_report(int argc, char **argv, const char *config_path)
 	struct db_query q;
 	db_query_init(&q, "report");
 	int c;
+	/* getopt's messages name argv[0]: the command as the user typed it. */
+	argv[0] = (char *)"trackwatch report";
 	optind = 0;
 	while ((c = getopt_long(argc, argv, DB_QUERY_SHORT_OPTIONS "h", options, NULL)) != -1) {
 		int rc = db_query_option(&q, c, optarg);

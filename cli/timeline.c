@@ -261,6 +261,8 @@ int cmd_timeline(int argc, char **argv, const char *config_path)
 	db_query_init(&q, "timeline");
 	bool trackers_only = false;
 	int c;
+	/* getopt's messages name argv[0]: the command as the user typed it. */
+	argv[0] = (char *)"trackwatch timeline";
 	optind = 0;
 	while ((c = getopt_long(argc, argv, DB_QUERY_SHORT_OPTIONS "th", options, NULL)) != -1) {
 		int rc = db_query_option(&q, c, optarg);
