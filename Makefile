@@ -141,10 +141,10 @@ fuzz_lists_config_SRC = $(LISTS_SRC)
 fuzz_lists_config_CFLAGS = $(pkg_cflags)
 fuzz_lists_config_LIBS = $(pkg_libs)
 fuzz_daemon_config_SRC = daemon/config.c daemon/store.c daemon/schema.c
-fuzz_daemon_config_CFLAGS = $(pkg_cflags) -Wno-string-concatenation
+fuzz_daemon_config_CFLAGS = $(pkg_cflags)
 fuzz_daemon_config_LIBS = $(pkg_libs)
 fuzz_timeline_SRC = daemon/timeline.c daemon/store.c daemon/schema.c daemon/config.c daemon/observation.c $(LISTS_SRC)
-fuzz_timeline_CFLAGS = $(pkg_cflags) -Wno-string-concatenation
+fuzz_timeline_CFLAGS = $(pkg_cflags)
 fuzz_timeline_LIBS = $(pkg_libs)
 
 # Keep the objects the pattern rules make (make would delete them as intermediate).

@@ -159,9 +159,13 @@ static int yaml_fail(struct yaml_ctx *y, const yaml_node_t *node, const char *fm
 	return -1;
 }
 
+/* A scalar's text; NULL for another node, or one holding a NUL (a path cut short is not the path). */
 static const char *scalar(const yaml_node_t *node)
 {
-	return node && node->type == YAML_SCALAR_NODE ? (const char *)node->data.scalar.value : NULL;
+	if (!node || node->type != YAML_SCALAR_NODE)
+		return NULL;
+	const char *text = (const char *)node->data.scalar.value;
+	return strlen(text) == node->data.scalar.length ? text : NULL;
 }
 
 static int string_value(struct yaml_ctx *y, const char *key, const yaml_node_t *value, char **out)
@@ -278,7 +282,7 @@ int lists_load_config(struct list_set *set, const char *path, char *err, size_t 
 	fclose(f);
 	yaml_node_t *root = yaml_document_get_root_node(&y.doc);
 	bool have_lists = false;
-	if (root && root->type != YAML_MAPPING_NODE && !(root->type == YAML_SCALAR_NODE && !*scalar(root)))
+	if (root && root->type != YAML_MAPPING_NODE && !(root->type == YAML_SCALAR_NODE && scalar(root) && !*scalar(root)))
 		rc = yaml_fail(&y, root, "%s", "the configuration must be a mapping of keys");
 	for (yaml_node_pair_t *p = root && root->type == YAML_MAPPING_NODE ? root->data.mapping.pairs.start : NULL;
 	     rc == 0 && p && p < root->data.mapping.pairs.top; p++) {

@@ -45,9 +45,13 @@ static int fail(struct ctx *c, const yaml_node_t *node, const char *fmt, const c
 	return -1;
 }
 
+/* A scalar's text; NULL for another node, or one holding a NUL ("5\0 rows" is not 5). */
 static const char *scalar(const yaml_node_t *node)
 {
-	return node && node->type == YAML_SCALAR_NODE ? (const char *)node->data.scalar.value : NULL;
+	if (!node || node->type != YAML_SCALAR_NODE)
+		return NULL;
+	const char *text = (const char *)node->data.scalar.value;
+	return strlen(text) == node->data.scalar.length ? text : NULL;
 }
 
 /* A MAC in any case with ':' or '-' into "aa:bb:cc:dd:ee:ff"; 0 or -1. */
@@ -221,7 +225,7 @@ int config_load(struct daemon_config *config, const char *path, char *err, size_
 	struct ctx c = { .doc = &doc, .path = path, .err = err, .err_len = err_len };
 	int rc = 0;
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
-	if (root && root->type != YAML_MAPPING_NODE && !(root->type == YAML_SCALAR_NODE && !*scalar(root)))
+	if (root && root->type != YAML_MAPPING_NODE && !(root->type == YAML_SCALAR_NODE && scalar(root) && !*scalar(root)))
 		rc = fail(&c, root, "%s", "the configuration must be a mapping of keys");
 	for (yaml_node_pair_t *p = root && root->type == YAML_MAPPING_NODE ? root->data.mapping.pairs.start : NULL;
 	     rc == 0 && p && p < root->data.mapping.pairs.top; p++) {

@@ -878,14 +878,14 @@ int store_retain(struct store *s, uint64_t now_us, int force)
 	 * itself (no cascades), so hits go first.
 	 */
 	static const char *const steps[] = {
-		"DELETE FROM hits WHERE observation_id IN (SELECT o.id FROM observations o"
-		" JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
-		" ELSE coalesce(r.ended, r.started) END < ?1)",
-		"DELETE FROM observations WHERE id IN (SELECT o.id FROM observations o"
-		" JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
-		" ELSE coalesce(r.ended, r.started) END < ?1)",
-		"DELETE FROM visits WHERE last < ?1 AND id NOT IN"
-		" (SELECT visit_id FROM observations WHERE visit_id IS NOT NULL)",
+		("DELETE FROM hits WHERE observation_id IN (SELECT o.id FROM observations o"
+		 " JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
+		 " ELSE coalesce(r.ended, r.started) END < ?1)"),
+		("DELETE FROM observations WHERE id IN (SELECT o.id FROM observations o"
+		 " JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
+		 " ELSE coalesce(r.ended, r.started) END < ?1)"),
+		("DELETE FROM visits WHERE last < ?1 AND id NOT IN"
+		 " (SELECT visit_id FROM observations WHERE visit_id IS NOT NULL)"),
 	};
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
 		sqlite3_stmt *st;

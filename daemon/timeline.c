@@ -274,21 +274,30 @@ static int is_contact(enum observation_kind kind)
 	       kind == OBS_HTTP_REQUEST || kind == OBS_RESUMED || kind == OBS_CONNECTION;
 }
 
-/* The site of a Referer or Origin value: its host's registrable domain, else the host. */
-static int header_site(const char *value, char *site, size_t size)
+/*
+ * The site of a Referer or Origin value ("scheme://host[:port]/..."): its
+ * host's registrable domain, else the host (an address); the host, lower
+ * case without its port, in `host`. 0 for a value without "scheme://"
+ * (Origin "null", sent by sandboxed frames and file: pages, names no site).
+ */
+static int header_site(const char *value, char *site, size_t size, char host[OBS_HOST_MAX])
 {
 	if (!value)
 		return 0;
+	const char *scheme_end = strstr(value, "://");
+	if (!scheme_end || scheme_end == value)
+		return 0;
+	for (const char *p = value; p < scheme_end; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '+' || *p == '-' || *p == '.'))
+			return 0;
 	size_t len = strlen(value), host_len = 0;
 	size_t at = matcher_url_host(value, len, &host_len);
 	if (!host_len || host_len >= OBS_HOST_MAX || at + host_len > len)
 		return 0;
-	char host[OBS_HOST_MAX];
 	size_t n = 0;
-	if (value[at] == '[') { /* an IPv6 literal: an address, no site of its own beyond itself */
-		at++;
-		host_len--;
-		for (size_t i = 0; i < host_len && value[at + i] != ']'; i++)
+	if (value[at] == '[') { /* an IPv6 literal: an address, its own site */
+		for (size_t i = 1; i < host_len && value[at + i] != ']'; i++)
 			host[n++] = value[at + i];
 		host[n] = '\0';
 		if (!n)
@@ -382,12 +391,12 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 		d->site[0] = '\0';
 	}
 	/* The site a request names in Referer (or Origin) is the site it was made from. */
-	char from[OBS_HOST_MAX];
+	char from[OBS_HOST_MAX], begun_by[OBS_HOST_MAX];
 	const char *how = NULL;
 	if (kind == OBS_HTTP_REQUEST) {
-		if (header_site(obs->http_referer, from, sizeof from))
+		if (header_site(obs->http_referer, from, sizeof from, begun_by))
 			how = "referer";
-		else if (header_site(obs->http_origin, from, sizeof from))
+		else if (header_site(obs->http_origin, from, sizeof from, begun_by))
 			how = "origin";
 	}
 	struct match m;
@@ -414,10 +423,6 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 
 	if (how) {
 		if (!d->visit || strcmp(d->site, from) != 0) {
-			const char *referer = how[0] == 'r' ? obs->http_referer : obs->http_origin;
-			size_t host_len = 0, at = matcher_url_host(referer, strlen(referer), &host_len);
-			char begun_by[OBS_HOST_MAX];
-			snprintf(begun_by, sizeof begun_by, "%.*s", (int)host_len, referer + at);
 			d->visit = store_visit(t->store, device, from, begun_by, how, now);
 			if (d->visit < 0)
 				return -1;
