@@ -216,7 +216,7 @@ static void test_config_defaults(void **state)
 	}
 	struct list_set set;
 	assert_int_equal(lists_default(&set), 0);
-	assert_int_equal(set.count, 4);
+	assert_int_equal(set.count, 5);
 	assert_null(set.config_path);
 	assert_true(set.lists[0].path[0] == '/');
 	assert_true(set.lists[2].path[0] != '/');
