@@ -177,6 +177,10 @@ demo: deps
 	@$(MAKE) --no-print-directory -s all
 	@echo "== trackwatchd -r $(DEMO_PCAP)"
 	@$(B)/trackwatchd -r $(DEMO_PCAP)
+	@rm -f $(B)/demo.db $(B)/demo.db-wal $(B)/demo.db-shm
+	@echo "== trackwatchd -q -r $(DEMO_PCAP) --db $(B)/demo.db; trackwatch report --db $(B)/demo.db"
+	@$(B)/trackwatchd -q -r $(DEMO_PCAP) --db $(B)/demo.db
+	@$(B)/trackwatch report --db $(B)/demo.db
 
 check: deps
 	@$(MAKE) --no-print-directory check-run
