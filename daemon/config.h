@@ -8,7 +8,7 @@
  *   store:
  *     path: /var/lib/trackwatch/trackwatch.db
  *     max_days: 90           # retention; 0 keeps everything
- *     batch_rows: 4096       # commit after this many rows
+ *     batch_rows: 16384      # commit after this many rows
  *     batch_ms: 1000         # or this long after the batch began
  *
  * Unknown keys, wrong types and out-of-range values are errors naming the

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,20 +286,31 @@ static void *writer_main(void *context)
 	return NULL;
 }
 
+static struct capture *volatile current_capture;
+
+/*
+ * Set by the writer thread when the store fails: the capture thread stops
+ * its own capture when it sees it (the writer never touches the capture,
+ * which the capture thread may be closing).
+ */
+static atomic_int writer_stop;
+
 static void on_frame(void *context, int dlt, uint64_t ts_us, const uint8_t *frame,
 		     size_t caplen, size_t wirelen)
 {
 	struct run *run = context;
+	if (atomic_load_explicit(&writer_stop, memory_order_relaxed) && current_capture)
+		capture_stop(current_capture);
 	pipeline_packet(run->pipeline, dlt, ts_us, frame, caplen, wirelen);
 }
 
 static void on_idle(void *context, uint64_t now_us)
 {
 	struct run *run = context;
+	if (atomic_load_explicit(&writer_stop, memory_order_relaxed) && current_capture)
+		capture_stop(current_capture);
 	pipeline_tick(run->pipeline, now_us);
 }
-
-static struct capture *volatile current_capture;
 
 static void on_signal(int sig)
 {
@@ -316,11 +328,10 @@ static void on_signal_between(int sig)
 	on_signal(sig);
 }
 
-/* The writer thread stops the run on a store error, as a signal would. */
+/* The writer thread stops the run on a store error. */
 static void stop_capture(void)
 {
-	stop_requested = 1;
-	on_signal(0);
+	atomic_store(&writer_stop, 1);
 }
 
 static void *hash_files(void *context)
@@ -776,7 +787,7 @@ int main(int argc, char **argv)
 		live = NULL;
 	}
 	/* Several files are one stream in time order, as when tcpdump -C split a capture. */
-	for (size_t i = 0; i < file_count && !stop_requested; i++) {
+	for (size_t i = 0; i < file_count && !stop_requested && !atomic_load(&writer_stop); i++) {
 		struct capture *capture = capture_open_file(files[i], filter, error, sizeof error);
 		if (!capture) {
 			fprintf(stderr, "%s: %s\n", program, error);
@@ -804,17 +815,18 @@ int main(int argc, char **argv)
 	}
 	if (run.store_failed)
 		status = EXIT_RUNTIME;
-	if (run.store && !run.store_failed) {
+	/* The run's record is closed even after a store error: failed, with what it holds. */
+	if (run.store) {
 		const struct pipeline_stats *ps = pipeline_stats(run.pipeline);
 		struct store_run_end end = {
-			.status = stop_requested ? "interrupted" : status != EXIT_OK ? "failed" : "complete",
+			.status = status != EXIT_OK ? "failed" : stop_requested ? "interrupted" : "complete",
 			.ended_us = wall_clock_us(),
 			.packets = ps->packets,
 			.dropped = queue_dropped(run.queue),
 			.file_sha256 = !run.begin.file_sha256 && hash.ok ? hash.hex : NULL,
 			.file_bytes = !run.begin.file_sha256 && hash.ok ? hash.bytes : -1,
 		};
-		if (store_run_end(run.store, &end) != 0) {
+		if (store_run_end(run.store, &end) != 0 && !run.store_failed) {
 			fprintf(stderr, "%s: %s\n", program, store_error(run.store));
 			status = EXIT_RUNTIME;
 		}

@@ -139,7 +139,9 @@ struct flow_dissect {
 	struct holder quic_hold;   /* what the QUIC reader holds */
 	struct held_handshake *held; /* a TCP handshake not yet given to nDPI */
 	uint8_t quic_done;         /* the QUIC reader has had its say (or never will) */
-	uint64_t client_data_us;   /* packet time of the client's latest payload; 0: none yet */
+	uint64_t client_data_us;   /* packet time of the client's latest new data; 0: none yet */
+	uint32_t client_seq_end;   /* TCP: the end of the client's furthest data seen */
+	uint8_t client_seq_known;
 };
 
 enum { HTTP_PATH_MAX = 8192, HTTP_VALUE_MAX = 1024, COOKIE_TEXT_MAX = 65536 };
@@ -1564,6 +1566,39 @@ static void dissect_dpi(struct pipeline *pipeline, struct flow *flow,
 }
 
 /*
+ * Whether a client packet carries data not seen before: for TCP, bytes past
+ * the furthest the client has sent (a retransmission or a keep-alive probe,
+ * which repeats the byte before, carries none).
+ */
+static int client_new_data(struct flow_dissect *d, const struct decoded_packet *p)
+{
+	if (p->l4_proto != 6)
+		return 1;
+	uint32_t end = p->tcp_seq + (uint32_t)p->payload_len;
+	if (d->client_seq_known && (int32_t)(end - d->client_seq_end) <= 0)
+		return 0;
+	d->client_seq_end = end;
+	d->client_seq_known = 1;
+	return 1;
+}
+
+/*
+ * Whether new data after a pause is the client using the connection again,
+ * not only keeping it: on TLS, an application data record (an alert, such as
+ * close_notify, is not); on QUIC, a packet larger than a bare PING or ACK.
+ */
+enum { QUIC_RESUME_MIN = 100 };
+
+static int resume_worthy(const struct flow_dissect *d, const struct decoded_packet *p)
+{
+	if (d->stream_kind == STREAM_TLS)
+		return p->payload_len >= 5 && p->payload[0] == 0x17 && p->payload[1] == 0x03;
+	if (p->l4_proto == 17)
+		return p->payload_len >= QUIC_RESUME_MIN;
+	return 1;
+}
+
+/*
  * The client of a flow already named sends again after a pause: the name is
  * contacted again (a tracker reached over a connection kept open). Plain
  * HTTP/1 connections are left out: their requests say it, with more.
@@ -1623,11 +1658,14 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 	if (packet.payload_len)
 		d->saw_payload = 1;
 	enum dns_port_kind dns_kind = dns_port_kind(flow);
-	if (packet.payload_len && direction == FLOW_TO_SERVER) {
+	if (packet.payload_len && direction == FLOW_TO_SERVER && client_new_data(d, &packet)) {
 		if (d->client_data_us && pipeline->config.resume_pause_us && dns_kind == DNS_PORT_NONE &&
-		    ts_us - d->client_data_us >= pipeline->config.resume_pause_us)
+		    ts_us > d->client_data_us &&
+		    ts_us - d->client_data_us >= pipeline->config.resume_pause_us &&
+		    resume_worthy(d, &packet))
 			flow_resumed(pipeline, flow, ts_us);
-		d->client_data_us = ts_us;
+		if (ts_us > d->client_data_us)
+			d->client_data_us = ts_us;
 	}
 	if (dns_kind != DNS_PORT_NONE && packet.payload_len && !d->dpi_done && !d->own_label)
 		dns_hand_over(pipeline, flow, dns_kind, &packet);

@@ -256,6 +256,8 @@ struct store {
 	int in_batch;
 	unsigned batch_rows;
 	uint64_t first_ts, last_ts;    /* of the run's rows (0: none yet) */
+	int failed;                    /* a statement failed: no more rows */
+	uint64_t committed_rows, committed_hits; /* in the database for this run */
 	uint64_t batch_started_ms;
 	uint64_t next_retain_ms;
 	struct store_stats stats;
@@ -269,6 +271,13 @@ static uint64_t monotonic_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static uint64_t wall_clock_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static uint64_t hash_text(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
@@ -279,9 +288,19 @@ static uint64_t hash_text(const char *s)
 	return h ? h : 1;
 }
 
+/*
+ * A statement failed: the batch is rolled back whole (never committed in
+ * part), and the store takes no more rows; store_run_end() can still mark
+ * the run failed.
+ */
 static int fail(struct store *s, const char *what)
 {
 	snprintf(s->error, sizeof s->error, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+	if (s->in_batch) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		s->in_batch = 0;
+	}
+	s->failed = 1;
 	return -1;
 }
 
@@ -389,13 +408,15 @@ struct store *store_open(const char *path, const struct store_options *options, 
 	 * the fsync per commit, which WAL makes safe against corruption (a
 	 * power cut may lose the last commits, never the database).
 	 * Incremental auto-vacuum, set before the first table, lets retention
-	 * give space back a little at a time.
+	 * give space back a little at a time. The version is checked (and the
+	 * schema made) before anything else: a database that is not ours is
+	 * left as it was.
 	 */
 	if (exec(s->db, "PRAGMA auto_vacuum = INCREMENTAL", path, err, err_len) != 0 ||
+	    store_migrate(s->db, path, err, err_len) != 0 ||
 	    exec(s->db, "PRAGMA journal_mode = WAL", path, err, err_len) != 0 ||
 	    exec(s->db, "PRAGMA synchronous = NORMAL", path, err, err_len) != 0 ||
-	    exec(s->db, "PRAGMA cache_size = -32768", path, err, err_len) != 0 ||
-	    store_migrate(s->db, path, err, err_len) != 0)
+	    exec(s->db, "PRAGMA cache_size = -32768", path, err, err_len) != 0)
 		goto fail;
 	for (int t = 0; t < IT_COUNT; t++) {
 		char sql[128];
@@ -458,6 +479,8 @@ static int begin_batch(struct store *s)
 {
 	if (s->in_batch)
 		return 0;
+	if (s->failed)
+		return -1;
 	/* IMMEDIATE: the write lock first, so that no other writer adds rows while ids are given. */
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return fail(s, "begin");
@@ -480,7 +503,8 @@ static int begin_batch(struct store *s)
 int64_t store_find_file_run(struct store *s, const char *sha256_hex)
 {
 	sqlite3_stmt *st;
-	if (prepare(s, "SELECT id FROM runs WHERE file_sha256 = ? ORDER BY id LIMIT 1", &st) != 0)
+	if (prepare(s, "SELECT id FROM runs WHERE file_sha256 = ? AND status = 'complete'"
+		    " ORDER BY id LIMIT 1", &st) != 0)
 		return -1;
 	sqlite3_bind_text(st, 1, sha256_hex, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
@@ -639,6 +663,14 @@ int64_t store_device(struct store *s, const struct store_device *device, uint64_
 	if (ts_us > d->last_seen) {
 		d->last_seen = ts_us;
 		d->dirty = 1;
+	}
+	if (device->name && (!d->name || strcmp(d->name, device->name) != 0)) {
+		char *name = strdup(device->name);
+		if (name) {
+			free(d->name);
+			d->name = name;
+			d->dirty = 1;
+		}
 	}
 	if (device->address) {
 		unsigned i = 0;
@@ -827,13 +859,22 @@ int store_commit(struct store *s, int force)
 		return fail(s, "commit");
 	s->in_batch = 0;
 	s->stats.commits++;
-	return 0;
+	s->committed_rows = s->stats.rows;
+	s->committed_hits = s->stats.hits;
+	/* Retention, when it is due (hourly), between batches. */
+	return store_retain(s, wall_clock_us(), 0);
 }
 
 int store_run_end(struct store *s, const struct store_run_end *end)
 {
-	if (store_commit(s, 1) != 0)
+	if (!s->failed && store_commit(s, 1) != 0)
 		return -1;
+	/* After a failure the rows of the last batch are gone: the run is failed, with what it has. */
+	struct store_run_end failed = *end;
+	if (s->failed) {
+		failed.status = "failed";
+		end = &failed;
+	}
 	sqlite3_stmt *st;
 	if (prepare(s, "UPDATE runs SET status = ?2, ended = ?3, packets = ?4, dropped = ?5,"
 		    " observations = ?6, hits = ?7,"
@@ -846,8 +887,8 @@ int store_run_end(struct store *s, const struct store_run_end *end)
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)end->ended_us);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)end->packets);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)end->dropped);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)s->stats.rows);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)s->stats.hits);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)s->committed_rows);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)s->committed_hits);
 	bind_text_or_null(st, 8, end->file_sha256);
 	if (end->file_bytes >= 0)
 		sqlite3_bind_int64(st, 9, end->file_bytes);
@@ -886,6 +927,17 @@ int store_retain(struct store *s, uint64_t now_us, int force)
 		 " ELSE coalesce(r.ended, r.started) END < ?1)"),
 		("DELETE FROM visits WHERE last < ?1 AND id NOT IN"
 		 " (SELECT visit_id FROM observations WHERE visit_id IS NOT NULL)"),
+		/* Who was seen and what was contacted go too, once nothing refers to them. */
+		"DELETE FROM device_addresses WHERE last_seen < ?1",
+		("DELETE FROM devices WHERE last_seen < ?1 AND id NOT IN"
+		 " (SELECT device_id FROM observations UNION SELECT device_id FROM visits"
+		 " UNION SELECT device_id FROM device_addresses)"),
+		("DELETE FROM hosts WHERE ?1 IS NOT NULL AND id NOT IN"
+		 " (SELECT host_id FROM observations UNION SELECT host_id FROM visits"
+		 " UNION SELECT cname_id FROM hits WHERE cname_id IS NOT NULL)"),
+		("DELETE FROM sites WHERE ?1 IS NOT NULL AND id NOT IN"
+		 " (SELECT site_id FROM observations WHERE site_id IS NOT NULL"
+		 " UNION SELECT site_id FROM visits)"),
 	};
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
 		sqlite3_stmt *st;
@@ -897,6 +949,10 @@ int store_retain(struct store *s, uint64_t now_us, int force)
 		if (rc != SQLITE_DONE)
 			return fail(s, "retention");
 	}
+	/* Ids this writer kept in memory may be gone: look them up again. */
+	intern_clear(&s->intern[IT_HOSTS]);
+	intern_clear(&s->intern[IT_SITES]);
+	free_devices(s);
 	/* Give a bounded number of free pages back to the file system each time. */
 	if (sqlite3_exec(s->db, "PRAGMA incremental_vacuum(4096)", NULL, NULL, NULL) != SQLITE_OK)
 		return fail(s, "vacuum");
@@ -918,7 +974,7 @@ int store_close(struct store *s)
 	if (!s)
 		return 0;
 	int rc = 0;
-	if (s->db && s->in_batch && store_commit(s, 1) != 0)
+	if (s->db && s->in_batch && !s->failed && store_commit(s, 1) != 0)
 		rc = -1;
 	for (int t = 0; t < IT_COUNT; t++) {
 		if (s->intern[t].slots)

@@ -39,7 +39,7 @@ int store_migrate(sqlite3 *db, const char *path, char *err, size_t err_len);
 struct store;
 
 struct store_options {
-	unsigned batch_rows;     /* commit after this many rows (default 4096) */
+	unsigned batch_rows;     /* commit after this many rows (default 16384) */
 	unsigned batch_ms;       /* or this long after the batch's first row (default 1000) */
 	unsigned max_days;       /* delete what is older (0: keep everything) */
 };

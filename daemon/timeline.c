@@ -132,9 +132,15 @@ static struct device_state *device_state(struct timeline *t, const char *key, co
 {
 	uint64_t h = hash_text(key);
 	size_t i = h & (DEVICE_SLOTS - 1);
-	for (; t->devices[i].key[0]; i = (i + 1) & (DEVICE_SLOTS - 1))
-		if (t->devices[i].hash == h && strcmp(t->devices[i].key, key) == 0)
-			return &t->devices[i];
+	for (; t->devices[i].key[0]; i = (i + 1) & (DEVICE_SLOTS - 1)) {
+		struct device_state *d = &t->devices[i];
+		if (d->hash == h && strcmp(d->key, key) == 0) {
+			/* Named by an address it had not used when first seen (DHCP from 0.0.0.0, IPv6 first). */
+			if (!d->name && t->config->device_count)
+				d->name = config_device_name(t->config, mac, address);
+			return d;
+		}
+	}
 	if (t->device_count >= DEVICE_MAX) {
 		/* A flood of spoofed addresses: forget them all (their visits end). */
 		memset(t->devices, 0, DEVICE_SLOTS * sizeof *t->devices);
@@ -316,6 +322,12 @@ static int header_site(const char *value, char *site, size_t size, char host[OBS
 	return 1;
 }
 
+/* Time from `then` to `now`; 0 when packet times go backwards. */
+static uint64_t since(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
 /* Whether a name could be a first party a visit is to: a name (not an address) with a registrable domain. */
 static const char *site_of_host(const char *host)
 {
@@ -386,7 +398,7 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 		d->query_hash[i] = h;
 		d->query_us[i] = now;
 	}
-	if (d->visit && now - d->last_contact_us > t->options.visit_timeout_us) {
+	if (d->visit && since(now, d->last_contact_us) > t->options.visit_timeout_us) {
 		d->visit = 0;
 		d->site[0] = '\0';
 	}
@@ -399,10 +411,35 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 		else if (header_site(obs->http_origin, from, sizeof from, begun_by))
 			how = "origin";
 	}
+	/*
+	 * The header names the page (or stylesheet, or frame) the request came
+	 * from. It is the device's page, and so its visit, only when the request
+	 * stays on that site and the site is no tracker's (a frame of an ad
+	 * server asks its own hosts too); otherwise it is this row's site when
+	 * the device has no visit, and the visit's site stays.
+	 */
+	int header_visit = 0;
+	if (how) {
+		const char *own = site_of_host(host);
+		if (strcmp(own ? own : host, from) == 0) {
+			struct match by;
+			header_visit = 1;
+			if (t->matcher) {
+				matcher_lookup_host(t->matcher, begun_by, strlen(begun_by), from, &by);
+				header_visit = !by.tracker;
+			}
+		}
+	}
+	if (header_visit && (!d->visit || strcmp(d->site, from) != 0)) {
+		d->visit = store_visit(t->store, device, from, begun_by, how, now);
+		if (d->visit < 0)
+			return -1;
+		snprintf(d->site, sizeof d->site, "%s", from);
+	}
 	struct match m;
 	memset(&m, 0, sizeof m);
 	m.decided.list = -1;
-	const char *site = how ? from : d->visit ? d->site : NULL;
+	const char *site = d->visit ? d->site : how ? from : NULL;
 	if (t->matcher)
 		matcher_lookup_host(t->matcher, host, strlen(host), site, &m);
 	const char *cname = NULL;
@@ -421,22 +458,20 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 		}
 	}
 
-	if (how) {
-		if (!d->visit || strcmp(d->site, from) != 0) {
-			d->visit = store_visit(t->store, device, from, begun_by, how, now);
-			if (d->visit < 0)
-				return -1;
-			snprintf(d->site, sizeof d->site, "%s", from);
-		}
-	} else if (is_contact(kind) && !m.tracker && m.category_count == 0 &&
-		   (!d->last_contact_us || now - d->last_contact_us >= t->options.visit_pause_us)) {
-		/* A host no list calls a tracker or a third-party service, after a pause: a navigation. */
+	/*
+	 * A navigation: a new connection or request (not a connection kept
+	 * open) to a host no list calls a tracker or a third-party service,
+	 * after a pause.
+	 */
+	if (!how && is_contact(kind) && kind != OBS_RESUMED && !m.tracker && m.category_count == 0 &&
+	    (!d->last_contact_us || since(now, d->last_contact_us) >= t->options.visit_pause_us)) {
 		const char *first_party = site_of_host(host);
 		if (first_party) {
 			d->visit = store_visit(t->store, device, first_party, host, "navigation", now);
 			if (d->visit < 0)
 				return -1;
 			snprintf(d->site, sizeof d->site, "%s", first_party);
+			site = d->site;
 		}
 	}
 	if (is_contact(kind))
@@ -452,11 +487,9 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 		.dport = obs->server_port,
 		.proto = obs->l4_proto,
 		.flow = obs->flow_id,
-		.visit = d->visit,
-		.site = d->visit ? d->site : NULL,
+		.visit = d->visit && site == d->site ? d->visit : 0,
+		.site = site,
 	};
-	if (how)
-		row.site = from;
 	if (m.tracker) {
 		const struct list_info *decided =
 			m.decided.list >= 0 ? matcher_list_info(t->matcher, m.decided.list) : NULL;
@@ -467,7 +500,8 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 			.list = decided ? decided->name : NULL,
 			.lists_json = lists_json(t, m.lists),
 			.rule = m.decided.text,
-			.cname = cname,
+			/* Through the device's own DNS, or the lists' CNAME aliases (DuckDuckGo's). */
+			.cname = cname ? cname : m.cname,
 		};
 		row.hit = &hit;
 	}

@@ -6,6 +6,16 @@
       control characters, invalid UTF-8, a 1000-character Host label, a
       spreadsheet formula; the names used are written to OUT.pcap.names
       (one per line, as Python bytes literals).
+  make-store-captures.py cases DIR
+      Small captures of cases the timeline once got wrong, into DIR:
+      keepalive.pcap and close.pcap (a TLS connection kept open, then a TCP
+      keep-alive probe or an encrypted close_notify after 3 s: no contact),
+      appdata.pcap (application data after 3 s: a contact, no new visit),
+      referer.pcap (a font fetched with a stylesheet's Referer: the page's
+      visit stays), dhcp-first.pcap (a DHCP request from 0.0.0.0 before
+      the device uses 10.99.0.2, which the configuration names),
+      backwards.pcap (a request to another host, its time 1 us before the
+      device's last contact: no new visit).
   make-store-captures.py repeat IN.pcap COPIES OUT.pcap
       IN.pcap COPIES times in a row, each copy 100 s later than the one
       before and with its client ports moved, so that every copy makes new
@@ -67,6 +77,79 @@ def http_flow(out, ts, sport, host, referer=None):
     out.append(record(ts + 0.003, ether(ipv4(CLIENT, SERVER, 6, tcp(sport, 80, c_isn + 1, s_isn + 1, ack | 0x08, req)))))
 
 
+def client_hello(sni):
+    sni_ext = struct.pack("!HBH", len(sni) + 3, 0, len(sni)) + sni
+    ext = struct.pack("!HH", 0, len(sni_ext)) + sni_ext
+    body = (b"\x03\x03" + b"\x11" * 32 + b"\x00" + b"\x00\x02\x13\x01" + b"\x01\x00"
+            + struct.pack("!H", len(ext)) + ext)
+    hs = b"\x01" + struct.pack("!I", len(body))[1:] + body
+    return b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
+
+
+TLS_SERVER = [192, 0, 2, 90]
+
+
+def tls_flow(out, ts, sport, sni, later):
+    c, s = 1000, 5000
+    out.append(record(ts, ether(ipv4(CLIENT, TLS_SERVER, 6, tcp(sport, 443, c, 0, 0x02)))))
+    out.append(record(ts + 0.001, ether(ipv4(TLS_SERVER, CLIENT, 6, tcp(443, sport, s, c + 1, 0x12)),
+                                        src_mac=b"\x02\x00\x00\x00\x00\xfe",
+                                        dst_mac=b"\x02\x00\x00\x00\x00\x01")))
+    out.append(record(ts + 0.002, ether(ipv4(CLIENT, TLS_SERVER, 6, tcp(sport, 443, c + 1, s + 1, 0x10)))))
+    ch = client_hello(sni)
+    out.append(record(ts + 0.003, ether(ipv4(CLIENT, TLS_SERVER, 6, tcp(sport, 443, c + 1, s + 1, 0x18, ch)))))
+    nxt = c + 1 + len(ch)
+    if later == "keepalive":  # one byte, the one before what the server has acknowledged
+        payload, seq = b"\x00", nxt - 1
+    elif later == "close":    # an encrypted close_notify alert
+        payload, seq = b"\x15\x03\x03\x00\x1a" + b"\x42" * 26, nxt
+    else:                     # application data
+        payload, seq = b"\x17\x03\x03\x00\x40" + b"\x42" * 64, nxt
+    out.append(record(ts + 3.0, ether(ipv4(CLIENT, TLS_SERVER, 6, tcp(sport, 443, seq, s + 1, 0x18, payload)))))
+
+
+def dhcp_request(hostname, mac=b"\x02\x00\x00\x00\x00\x01"):
+    bootp = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0, 0x1234, 0, 0, b"\0" * 4,
+                        b"\0" * 4, b"\0" * 4, b"\0" * 4, mac + b"\0" * 10, b"\0" * 64, b"\0" * 128)
+    opts = (b"\x63\x82\x53\x63" + b"\x35\x01\x03" + bytes([12, len(hostname)]) + hostname
+            + b"\x32\x04" + bytes([10, 99, 0, 2]) + b"\xff")
+    return bootp + opts
+
+
+def cases(directory):
+    global CLIENT
+    t = 1700000000.0
+    for later in ("keepalive", "close", "appdata"):
+        out = [pcap_header()]
+        http_flow(out, t, 50000, b"www.news.example")
+        tls_flow(out, t + 0.1, 50001, b"cdn.other.example", later)
+        http_flow(out, t + 3.5, 50002, b"www.google-analytics.com")
+        open("%s/%s.pcap" % (directory, later), "wb").write(b"".join(out))
+    out = [pcap_header()]
+    http_flow(out, t, 50000, b"www.news.example")
+    http_flow(out, t + 0.1, 50001, b"fonts.googleapis.com", referer=b"http://www.news.example/")
+    http_flow(out, t + 0.2, 50002, b"fonts.gstatic.com", referer=b"http://fonts.googleapis.com/css")
+    http_flow(out, t + 0.3, 50003, b"www.google-analytics.com")
+    open("%s/referer.pcap" % directory, "wb").write(b"".join(out))
+    out = [pcap_header()]
+    out.append(record(t, ether(ipv4([0, 0, 0, 0], [255, 255, 255, 255], 17,
+                                    udp(68, 67, dhcp_request(b"laptop"))), dst_mac=b"\xff" * 6)))
+    saved = CLIENT
+    CLIENT = [10, 99, 0, 2]
+    http_flow(out, t + 5, 50000, b"www.news.example")
+    CLIENT = saved
+    open("%s/dhcp-first.pcap" % directory, "wb").write(b"".join(out))
+    out = [pcap_header()]
+    http_flow(out, t, 50000, b"www.news.example")
+    first_request = out[-1]
+    http_flow(out, t + 0.5, 50001, b"static.othercdn.example")
+    # The second request's time: 1 us before the first request, the device's last contact.
+    last = out.pop()
+    sec, usec = struct.unpack("<II", first_request[:8])
+    out.append(struct.pack("<II", sec, usec - 1) + last[8:])
+    open("%s/backwards.pcap" % directory, "wb").write(b"".join(out))
+
+
 def hostile(path):
     names = [
         [b'quote"', b"example"],
@@ -125,6 +208,8 @@ def repeat(src, copies, dst):
 if __name__ == "__main__":
     if sys.argv[1] == "hostile":
         hostile(sys.argv[2])
+    elif sys.argv[1] == "cases":
+        cases(sys.argv[2])
     elif sys.argv[1] == "repeat":
         repeat(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:

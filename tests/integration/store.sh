@@ -153,6 +153,49 @@ assert status == [("running", None)], status
 ' "$tmp/full.db" "$tmp/killed.db"
 cat "$tmp/py" | sed 's/^/store: /' | grep "rows" || true
 
+# ---- A full disk: the batch that failed is rolled back, the run is marked failed ----
+printf 'store:\n  batch_rows: 50\n' > "$tmp/b50.yaml"
+python3 "$here/tests/integration/make-store-captures.py" repeat "$http" 40 "$tmp/big40.pcap"
+(trap '' XFSZ; ulimit -f 400; "$d" -q -c "$tmp/b50.yaml" -r "$tmp/big40.pcap" --db "$tmp/diskfull.db") \
+	> /dev/null 2> "$tmp/err"
+if [ $? -eq 1 ]; then ok; else bad "a full disk: exit status not 1"; fi
+contains "$tmp/err" "diskfull.db" "a full disk: the error names the database"
+py "a full disk: whole batches, the run marked failed with what it holds" '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+n = db.execute("SELECT count(*) FROM observations").fetchone()[0]
+run = db.execute("SELECT status, ended IS NOT NULL, observations FROM runs").fetchall()
+assert n > 0 and n % 50 == 0, n
+assert run == [("failed", 1, n)], (run, n)
+' "$tmp/diskfull.db"
+
+# ---- Cases the timeline once got wrong ----
+mkdir "$tmp/cases"
+python3 "$here/tests/integration/make-store-captures.py" cases "$tmp/cases"
+for c in keepalive close appdata referer backwards; do
+	expect 0 "trackwatchd --db on $c.pcap" -- "$d" -q -r "$tmp/cases/$c.pcap" --db "$tmp/cases/$c.db"
+done
+printf 'devices:\n  10.99.0.2: test-laptop\n' > "$tmp/cases/names.yaml"
+expect 0 "trackwatchd --db on dhcp-first.pcap" -- "$d" -q -c "$tmp/cases/names.yaml" \
+	-r "$tmp/cases/dhcp-first.pcap" --db "$tmp/cases/dhcp-first.db"
+py "keep-alives and alerts are no contact; new data is, and begins no visit; a stylesheet's Referer keeps the page's visit; time going back begins no visit; a name by address after DHCP" '
+import sqlite3, sys
+base = sys.argv[1]
+def q(name, sql):
+    return sqlite3.connect("%s/%s.db" % (base, name)).execute(sql).fetchall()
+for name in ("keepalive", "close"):
+    assert q(name, "SELECT count(*) FROM timeline WHERE kind = \"resumed\"") == [(0,)], name
+assert q("appdata", "SELECT host FROM timeline WHERE kind = \"resumed\"") == [("cdn.other.example",)]
+for name in ("keepalive", "close", "appdata", "referer", "backwards"):
+    sites = q(name, "SELECT s.name FROM visits v JOIN sites s ON s.id = v.site_id")
+    assert sites == [("news.example",)], (name, sites)
+    ga = q(name, "SELECT site FROM timeline WHERE host = \"www.google-analytics.com\"")
+    assert all(x == ("news.example",) for x in ga), (name, ga)
+names = q("dhcp-first", "SELECT name, hostname FROM devices")
+assert names == [("test-laptop", "laptop")], names
+' "$tmp/cases"
+
 # ---- Hostile names ----
 python3 "$here/tests/integration/make-store-captures.py" hostile "$tmp/hostile.pcap"
 expect 0 "trackwatchd --db on hostile names" -- "$d" -q -r "$tmp/hostile.pcap" --db "$tmp/hostile.db"
