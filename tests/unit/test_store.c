@@ -143,6 +143,15 @@ static void test_refuses_unknown_databases(void **state)
 	assert_non_null(strstr(err, "not a trackwatch database"));
 	assert_null(store_open_reader(path, err, sizeof err));
 	assert_non_null(strstr(err, "not a trackwatch database"));
+	/* Left as it was: still in its own journal mode, its table untouched. */
+	db = open_raw();
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "delete");
+	sqlite3_finalize(st);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_schema"), 1);
+	sqlite3_close(db);
 
 	teardown(NULL);
 	db = open_raw();
@@ -258,8 +267,11 @@ static void test_retention(void **state)
 	sqlite3 *db = open_raw();
 	assert_int_equal(scalar(db, "SELECT count(*) FROM observations"), 1);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM timeline WHERE host = 'new.example'"), 1);
-	/* The old row's hit went with it. */
+	/* The old row's hit went with it, and the name nothing refers to any more. */
 	assert_int_equal(scalar(db, "SELECT count(*) FROM hits"), 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM hosts WHERE name = 'old.example'"), 0);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM hosts WHERE name = 'new.example'"), 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM devices"), 1);
 	sqlite3_close(db);
 }
 
