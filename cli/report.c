@@ -592,7 +592,7 @@ static void csv_tracker(struct report *r, const struct tracker *t)
  * first and last seen. A longer host has the line to itself and its
  * numbers go on the next.
  */
-enum { HOST_INDENT = 6, HOST_WIDTH = 24, HITS_WIDTH = 5, LINE_WIDTH = 80 };
+enum { HOST_INDENT = 6, HOST_WIDTH = 24, HITS_WIDTH = 5, LINE_WIDTH = 80, WRAP_INDENT = 10 };
 
 static void text_device_begin(struct report *r)
 {
@@ -639,6 +639,39 @@ static void text_site_begin(struct report *r)
 		HITS_WIDTH, "HITS", "FIRST SEEN", "LAST SEEN");
 }
 
+/*
+ * A line of escaped text, broken at spaces so that no part passes
+ * LINE_WIDTH columns, continued with WRAP_INDENT spaces, deeper than a host
+ * (a word longer than a line stays whole on its own line).
+ */
+static void text_wrapped(FILE *out, const char *line, size_t len)
+{
+	size_t at = 0;
+	while (at < len && line[at] == ' ')
+		at++;
+	fwrite(line, 1, at, out); /* the line's own indentation */
+	size_t col = at, start = at;
+	while (at < len) {
+		size_t end = at;
+		while (end < len && line[end] != ' ')
+			end++;
+		size_t n = end - at;
+		if (at > start && col + 1 + n > LINE_WIDTH) {
+			fprintf(out, "\n%*s", WRAP_INDENT, "");
+			col = WRAP_INDENT;
+		} else if (at > start) {
+			putc(' ', out);
+			col++;
+		}
+		fwrite(line + at, 1, n, out);
+		col += n;
+		at = end;
+		while (at < len && line[at] == ' ')
+			at++;
+	}
+	putc('\n', out);
+}
+
 /* "Alphabet (Advertising, Analytics; lists disconnect, easyprivacy)": a company's line. */
 static void text_company_line(struct report *r)
 {
@@ -657,23 +690,38 @@ static void text_company_line(struct report *r)
 	if (!categories || !lists)
 		r->failed = true;
 	const struct tracker *first = &r->company[0];
-	fputs("    ", r->out);
+	/* The line in memory first: it is wrapped at 80 columns when longer. */
+	char *line = NULL;
+	size_t line_len = 0;
+	FILE *mem = open_memstream(&line, &line_len);
+	if (!mem) {
+		r->failed = true;
+		json_decref(categories);
+		json_decref(lists);
+		return;
+	}
+	fputs("    ", mem);
 	if (first->entity.p)
-		db_text_value(r->out, &r->buf, first->entity.p, first->entity.len, 1, LINE_WIDTH - 4, 0);
+		db_text_value(mem, &r->buf, first->entity.p, first->entity.len, 1, LINE_WIDTH - 4, 0);
 	else
-		fputs("(unknown company)", r->out);
+		fputs("(unknown company)", mem);
 	size_t ncat = json_array_size(categories), nlists = json_array_size(lists);
 	if (ncat || nlists) {
-		fputs(" (", r->out);
+		fputs(" (", mem);
 		if (ncat && db_join_names(&r->buf, categories, ", "))
-			fwrite(r->buf.data, 1, r->buf.len, r->out);
+			fwrite(r->buf.data, 1, r->buf.len, mem);
 		if (ncat && nlists)
-			fputs("; ", r->out);
+			fputs("; ", mem);
 		if (nlists && db_join_names(&r->buf, lists, ", "))
-			fprintf(r->out, "lists %s", r->buf.data);
-		putc(')', r->out);
+			fprintf(mem, "lists %s", r->buf.data);
+		putc(')', mem);
 	}
-	putc('\n', r->out);
+	if (fclose(mem) != 0 || !line) {
+		r->failed = true;
+	} else {
+		text_wrapped(r->out, line, line_len);
+		free(line);
+	}
 	json_decref(categories);
 	json_decref(lists);
 }
