@@ -819,7 +819,8 @@ int main(int argc, char **argv)
 	if (run.store) {
 		const struct pipeline_stats *ps = pipeline_stats(run.pipeline);
 		struct store_run_end end = {
-			.status = status != EXIT_OK ? "failed" : stop_requested ? "interrupted" : "complete",
+			/* A live capture ends with a signal: that is its normal end. */
+			.status = status != EXIT_OK ? "failed" : stop_requested && !interface ? "interrupted" : "complete",
 			.ended_us = wall_clock_us(),
 			.packets = ps->packets,
 			.dropped = queue_dropped(run.queue),

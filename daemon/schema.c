@@ -22,7 +22,8 @@ static const char migration_1[] =
 	 * by which version, with which lists (a JSON array of {name, format,
 	 * path, sha256}) and which configuration (sha256 of the file read).
 	 * status: running (or killed while running), complete, interrupted
-	 * (stopped by a signal), failed (input not read in full).
+	 * (reading files, stopped by a signal; a live capture ended by a signal is
+	 * complete), failed (input not read in full, or the store failed).
 	 */
 	"CREATE TABLE runs ("
 	" id INTEGER PRIMARY KEY,"

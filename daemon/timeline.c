@@ -361,8 +361,10 @@ static void addr_text(struct addr_text *c, uint8_t ip_version, const uint8_t add
 int timeline_observe(struct timeline *t, const struct observation *obs)
 {
 	enum observation_kind kind = obs->kind;
-	addr_text(&t->client, obs->ip_version, obs->client_addr, obs->has_client_mac,
-		  obs->client_mac);
+	/* A MAC of zeros (loopback, some tunnels) names no device: the address does. */
+	static const uint8_t zero_mac[6];
+	int has_mac = obs->has_client_mac && memcmp(obs->client_mac, zero_mac, 6) != 0;
+	addr_text(&t->client, obs->ip_version, obs->client_addr, has_mac, obs->client_mac);
 	const char *mac = t->client.mac_text, *address = t->client.text;
 	const char *key = mac[0] ? mac : address;
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Live capture on the loopback interface: trackwatchd -i lo sees an HTTP
 # request made while it runs, stops cleanly on SIGTERM (exit 0, observations
-# flushed, kernel counters reported). Needs the right to capture (root or
+# flushed, kernel counters reported, the timeline database's run complete). Needs the right to capture (root or
 # CAP_NET_RAW); says so and passes as skipped without it.
 #   tests/integration/live.sh TRACKWATCHD
 set -u
@@ -33,7 +33,7 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()' "$port" &
 server_pid=$!
-"$d" -i lo -f "tcp port $port" --jsonl "$tmp/live.jsonl" 2> "$tmp/live.err" &
+"$d" -i lo -f "tcp port $port" --jsonl "$tmp/live.jsonl" --db "$tmp/live.db" 2> "$tmp/live.err" &
 sensor_pid=$!
 sleep 1
 python3 -c '
@@ -58,5 +58,13 @@ check 'grep -q "\"kind\":\"http_request\",\"host\":\"live.example\"" "$tmp/live.
 # The query value is an identifier: written as its keyed hash, 32 hex digits.
 check 'grep -Eq "\"path\":\"/live-test\\?x=[0-9a-f]{32}\"" "$tmp/live.jsonl"' "path of the live request, its query value hashed"
 check 'grep -q "received by filter" "$tmp/live.err"' "kernel counters not reported"
+# The same run into a database: a live run, complete after SIGTERM, its request stored
+# for the device 127.0.0.1 (loopback's MAC of zeros names no device).
+check 'python3 -c "
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+assert db.execute(\"SELECT live, status, ended IS NOT NULL FROM runs\").fetchall() == [(1, \"complete\", 1)]
+assert db.execute(\"SELECT device, kind, host FROM timeline\").fetchall() == [(\"127.0.0.1\", \"http_request\", \"live.example\")]
+" "$tmp/live.db"' "live run in the database"
 echo "live: $passed passed, $failed failed"
 [ $failed -eq 0 ]
