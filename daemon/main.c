@@ -36,7 +36,6 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -148,7 +147,11 @@ struct file_hash {
 	pthread_t thread;
 };
 
-enum { HASH_WINDOW = 8 << 20 };
+/*
+ * The hash reads in pieces that stay in its core's cache while they are
+ * hashed (the capture thread streams the same file beside it).
+ */
+enum { HASH_CHUNK = 64 << 10 };
 
 /*
  * Observations go to the writer through a queue, and the writer formats and
@@ -341,33 +344,32 @@ static void *hash_files(void *context)
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char digest[32];
 	unsigned len = 0;
-	int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	unsigned char *buf = malloc(HASH_CHUNK);
+	int ok = md && buf && EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 	h->bytes = 0;
-	/* Mapped, not read: the bytes are hashed where the page cache holds them. */
 	for (size_t i = 0; ok && i < h->count; i++) {
 		int fd = open(h->files[i], O_RDONLY | O_CLOEXEC);
-		struct stat st;
-		ok = fd >= 0 && fstat(fd, &st) == 0;
-		size_t size = ok ? (size_t)st.st_size : 0;
-		/* A window at a time, so that the mapped pages do not add up in memory. */
-		for (size_t at = 0; ok && at < size; at += HASH_WINDOW) {
-			size_t n = size - at < HASH_WINDOW ? size - at : HASH_WINDOW;
-			void *map = mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, (off_t)at);
-			ok = map != MAP_FAILED;
-			if (ok) {
-				ok = EVP_DigestUpdate(md, map, n);
-				munmap(map, n);
+		ok = fd >= 0;
+		if (ok)
+			posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		ssize_t n;
+		while (ok && (n = read(fd, buf, HASH_CHUNK)) != 0) {
+			if (n < 0) {
+				ok = errno == EINTR;
+				continue;
 			}
+			ok = EVP_DigestUpdate(md, buf, (size_t)n);
+			h->bytes += n;
 		}
 		if (fd >= 0)
 			close(fd);
-		h->bytes += (int64_t)size;
 	}
 	ok = ok && EVP_DigestFinal_ex(md, digest, &len);
 	for (unsigned i = 0; ok && i < len; i++)
 		snprintf(h->hex + 2 * i, 3, "%02x", digest[i]);
 	h->ok = ok;
 	EVP_MD_CTX_free(md);
+	free(buf);
 	return NULL;
 }
 
