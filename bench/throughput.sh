@@ -3,7 +3,9 @@
 # libndpi-bin, the same nDPI 4.2) on one large mixed capture, whole runs timed
 # with start-up included, runs interleaved so both see the same machine.
 # trackwatchd runs as deployed: default lists loaded, observations matched
-# and written to a new timeline database each run.
+# and written to a new timeline database each run, the file's SHA-256 taken
+# for the run's record; a reference line gives the same read from standard
+# input, where there is no file to hash.
 #
 #   bench/throughput.sh [SHARED_DIR] [RUNS]
 #
@@ -42,6 +44,7 @@ run() {
 }
 
 : > "$out/tw.runs"
+: > "$out/twin.runs"
 : > "$out/ndpi.runs"
 i=1
 while [ "$i" -le "$runs" ]; do
@@ -49,10 +52,14 @@ while [ "$i" -le "$runs" ]; do
 	# matched and stored in a new database (the file's SHA-256 taken too).
 	rm -f "$out/tw.db" "$out/tw.db-wal" "$out/tw.db-shm"
 	tw=$(run tw "$here/build/trackwatchd" -q -r "$pcap" --db "$out/tw.db")
+	# For reference: the same from standard input, where there is no file to hash.
+	rm -f "$out/tw.db" "$out/tw.db-wal" "$out/tw.db-shm"
+	twin=$(run twin sh -c 'exec "$1" -q -r - --db "$2" < "$3"' sh "$here/build/trackwatchd" "$out/tw.db" "$pcap")
 	nd=$(run ndpi ndpiReader -q -i "$pcap")
 	echo "$tw" >> "$out/tw.runs"
+	echo "$twin" >> "$out/twin.runs"
 	echo "$nd" >> "$out/ndpi.runs"
-	echo "run $i: trackwatchd $tw   ndpiReader $nd   (seconds, peak RSS KiB)"
+	echo "run $i: trackwatchd $tw   (stdin $twin)   ndpiReader $nd   (seconds, peak RSS KiB)"
 	i=$((i + 1))
 done
 
@@ -61,11 +68,13 @@ median() { # column file
 		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 tw_s=$(median 1 "$out/tw.runs"); tw_rss=$(median 2 "$out/tw.runs")
+twin_s=$(median 1 "$out/twin.runs")
 nd_s=$(median 1 "$out/ndpi.runs"); nd_rss=$(median 2 "$out/ndpi.runs")
-awk -v p="$packets" -v ts="$tw_s" -v ns="$nd_s" -v tr="$tw_rss" -v nr="$nd_rss" -v n="$runs" 'BEGIN {
+awk -v p="$packets" -v ts="$tw_s" -v ns="$nd_s" -v tr="$tw_rss" -v nr="$nd_rss" -v n="$runs" -v is="$twin_s" 'BEGIN {
 	printf "median of %d runs:\n", n
 	printf "  trackwatchd  %8.3f s  %10.0f packets/s  peak RSS %7.1f MiB\n", ts, p / ts, tr / 1024
 	printf "  ndpiReader   %8.3f s  %10.0f packets/s  peak RSS %7.1f MiB\n", ns, p / ns, nr / 1024
 	printf "  speed ratio (trackwatchd / ndpiReader): %.2fx   (goal: 3x)\n", ns / ts
 	printf "  memory ratio (trackwatchd / ndpiReader): %.2f   (goal: below 1)\n", tr / nr
+	printf "  reference: from standard input (no file SHA-256) %.3f s, %.2fx\n", is, ns / is
 }'
