@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
-#include <yaml.h>
 
 #include "parsers.h"
+#include "yamlfile.h"
 
 #ifndef TW_DATADIR
 #define TW_DATADIR "/usr/local/share/trackwatch"
@@ -143,60 +143,35 @@ void lists_free(struct list_set *set)
 
 /* ---- The YAML section ---- */
 
-struct yaml_ctx {
-	yaml_document_t doc;
-	const char *path;
-	char *err;
-	size_t err_len;
-};
-
-static int yaml_fail(struct yaml_ctx *y, const yaml_node_t *node, const char *fmt, const char *arg)
+static int string_value(struct yaml_file *y, const char *key, const yaml_node_t *value, char **out)
 {
-	char reason[200];
-	snprintf(reason, sizeof reason, fmt, arg);
-	snprintf(y->err, y->err_len, "%s:%lu: %s", y->path,
-		 node ? (unsigned long)node->start_mark.line + 1 : 0UL, reason);
-	return -1;
-}
-
-/* A scalar's text; NULL for another node, or one holding a NUL (a path cut short is not the path). */
-static const char *scalar(const yaml_node_t *node)
-{
-	if (!node || node->type != YAML_SCALAR_NODE)
-		return NULL;
-	const char *text = (const char *)node->data.scalar.value;
-	return strlen(text) == node->data.scalar.length ? text : NULL;
-}
-
-static int string_value(struct yaml_ctx *y, const char *key, const yaml_node_t *value, char **out)
-{
-	const char *s = scalar(value);
+	const char *s = yaml_scalar(value);
 	if (!s || !*s)
-		return yaml_fail(y, value, "'%s' must be a non-empty string", key);
+		return yaml_file_fail(y, value, "'%s' must be a non-empty string", key);
 	if (strlen(s) >= LISTS_PATH_MAX)
-		return yaml_fail(y, value, "'%s' is too long", key);
+		return yaml_file_fail(y, value, "'%s' is too long", key);
 	free(*out);
 	*out = strdup(s);
-	return *out ? 0 : yaml_fail(y, value, "%s: out of memory", key);
+	return *out ? 0 : yaml_file_fail(y, value, "%s: out of memory", key);
 }
 
-static int load_source(struct yaml_ctx *y, struct list_set *set, yaml_node_t *item)
+static int load_source(struct yaml_file *y, struct list_set *set, yaml_node_t *item)
 {
 	if (item->type != YAML_MAPPING_NODE)
-		return yaml_fail(y, item, "%s", "each list must be a mapping (name, format, path, ...)");
+		return yaml_file_fail(y, item, "%s", "each list must be a mapping (name, format, path, ...)");
 	if (set->count >= MATCHER_MAX_LISTS)
-		return yaml_fail(y, item, "more than %s lists", "64");
+		return yaml_file_fail(y, item, "more than %s lists", "64");
 	struct list_source *s = &set->lists[set->count++];
 	memset(s, 0, sizeof *s);
 	s->config_line = (unsigned)item->start_mark.line + 1;
 	char *format = NULL;
 	int rc = 0;
 	for (yaml_node_pair_t *p = item->data.mapping.pairs.start; rc == 0 && p < item->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(&y->doc, p->key);
-		yaml_node_t *v = yaml_document_get_node(&y->doc, p->value);
-		const char *key = scalar(k);
+		yaml_node_t *k = yaml_file_node(y, p->key);
+		yaml_node_t *v = yaml_file_node(y, p->value);
+		const char *key = yaml_scalar(k);
 		if (!key)
-			rc = yaml_fail(y, k, "%s", "a key must be a string");
+			rc = yaml_file_fail(y, k, "%s", "a key must be a string");
 		else if (strcmp(key, "name") == 0)
 			rc = string_value(y, key, v, &s->name);
 		else if (strcmp(key, "format") == 0)
@@ -213,7 +188,7 @@ static int load_source(struct yaml_ctx *y, struct list_set *set, yaml_node_t *it
 			rc = string_value(y, key, v, &s->category);
 		else if (strcmp(key, "not_tracking") == 0) {
 			if (!v || v->type != YAML_SEQUENCE_NODE) {
-				rc = yaml_fail(y, v, "%s", "'not_tracking' must be a list of category names");
+				rc = yaml_file_fail(y, v, "%s", "'not_tracking' must be a list of category names");
 				break;
 			}
 			/* A key given twice: the second replaces the first whole. */
@@ -225,31 +200,31 @@ static int load_source(struct yaml_ctx *y, struct list_set *set, yaml_node_t *it
 			size_t n = 0;
 			for (yaml_node_item_t *i = v->data.sequence.items.start; rc == 0 && i < v->data.sequence.items.top; i++) {
 				if (n + 1 >= sizeof s->not_tracking / sizeof s->not_tracking[0])
-					rc = yaml_fail(y, v, "%s", "'not_tracking' has more than 15 names");
+					rc = yaml_file_fail(y, v, "%s", "'not_tracking' has more than 15 names");
 				else
-					rc = string_value(y, key, yaml_document_get_node(&y->doc, *i), &s->not_tracking[n++]);
+					rc = string_value(y, key, yaml_file_node(y, *i), &s->not_tracking[n++]);
 			}
 		} else {
-			rc = yaml_fail(y, k, "unknown key '%s' in a list (known: name, format, path, entities, url, entities_url, category, not_tracking)", key);
+			rc = yaml_file_fail(y, k, "unknown key '%s' in a list (known: name, format, path, entities, url, entities_url, category, not_tracking)", key);
 		}
 	}
 	if (rc == 0 && !s->name)
-		rc = yaml_fail(y, item, "%s", "a list needs a 'name'");
+		rc = yaml_file_fail(y, item, "%s", "a list needs a 'name'");
 	if (rc == 0 && !format)
-		rc = yaml_fail(y, item, "list '%s' needs a 'format' (hosts, domains, abp, disconnect, tds, cookiedb)", s->name);
+		rc = yaml_file_fail(y, item, "list '%s' needs a 'format' (hosts, domains, abp, disconnect, tds, cookiedb)", s->name);
 	if (rc == 0 && !s->path)
-		rc = yaml_fail(y, item, "list '%s' needs a 'path'", s->name);
+		rc = yaml_file_fail(y, item, "list '%s' needs a 'path'", s->name);
 	if (rc == 0) {
 		int f = list_format_from_name(format);
 		if (f < 0)
-			rc = yaml_fail(y, item, "unknown format '%s' (hosts, domains, abp, disconnect, tds, cookiedb)", format);
+			rc = yaml_file_fail(y, item, "unknown format '%s' (hosts, domains, abp, disconnect, tds, cookiedb)", format);
 		s->format = (enum list_format)f;
 	}
 	if (rc == 0 && (s->entities || s->entities_url) && s->format != LIST_DISCONNECT)
-		rc = yaml_fail(y, item, "list '%s': 'entities' is for the disconnect format only", s->name);
+		rc = yaml_file_fail(y, item, "list '%s': 'entities' is for the disconnect format only", s->name);
 	for (int i = 0; rc == 0 && i < set->count - 1; i++)
 		if (strcmp(set->lists[i].name, s->name) == 0)
-			rc = yaml_fail(y, item, "list name '%s' is used twice", s->name);
+			rc = yaml_file_fail(y, item, "list name '%s' is used twice", s->name);
 	free(format);
 	return rc;
 }
@@ -257,55 +232,31 @@ static int load_source(struct yaml_ctx *y, struct list_set *set, yaml_node_t *it
 int lists_load_config(struct list_set *set, const char *path, char *err, size_t err_len)
 {
 	memset(set, 0, sizeof *set);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, err_len, "%s: %s", path, strerror(errno));
+	struct yaml_file y;
+	if (yaml_file_load(&y, path, err, err_len) != 0)
 		return -1;
-	}
-	yaml_parser_t parser;
-	struct yaml_ctx y = { .path = path, .err = err, .err_len = err_len };
-	if (!yaml_parser_initialize(&parser)) {
-		fclose(f);
-		snprintf(err, err_len, "%s: out of memory", path);
-		return -1;
-	}
-	yaml_parser_set_input_file(&parser, f);
 	int rc = 0;
-	if (!yaml_parser_load(&parser, &y.doc)) {
-		snprintf(err, err_len, "%s:%lu: %s", path, (unsigned long)parser.problem_mark.line + 1,
-			 parser.problem ? parser.problem : "YAML error");
-		yaml_parser_delete(&parser);
-		fclose(f);
-		return -1;
-	}
-	yaml_parser_delete(&parser);
-	fclose(f);
-	yaml_node_t *root = yaml_document_get_root_node(&y.doc);
 	bool have_lists = false;
-	if (root && root->type != YAML_MAPPING_NODE && !(root->type == YAML_SCALAR_NODE && scalar(root) && !*scalar(root)))
-		rc = yaml_fail(&y, root, "%s", "the configuration must be a mapping of keys");
-	for (yaml_node_pair_t *p = root && root->type == YAML_MAPPING_NODE ? root->data.mapping.pairs.start : NULL;
-	     rc == 0 && p && p < root->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(&y.doc, p->key);
-		yaml_node_t *v = yaml_document_get_node(&y.doc, p->value);
-		const char *key = scalar(k);
-		/* The daemon's own sections are read by daemon/config.c. */
-		if (key && (strcmp(key, "devices") == 0 || strcmp(key, "store") == 0))
-			continue;
-		if (!key || strcmp(key, "lists") != 0) {
-			rc = yaml_fail(&y, k, "unknown key '%s' (this version knows: lists, devices, store)",
-				       key ? key : "?");
+	for (yaml_node_pair_t *p = y.root ? y.root->data.mapping.pairs.start : NULL;
+	     rc == 0 && p && p < y.root->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_file_node(&y, p->key);
+		yaml_node_t *v = yaml_file_node(&y, p->value);
+		const char *key = yaml_file_top_key(&y, k);
+		if (!key) {
+			rc = -1;
 			break;
 		}
+		if (strcmp(key, "lists") != 0)
+			continue; /* the daemon's own sections: daemon/config.c */
 		if (!v || v->type != YAML_SEQUENCE_NODE) {
-			rc = yaml_fail(&y, v, "%s", "'lists' must be a sequence of lists");
+			rc = yaml_file_fail(&y, v, "%s", "'lists' must be a sequence of lists");
 			break;
 		}
 		have_lists = true;
 		for (yaml_node_item_t *i = v->data.sequence.items.start; rc == 0 && i < v->data.sequence.items.top; i++)
-			rc = load_source(&y, set, yaml_document_get_node(&y.doc, *i));
+			rc = load_source(&y, set, yaml_file_node(&y, *i));
 	}
-	yaml_document_delete(&y.doc);
+	yaml_file_free(&y);
 	if (rc == 0 && !have_lists)
 		rc = lists_default(set);
 	if (rc == 0) {
