@@ -373,26 +373,6 @@ static void *hash_files(void *context)
 	return NULL;
 }
 
-/* Whether an earlier run read files of this many bytes in all (only then is the hash needed first). */
-static int size_seen(struct store *store, int64_t bytes, const char *path)
-{
-	char error[STORE_ERROR_MAX];
-	sqlite3 *db = store_open_reader(path, error, sizeof error);
-	if (!db)
-		return 1; /* cannot tell: hash first */
-	sqlite3_stmt *st;
-	int seen = 1;
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM runs WHERE file_bytes = ? LIMIT 1", -1, &st, NULL) ==
-	    SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, bytes);
-		seen = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	(void)store;
-	return seen;
-}
-
 static void print_counts(const char *title, const uint64_t *counts, int first, int last,
 			 const char *(*name)(int))
 {
@@ -688,7 +668,7 @@ int main(int argc, char **argv)
 		}
 		if (interface)
 			snprintf(source, sizeof source, "interface %s", interface);
-		if (hashable && size_seen(run.store, total, db_path)) {
+		if (hashable && store_find_size_run(run.store, total) != 0) {
 			hash_files(&hash);
 			if (hash.ok) {
 				int64_t earlier = store_find_file_run(run.store, hash.hex);

@@ -251,6 +251,7 @@ struct store {
 	unsigned pending_count;
 	int64_t next_id;
 	sqlite3_stmt *insert_rows;     /* ROWS_PER_INSERT rows */
+	sqlite3_stmt *next_row_id;
 	sqlite3_stmt *insert_observation, *insert_hit, *find_device, *insert_device,
 		*update_device, *upsert_address, *insert_visit, *update_visit, *set_hostname;
 	int in_batch;
@@ -442,6 +443,7 @@ struct store *store_open(const char *path, const struct store_options *options, 
 		used += (size_t)snprintf(rows_sql + used, sizeof rows_sql - used,
 					 "%s(?,?,?,?,?,?,?,?,?,?,?,?,?)", i ? "," : "");
 	if (prepare(s, rows_sql, &s->insert_rows) != 0 ||
+	    prepare(s, "SELECT coalesce(max(id), 0) + 1 FROM observations", &s->next_row_id) != 0 ||
 	    prepare(s, "INSERT INTO observations(id, run_id, ts, device_id, visit_id, site_id, kind_id,"
 		    " host_id, server, sport, dport, proto, flow) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		    &s->insert_observation) != 0 ||
@@ -484,12 +486,10 @@ static int begin_batch(struct store *s)
 	/* IMMEDIATE: the write lock first, so that no other writer adds rows while ids are given. */
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return fail(s, "begin");
-	sqlite3_stmt *st;
-	if (prepare(s, "SELECT coalesce(max(id), 0) + 1 FROM observations", &st) != 0)
-		return -1;
+	sqlite3_stmt *st = s->next_row_id;
 	int rc = sqlite3_step(st);
 	s->next_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		return fail(s, "observations");
@@ -513,6 +513,20 @@ int64_t store_find_file_run(struct store *s, const char *sha256_hex)
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return fail(s, "runs");
 	return id;
+}
+
+int store_find_size_run(struct store *s, int64_t bytes)
+{
+	sqlite3_stmt *st;
+	if (prepare(s, "SELECT 1 FROM runs WHERE file_bytes = ? AND status = 'complete' LIMIT 1",
+		    &st) != 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, bytes);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(s, "runs");
+	return rc == SQLITE_ROW;
 }
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *text)
@@ -983,7 +997,7 @@ int store_close(struct store *s)
 		sqlite3_finalize(s->intern[t].select);
 		sqlite3_finalize(s->intern[t].insert);
 	}
-	sqlite3_stmt *all[] = { s->insert_rows, s->insert_observation, s->insert_hit, s->find_device,
+	sqlite3_stmt *all[] = { s->insert_rows, s->next_row_id, s->insert_observation, s->insert_hit, s->find_device,
 				s->insert_device, s->update_device, s->upsert_address,
 				s->insert_visit, s->update_visit, s->set_hostname };
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)

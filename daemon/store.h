@@ -55,6 +55,13 @@ struct store *store_open(const char *path, const struct store_options *options, 
  */
 int64_t store_find_file_run(struct store *s, const char *sha256_hex);
 
+/*
+ * Whether an earlier complete run read files of `bytes` bytes in all: only
+ * then can a file be one read before, and its hash is needed before reading
+ * (else it is taken beside the capture). 1, 0, or -1 on an error.
+ */
+int store_find_size_run(struct store *s, int64_t bytes);
+
 /* A run's evidence, written when it begins (and updated when it ends). */
 struct store_run {
 	const char *source;      /* the files, or "interface NAME" */
