@@ -280,6 +280,11 @@ static int is_contact(enum observation_kind kind)
 	       kind == OBS_HTTP_REQUEST || kind == OBS_RESUMED || kind == OBS_CONNECTION;
 }
 
+static char ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
 /*
  * The site of a Referer or Origin value ("scheme://host[:port]/..."): its
  * host's registrable domain, else the host (an address); the host, lower
@@ -304,7 +309,7 @@ static int header_site(const char *value, char *site, size_t size, char host[OBS
 	size_t n = 0;
 	if (value[at] == '[') { /* an IPv6 literal: an address, its own site */
 		for (size_t i = 1; i < host_len && value[at + i] != ']'; i++)
-			host[n++] = value[at + i];
+			host[n++] = ascii_lower(value[at + i]);
 		host[n] = '\0';
 		if (!n)
 			return 0;
@@ -312,8 +317,7 @@ static int header_site(const char *value, char *site, size_t size, char host[OBS
 		return 1;
 	}
 	for (size_t i = 0; i < host_len && value[at + i] != ':'; i++)
-		host[n++] = (char)(value[at + i] >= 'A' && value[at + i] <= 'Z' ? value[at + i] + 32
-										 : value[at + i]);
+		host[n++] = ascii_lower(value[at + i]);
 	host[n] = '\0';
 	if (!n)
 		return 0;
