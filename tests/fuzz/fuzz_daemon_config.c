@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include "../../daemon/config.h"
+#include "fuzz_file.h"
 
 /* "aa:bb:cc:dd:ee:ff": lower-case hex, colons. */
 static int canonical_mac(const char *s)
@@ -94,17 +95,7 @@ static void check_config(const struct daemon_config *c, const char *path, const 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char path[] = "/tmp/fuzz_daemon_config.XXXXXX";
-	int fd = mkstemp(path);
-	if (fd < 0)
-		abort();
-	size_t done = 0;
-	while (done < size) {
-		ssize_t n = write(fd, data + done, size - done);
-		if (n <= 0)
-			abort();
-		done += (size_t)n;
-	}
-	close(fd);
+	fuzz_write_temp(path, data, size);
 
 	struct daemon_config config;
 	config_defaults(&config);

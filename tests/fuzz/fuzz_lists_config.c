@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../blocklists/lists.h"
+#include "fuzz_file.h"
 
 static void check_set(const struct list_set *set, const char *path)
 {
@@ -43,17 +44,7 @@ static void check_set(const struct list_set *set, const char *path)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char path[] = "/tmp/fuzz_lists_config.XXXXXX";
-	int fd = mkstemp(path);
-	if (fd < 0)
-		abort();
-	size_t done = 0;
-	while (done < size) {
-		ssize_t n = write(fd, data + done, size - done);
-		if (n <= 0)
-			abort();
-		done += (size_t)n;
-	}
-	close(fd);
+	fuzz_write_temp(path, data, size);
 
 	struct list_set set;
 	char err[512];
