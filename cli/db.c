@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -554,6 +555,33 @@ static int resolve_sites(struct db_query *q, sqlite3 *db, size_t *count)
 	sqlite3_finalize(st);
 	free(lower);
 	return q->site_ids ? 0 : -1;
+}
+
+int db_query_start(struct db_query *q, int argc, char **argv, sqlite3 **db)
+{
+	if (optind < argc) {
+		fprintf(stderr, "trackwatch %s: unexpected argument '%s'\n", q->command, argv[optind]);
+		fprintf(stderr, "Try 'trackwatch %s --help' for more information.\n", q->command);
+		db_query_free(q);
+		return DB_EXIT_USAGE;
+	}
+	*db = db_query_open(q);
+	if (!*db) {
+		db_query_free(q);
+		return DB_EXIT_FAIL;
+	}
+	return DB_EXIT_OK;
+}
+
+int db_query_finish(struct db_query *q, sqlite3 *db, int status)
+{
+	sqlite3_close(db);
+	db_query_free(q);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "trackwatch %s: standard output: %s\n", q->command, strerror(errno));
+		status = DB_EXIT_FAIL;
+	}
+	return status;
 }
 
 sqlite3 *db_query_open(struct db_query *q)

@@ -150,6 +150,16 @@ int db_query_option(struct db_query *q, int opt, const char *arg);
 sqlite3 *db_query_open(struct db_query *q);
 
 /*
+ * After the options (getopt's optind): an argument left over is a usage
+ * error; else the database is opened (db_query_open). DB_EXIT_OK with *db
+ * set, or the exit status, the query freed.
+ */
+int db_query_start(struct db_query *q, int argc, char **argv, sqlite3 **db);
+
+/* Closes the database, frees the query, and checks that standard output was written: the exit status. */
+int db_query_finish(struct db_query *q, sqlite3 *db, int status);
+
+/*
  * The conditions of the query on observations `o` (" AND o.ts >= :since"
  * ...), appended to `sql` (of `cap` bytes); the values are bound by
  * db_query_bind(). 0, or -1 when `sql` is too small.

@@ -999,22 +999,9 @@ int cmd_report(int argc, char **argv, const char *config_path)
 		fprintf(stderr, "Try 'trackwatch report --help' for more information.\n");
 		return DB_EXIT_USAGE;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "trackwatch report: unexpected argument '%s'\n", argv[optind]);
-		fprintf(stderr, "Try 'trackwatch report --help' for more information.\n");
-		return DB_EXIT_USAGE;
-	}
-	sqlite3 *db = db_query_open(&q);
-	if (!db) {
-		db_query_free(&q);
-		return DB_EXIT_FAIL;
-	}
-	int status = report_run(&q, db);
-	sqlite3_close(db);
-	db_query_free(&q);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		perror("trackwatch report: standard output");
-		status = DB_EXIT_FAIL;
-	}
-	return status;
+	sqlite3 *db;
+	int status = db_query_start(&q, argc, argv, &db);
+	if (status != DB_EXIT_OK)
+		return status;
+	return db_query_finish(&q, db, report_run(&q, db));
 }

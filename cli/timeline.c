@@ -282,22 +282,9 @@ int cmd_timeline(int argc, char **argv, const char *config_path)
 			return DB_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "trackwatch timeline: unexpected argument '%s'\n", argv[optind]);
-		fprintf(stderr, "Try 'trackwatch timeline --help' for more information.\n");
-		return DB_EXIT_USAGE;
-	}
-	sqlite3 *db = db_query_open(&q);
-	if (!db) {
-		db_query_free(&q);
-		return DB_EXIT_FAIL;
-	}
-	int status = timeline_run(&q, db, trackers_only);
-	sqlite3_close(db);
-	db_query_free(&q);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		perror("trackwatch timeline: standard output");
-		status = DB_EXIT_FAIL;
-	}
-	return status;
+	sqlite3 *db;
+	int status = db_query_start(&q, argc, argv, &db);
+	if (status != DB_EXIT_OK)
+		return status;
+	return db_query_finish(&q, db, timeline_run(&q, db, trackers_only));
 }
