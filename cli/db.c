@@ -200,6 +200,21 @@ int db_normalize_address(const char *text, char out[DB_ADDRESS_MAX])
 	return -1;
 }
 
+/* Room for `need` bytes in the buffer; false (and marked failed) when out of memory. */
+static bool reserve(struct db_buf *buf, size_t need)
+{
+	if (need <= buf->cap)
+		return true;
+	char *data = realloc(buf->data, need);
+	if (!data) {
+		buf->failed = true;
+		return false;
+	}
+	buf->data = data;
+	buf->cap = need;
+	return true;
+}
+
 /* ---- Escaping ------------------------------------------------------------- */
 
 const char *db_escape(struct db_buf *buf, const char *in, size_t len, int keep_space)
@@ -208,16 +223,8 @@ const char *db_escape(struct db_buf *buf, const char *in, size_t len, int keep_s
 		buf->failed = true;
 		return NULL;
 	}
-	size_t need = 4 * len + 1;
-	if (need > buf->cap) {
-		char *data = realloc(buf->data, need);
-		if (!data) {
-			buf->failed = true;
-			return NULL;
-		}
-		buf->data = data;
-		buf->cap = need;
-	}
+	if (!reserve(buf, 4 * len + 1))
+		return NULL;
 	buf->len = observation_escape_into(in ? in : "", in ? len : 0, buf->data, keep_space);
 	return buf->data;
 }
@@ -315,15 +322,8 @@ const char *db_join_names(struct db_buf *buf, const json_t *names, const char *s
 		}
 		need += 4 * n + sep_len;
 	}
-	if (need > buf->cap) {
-		char *data = realloc(buf->data, need);
-		if (!data) {
-			buf->failed = true;
-			return NULL;
-		}
-		buf->data = data;
-		buf->cap = need;
-	}
+	if (!reserve(buf, need))
+		return NULL;
 	size_t len = 0;
 	json_array_foreach(names, i, v) {
 		if (i > 0) {
