@@ -153,7 +153,8 @@ static const char migration_1[] =
 	" LEFT JOIN rules r ON r.id = t.rule_id;";
 
 /*
- * 2: CNAME cloaking (a hit found through the CNAME chain of the name asked
+ * 2 (the timeline view is written out whole again, as each migration's text
+ * stays as it shipped): CNAME cloaking (a hit found through the CNAME chain of the name asked
  * for is the asked name's, and cname_id says which name of the chain
  * matched) and the name a device gives itself (DHCP host name option).
  */
