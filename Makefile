@@ -39,14 +39,14 @@ DEB_PACKAGES = pkg-config libpcap-dev libndpi-dev libsqlite3-dev libyaml-dev \
 B = build
 CORE_SRC = daemon/capture.c daemon/decode.c daemon/flow.c daemon/observation.c \
 	daemon/pipeline.c daemon/reassembly.c daemon/dnscache.c dissectors/ndpi_glue.c dissectors/dns.c dissectors/tls.c dissectors/quic.c dissectors/http1.c \
-	daemon/identifiers.c
+	daemon/identifiers.c dissectors/cookie.c dissectors/tcf.c daemon/consent.c blocklists/yamlfile.c
 STORE_SRC = daemon/store.c daemon/schema.c
 DAEMON_SRC = $(CORE_SRC) $(STORE_SRC) $(LISTS_SRC) daemon/queue.c daemon/timeline.c daemon/config.c daemon/main.c
 # The tracker lists and their matcher, shared by the sensor and the command line.
 LISTS_SRC = blocklists/matcher.c blocklists/parse_text.c blocklists/parse_data.c blocklists/lists.c blocklists/yamlfile.c
-CLI_SRC = cli/trackwatch.c cli/lists.c cli/timeline.c cli/report.c cli/db.c $(LISTS_SRC) $(STORE_SRC) blocklists/fetch.c daemon/observation.c
-UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_identifiers test_dnscache test_parse_data test_parse_text test_matcher test_lists test_lists_live test_psl test_store test_cli_db test_config test_timeline
-FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_identifiers fuzz_observation fuzz_disconnect fuzz_tds fuzz_cookiedb fuzz_abp fuzz_hosts fuzz_lists_config fuzz_daemon_config fuzz_timeline
+CLI_SRC = cli/trackwatch.c cli/lists.c cli/timeline.c cli/report.c cli/db.c cli/phases.c cli/consent.c $(LISTS_SRC) $(STORE_SRC) blocklists/fetch.c daemon/observation.c cli/tcf.c dissectors/tcf.c
+UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_identifiers test_dnscache test_parse_data test_parse_text test_matcher test_lists test_lists_live test_psl test_store test_cli_db test_config test_timeline test_cookie test_tcf test_consent
+FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_identifiers fuzz_observation fuzz_disconnect fuzz_tds fuzz_cookiedb fuzz_abp fuzz_hosts fuzz_lists_config fuzz_daemon_config fuzz_timeline fuzz_cookie fuzz_tcf fuzz_consent
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
@@ -110,6 +110,11 @@ test_store_LIBS = $(pkg_libs)
 test_lists_live_SRC = $(LISTS_SRC)
 test_lists_live_LIBS = $(pkg_libs)
 test_psl_SRC = $(LISTS_SRC)
+test_cookie_SRC = dissectors/cookie.c
+test_tcf_SRC = dissectors/tcf.c
+test_tcf_LIBS = $(pkg_libs)
+test_consent_SRC = daemon/consent.c dissectors/tcf.c dissectors/cookie.c blocklists/yamlfile.c
+test_consent_LIBS = $(pkg_libs)
 test_psl_LIBS = $(pkg_libs)
 fuzz_decode_SRC = daemon/decode.c
 fuzz_flow_SRC = daemon/flow.c daemon/decode.c
@@ -150,6 +155,13 @@ fuzz_daemon_config_LIBS = $(pkg_libs)
 fuzz_timeline_SRC = daemon/timeline.c daemon/store.c daemon/schema.c daemon/config.c daemon/observation.c $(LISTS_SRC)
 fuzz_timeline_CFLAGS = $(pkg_cflags)
 fuzz_timeline_LIBS = $(pkg_libs)
+fuzz_cookie_SRC = dissectors/cookie.c
+fuzz_tcf_SRC = dissectors/tcf.c
+fuzz_tcf_CFLAGS = $(pkg_cflags)
+fuzz_tcf_LIBS = $(pkg_libs)
+fuzz_consent_SRC = daemon/consent.c dissectors/tcf.c dissectors/cookie.c blocklists/yamlfile.c
+fuzz_consent_CFLAGS = $(pkg_cflags)
+fuzz_consent_LIBS = $(pkg_libs)
 
 # Keep the objects the pattern rules make (make would delete them as intermediate).
 .SECONDARY:

@@ -11,4 +11,10 @@ int cmd_timeline(int argc, char **argv, const char *config_path);
 /* trackwatch report [OPTION]...: argv[0] is "report"; returns the exit status. */
 int cmd_report(int argc, char **argv, const char *config_path);
 
+/* trackwatch consent mark [OPTION]... DECISION: argv[0] is "consent"; returns the exit status. */
+int cmd_consent(int argc, char **argv, const char *config_path);
+
+/* trackwatch tcf decode STRING|-: argv[0] is "tcf"; returns the exit status. */
+int cmd_tcf(int argc, char **argv);
+
 #endif

@@ -103,6 +103,33 @@ static int parse_iso(const char *p, int64_t *out_us)
 	return 0;
 }
 
+int db_parse_seconds(const char *text, int64_t min_s, int64_t max_s, int64_t *out_us)
+{
+	int64_t whole = 0, fraction = 0;
+	const char *p = text;
+	if (!(*p >= '0' && *p <= '9'))
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (whole > (INT64_MAX / 1000000 - 9) / 10)
+			return -1;
+		whole = whole * 10 + (*p - '0');
+	}
+	if (*p == '.') {
+		int digits = 0;
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+			if (digits < 6)
+				fraction = fraction * 10 + (*p - '0');
+		if (digits == 0 || digits > 6)
+			return -1;
+		for (; digits < 6; digits++)
+			fraction *= 10;
+	}
+	if (*p || whole < min_s || whole > max_s || (whole == max_s && fraction))
+		return -1;
+	*out_us = whole * 1000000 + fraction;
+	return 0;
+}
+
 int db_parse_time(const char *text, int64_t now_us, int64_t *out_us)
 {
 	size_t len = strlen(text);

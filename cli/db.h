@@ -35,6 +35,12 @@ int64_t db_now_us(void);
  */
 int db_parse_time(const char *text, int64_t now_us, int64_t *out_us);
 
+/*
+ * Seconds written in decimal with up to 6 decimals ("1", "0.5",
+ * "1795927233.343"), within [min_s, max_s], into microseconds. 0, or -1.
+ */
+int db_parse_seconds(const char *text, int64_t min_s, int64_t max_s, int64_t *out_us);
+
 /* "2026-11-29T04:39:50.597Z": UTC, truncated to the millisecond. */
 enum { DB_TIME_MAX = 40 };
 void db_format_time(int64_t us, char out[DB_TIME_MAX]);

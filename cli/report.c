@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "phases.h"
 
 static void report_usage(FILE *out)
 {
@@ -37,8 +38,13 @@ static void report_usage(FILE *out)
 "                         ago: 30m, 2h, 7d\n"
 "      --until TIME       only hits before TIME\n"
 "  -f, --format FORMAT    text (default), json or csv\n"
+"      --settle SECONDS   a consent decision read on the wire takes effect this\n"
+"                         long before its first evidence (default 1)\n"
 "  -h, --help             show this help and exit\n"
 "\n"
+"Per site, the consent decisions (read on the wire, or marked with trackwatch\n"
+"consent mark) and what each phase saw: before_consent, after_accept,\n"
+"after_reject, after_partial, with a verdict in words.\n"
 "Times are UTC. Names from the wire are escaped (\\xNN). The JSON is described\n"
 "in trackwatch(1), section REPORT.\n");
 }
@@ -154,6 +160,7 @@ struct report {
 	json_t *device_json, *sites_json, *trackers_json;
 	/* CSV: the device's addresses, escaped and joined by ";". */
 	struct db_buf addresses;
+	struct phases *phases;       /* consent decisions and what each phase saw */
 	bool failed;                 /* out of memory: the output is incomplete */
 };
 
@@ -240,13 +247,15 @@ static const char tracker_sql_g[] =
 	" group_concat(DISTINCT t.lists_id) AS lists_ids,"
 	" group_concat(DISTINCT t.categories_id) AS categories_ids,"
 	" max(t.cname_id) AS any_cname"
-	" FROM hits t JOIN observations o ON o.id = t.observation_id WHERE 1";
+	" FROM hits t JOIN observations o ON o.id = t.observation_id WHERE o.kind_id NOT IN"
+	" (SELECT id FROM kinds WHERE name IN ('cookie_sent', 'cookie_set', 'consent'))";
 static const char tracker_sql_latest[] =
 	" GROUP BY o.device_id, o.site_id, o.host_id),"
 	" latest AS (SELECT o.device_id AS device_id, o.site_id AS site_id, o.host_id AS host_id,"
 	" max(o.ts) AS last, t.entity_id AS entity_id, t.category_id AS category_id,"
 	" t.cname_id AS cname_id"
-	" FROM hits t JOIN observations o ON o.id = t.observation_id WHERE 1";
+	" FROM hits t JOIN observations o ON o.id = t.observation_id WHERE o.kind_id NOT IN"
+	" (SELECT id FROM kinds WHERE name IN ('cookie_sent', 'cookie_set', 'consent'))";
 static const char tracker_sql_tail[] =
 	" GROUP BY o.device_id, o.site_id, o.host_id)"
 	" SELECT g.device_id, s.name, h.name, g.n, g.first, g.last, g.lists_ids, g.categories_ids,"
@@ -476,6 +485,11 @@ static void json_site_begin(struct report *r)
 	set(s, "site", wire(&r->site), &r->failed);
 	r->trackers_json = json_array();
 	set(s, "trackers", json_incref(r->trackers_json), &r->failed);
+	set(s, "consent", phases_consent_json(r->phases, r->device.id, r->site.p), &r->failed);
+	set(s, "phases", phases_sets_json(r->phases, r->device.id, r->site.p), &r->failed);
+	char *verdict = phases_verdict(r->phases, r->device.id, r->site.p);
+	set(s, "verdict", verdict ? db_json_wire(verdict, strlen(verdict)) : NULL, &r->failed);
+	free(verdict);
 	append(r->sites_json, s, &r->failed);
 }
 
@@ -763,6 +777,54 @@ static void text_company_flush(struct report *r)
 	r->company_count = 0;
 }
 
+/*
+ * After a site's companies: its consent decisions, one line each, and the
+ * verdict, a paragraph wrapped at 80 columns.
+ */
+static void text_site_end(struct report *r)
+{
+	if (!r->in_site)
+		return;
+	text_company_flush(r);
+	json_t *consent = phases_consent_json(r->phases, r->device.id, r->site.p);
+	size_t i;
+	json_t *e;
+	if (!consent) {
+		r->failed = true;
+		return;
+	}
+	if (json_array_size(consent))
+		fputs("    Consent\n", r->out);
+	json_array_foreach(consent, i, e) {
+		const char *ts = json_string_value(json_object_get(e, "ts"));
+		const char *decision = json_string_value(json_object_get(e, "decision"));
+		const char *source = json_string_value(json_object_get(e, "source"));
+		const char *detail = json_string_value(json_object_get(e, "detail"));
+		char *line = NULL;
+		if (asprintf(&line, "      %.10s %.12s  %s  %s: %s", ts ? ts : "", ts ? ts + 11 : "",
+			     decision ? decision : "", source ? source : "", detail ? detail : "") < 0) {
+			r->failed = true;
+			break;
+		}
+		text_wrapped(r->out, line, strlen(line));
+		free(line);
+	}
+	json_decref(consent);
+	char *verdict = phases_verdict(r->phases, r->device.id, r->site.p);
+	if (!verdict) {
+		r->failed = true;
+		return;
+	}
+	char *line = NULL;
+	if (asprintf(&line, "    %s", verdict) >= 0) {
+		text_wrapped(r->out, line, strlen(line));
+		free(line);
+	} else {
+		r->failed = true;
+	}
+	free(verdict);
+}
+
 /* Takes the tracker (its strings and arrays) into the company being gathered. */
 static void text_tracker(struct report *r, struct tracker *t)
 {
@@ -822,7 +884,7 @@ static void device_end(struct report *r)
 	if (!r->in_device)
 		return;
 	if (r->q->format == DB_FORMAT_TEXT)
-		text_company_flush(r);
+		text_site_end(r);
 	else if (r->q->format == DB_FORMAT_JSON)
 		json_device_end(r);
 	r->in_device = r->in_site = false;
@@ -846,6 +908,8 @@ static int device_begin(struct report *r, int64_t id)
 /* A new site of the device: `t`'s. */
 static void site_begin(struct report *r, struct tracker *t)
 {
+	if (r->q->format == DB_FORMAT_TEXT)
+		text_site_end(r);
 	text_free(&r->site);
 	if (t->site.p) {
 		if (!(r->site.p = malloc(t->site.len + 1))) {
@@ -857,7 +921,6 @@ static void site_begin(struct report *r, struct tracker *t)
 	}
 	r->in_site = true;
 	if (r->q->format == DB_FORMAT_TEXT) {
-		text_company_flush(r);
 		text_site_begin(r);
 	} else if (r->q->format == DB_FORMAT_JSON) {
 		json_decref(r->trackers_json);
@@ -943,13 +1006,15 @@ done:
 	return status;
 }
 
-static int report_run(const struct db_query *q, sqlite3 *db)
+static int report_run(const struct db_query *q, sqlite3 *db, int64_t settle_us)
 {
 	struct report r = { .q = q, .out = stdout };
 	int status = DB_EXIT_OK;
 	r.sets = db_sets_new(db);
 	r.unions = json_object();
-	if (!r.sets || !r.unions || report_write(&r, db) < 0)
+	r.phases = phases_load(db, settle_us);
+	if (!r.sets || !r.unions || !r.phases || phases_collect(r.phases, db, q) < 0 ||
+	    report_write(&r, db) < 0)
 		status = db_error(q, db);
 	if (r.failed || r.buf.failed || r.addresses.failed) {
 		fprintf(stderr, "trackwatch report: out of memory: the output is incomplete\n");
@@ -968,6 +1033,7 @@ static int report_run(const struct db_query *q, sqlite3 *db)
 	db_buf_free(&r.buf);
 	json_decref(r.unions);
 	db_sets_free(r.sets);
+	phases_free(r.phases);
 	return status;
 }
 
@@ -975,13 +1041,16 @@ int cmd_report(int argc, char **argv, const char *config_path)
 {
 	/* The configuration will name the database (issue 7); --db and the default do for now. */
 	(void)config_path;
+	enum { OPT_SETTLE = 0x200 };
 	static const struct option options[] = {
 		DB_QUERY_LONG_OPTIONS,
+		{ "settle", required_argument, NULL, OPT_SETTLE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct db_query q;
 	db_query_init(&q, "report");
+	int64_t settle_us = PHASES_DEFAULT_SETTLE_US;
 	int c;
 	/* getopt's messages name argv[0]: the command as the user typed it. */
 	argv[0] = (char *)"trackwatch report";
@@ -996,6 +1065,11 @@ int cmd_report(int argc, char **argv, const char *config_path)
 			report_usage(stdout);
 			return DB_EXIT_OK;
 		}
+		if (c == OPT_SETTLE && db_parse_seconds(optarg, 0, 3600, &settle_us) == 0)
+			continue;
+		if (c == OPT_SETTLE)
+			fprintf(stderr, "trackwatch report: bad --settle '%s': seconds from 0 to 3600,"
+				" e.g. 1 or 0.5\n", optarg);
 		fprintf(stderr, "Try 'trackwatch report --help' for more information.\n");
 		return DB_EXIT_USAGE;
 	}
@@ -1003,5 +1077,5 @@ int cmd_report(int argc, char **argv, const char *config_path)
 	int status = db_query_start(&q, argc, argv, &db);
 	if (status != DB_EXIT_OK)
 		return status;
-	return db_query_finish(&q, db, report_run(&q, db));
+	return db_query_finish(&q, db, report_run(&q, db, settle_us));
 }

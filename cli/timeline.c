@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "phases.h"
 
 static void timeline_usage(FILE *out)
 {
@@ -34,8 +35,11 @@ static void timeline_usage(FILE *out)
 "      --until TIME       only before TIME\n"
 "  -t, --trackers-only    only the observations of trackers\n"
 "  -f, --format FORMAT    text (default), json or csv\n"
+"      --settle SECONDS   a consent decision read on the wire takes effect this\n"
+"                         long before its first evidence (default 1)\n"
 "  -h, --help             show this help and exit\n"
 "\n"
+"Each event has its consent phase: before (consent), accept, reject or partial.\n"
 "Times are UTC. Names from the wire are escaped (\\xNN). See trackwatch(1).\n");
 }
 
@@ -48,11 +52,14 @@ struct event {
 	bool tracker;
 	json_t *lists;           /* the names of hits.lists_id, borrowed; NULL when no hit */
 	int64_t run;
+	enum phase phase;        /* the consent phase at its time (cli/phases.h) */
+	const char *cookie, *decision, *source; /* cookie_sent/cookie_set: its name; consent: the signal */
+	size_t cookie_len, decision_len, source_len;
 };
 
 static const char *const csv_columns[] = {
 	"ts", "device", "device_name", "site", "kind", "host", "tracker", "entity", "category",
-	"lists", "rule", "cname", "server", "run",
+	"lists", "rule", "cname", "server", "run", "phase", "cookie", "decision", "source",
 };
 
 /* Widths of the text columns; a longer value is shortened around "...". */
@@ -60,6 +67,7 @@ enum {
 	TEXT_DEVICE = 17,          /* a MAC */
 	TEXT_SITE = 22,
 	TEXT_KIND = 12,            /* "http_request" */
+	TEXT_PHASE = 7,            /* "partial" */
 	TEXT_HOST = 80,
 };
 
@@ -77,8 +85,21 @@ static void print_text(FILE *out, struct db_buf *buf, const struct event *e)
 	db_text_value(out, buf, e->site, e->site_len, 0, TEXT_SITE, 1);
 	fputs("  ", out);
 	db_text_value(out, buf, e->kind, e->kind_len, 0, TEXT_KIND, 1);
-	fputs("  ", out);
+	/* The phase in one word: before, accept, reject, partial. */
+	const char *phase = phase_name(e->phase);
+	const char *under = strchr(phase, '_');
+	fprintf(out, "  %-*s  ", TEXT_PHASE, e->phase == PHASE_BEFORE ? "before" : under ? under + 1 : phase);
 	db_text_value(out, buf, e->host, e->host_len, 0, TEXT_HOST, 0);
+	if (e->cookie) {
+		fputs("  cookie ", out);
+		db_text_value(out, buf, e->cookie, e->cookie_len, 0, TEXT_HOST, 0);
+	}
+	if (e->decision) {
+		fputs("  ", out);
+		db_text_value(out, buf, e->decision, e->decision_len, 0, TEXT_HOST, 0);
+		fputs(" by ", out);
+		db_text_value(out, buf, e->source, e->source_len, 0, TEXT_HOST, 0);
+	}
 	if (e->tracker) {
 		fputs("  [tracker", out);
 		if (e->entity) {
@@ -125,7 +146,13 @@ static void print_csv(FILE *out, struct db_buf *buf, const struct event *e)
 	db_csv_value(out, buf, e->cname, e->cname_len);
 	putc(',', out);
 	db_csv_value(out, buf, e->server, e->server_len);
-	fprintf(out, ",%lld\r\n", (long long)e->run);
+	fprintf(out, ",%lld,%s,", (long long)e->run, phase_name(e->phase));
+	db_csv_value(out, buf, e->cookie, e->cookie_len);
+	putc(',', out);
+	db_csv_value(out, buf, e->decision, e->decision_len);
+	putc(',', out);
+	db_csv_value(out, buf, e->source, e->source_len);
+	fputs("\r\n", out);
 }
 
 /* One event as a JSON object; -1 when out of memory. */
@@ -151,6 +178,10 @@ static int print_json(FILE *out, const struct event *e, bool first)
 	rc |= json_object_set_new(o, "cname", db_json_wire(e->cname, e->cname_len));
 	rc |= json_object_set_new(o, "server", db_json_wire(e->server, e->server_len));
 	rc |= json_object_set_new(o, "run", json_integer(e->run));
+	rc |= json_object_set_new(o, "phase", json_string(phase_name(e->phase)));
+	rc |= json_object_set_new(o, "cookie", db_json_wire(e->cookie, e->cookie_len));
+	rc |= json_object_set_new(o, "decision", db_json_wire(e->decision, e->decision_len));
+	rc |= json_object_set_new(o, "source", db_json_wire(e->source, e->source_len));
 	/* Write errors show in ferror(stdout), checked at the end. */
 	fputs(first ? "\n" : ",\n", out);
 	if (rc == 0)
@@ -159,16 +190,20 @@ static int print_json(FILE *out, const struct event *e, bool first)
 	return rc == 0 ? 0 : -1;
 }
 
-static int timeline_run(struct db_query *q, sqlite3 *db, bool trackers_only)
+static int timeline_run(struct db_query *q, sqlite3 *db, bool trackers_only, int64_t settle_us)
 {
 	char sql[2048] =
 		"SELECT o.ts, d.key, d.name, s.name, k.name, h.name, t.observation_id IS NOT NULL,"
-		" e.name, c.name, t.lists_id, r.text, ch.name, o.server, o.run_id"
+		" e.name, c.name, t.lists_id, r.text, ch.name, o.server, o.run_id, o.device_id,"
+		" cn.name, cs.decision, cs.source"
 		" FROM observations o"
 		" JOIN devices d ON d.id = o.device_id"
 		" JOIN kinds k ON k.id = o.kind_id"
 		" JOIN hosts h ON h.id = o.host_id"
-		" LEFT JOIN sites s ON s.id = o.site_id";
+		" LEFT JOIN sites s ON s.id = o.site_id"
+		" LEFT JOIN cookies ck ON ck.observation_id = o.id"
+		" LEFT JOIN cookie_names cn ON cn.id = ck.name_id"
+		" LEFT JOIN consent cs ON cs.observation_id = o.id";
 	strcat(sql, trackers_only ? " JOIN hits t ON t.observation_id = o.id"
 				  : " LEFT JOIN hits t ON t.observation_id = o.id");
 	strcat(sql, " LEFT JOIN entities e ON e.id = t.entity_id"
@@ -184,8 +219,10 @@ static int timeline_run(struct db_query *q, sqlite3 *db, bool trackers_only)
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return db_error(q, db);
 	struct db_sets *sets = db_sets_new(db);
-	if (!sets || db_query_bind(q, st) < 0) {
+	struct phases *phases = phases_load(db, settle_us);
+	if (!sets || !phases || db_query_bind(q, st) < 0) {
 		db_sets_free(sets);
+		phases_free(phases);
 		sqlite3_finalize(st);
 		return db_error(q, db);
 	}
@@ -219,10 +256,16 @@ static int timeline_run(struct db_query *q, sqlite3 *db, bool trackers_only)
 		e.cname = db_column(st, 11, &e.cname_len);
 		e.server = db_column(st, 12, &e.server_len);
 		e.run = sqlite3_column_int64(st, 13);
+		e.phase = phases_at(phases, sqlite3_column_int64(st, 14),
+				    (const char *)sqlite3_column_text(st, 3), e.ts, NULL);
+		e.cookie = db_column(st, 15, &e.cookie_len);
+		e.decision = db_column(st, 16, &e.decision_len);
+		e.source = db_column(st, 17, &e.source_len);
 		if (q->format == DB_FORMAT_TEXT) {
 			if (rows == 0)
-				fprintf(out, "%-24s  %-*s  %-*s  %-*s  %s\n", "TIME", TEXT_DEVICE, "DEVICE",
-					TEXT_SITE, "SITE", TEXT_KIND, "KIND", "HOST");
+				fprintf(out, "%-24s  %-*s  %-*s  %-*s  %-*s  %s\n", "TIME", TEXT_DEVICE,
+					"DEVICE", TEXT_SITE, "SITE", TEXT_KIND, "KIND", TEXT_PHASE, "PHASE",
+					"HOST");
 			print_text(out, &buf, &e);
 		} else if (q->format == DB_FORMAT_CSV) {
 			print_csv(out, &buf, &e);
@@ -243,6 +286,7 @@ static int timeline_run(struct db_query *q, sqlite3 *db, bool trackers_only)
 	}
 	db_buf_free(&buf);
 	db_sets_free(sets);
+	phases_free(phases);
 	sqlite3_finalize(st);
 	return status;
 }
@@ -251,15 +295,18 @@ int cmd_timeline(int argc, char **argv, const char *config_path)
 {
 	/* The configuration will name the database (issue 7); --db and the default do for now. */
 	(void)config_path;
+	enum { OPT_SETTLE = 0x200 };
 	static const struct option options[] = {
 		DB_QUERY_LONG_OPTIONS,
 		{ "trackers-only", no_argument, NULL, 't' },
+		{ "settle", required_argument, NULL, OPT_SETTLE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct db_query q;
 	db_query_init(&q, "timeline");
 	bool trackers_only = false;
+	int64_t settle_us = PHASES_DEFAULT_SETTLE_US;
 	int c;
 	/* getopt's messages name argv[0]: the command as the user typed it. */
 	argv[0] = (char *)"trackwatch timeline";
@@ -277,6 +324,12 @@ int cmd_timeline(int argc, char **argv, const char *config_path)
 		case 'h':
 			timeline_usage(stdout);
 			return DB_EXIT_OK;
+		case OPT_SETTLE:
+			if (db_parse_seconds(optarg, 0, 3600, &settle_us) == 0)
+				break;
+			fprintf(stderr, "trackwatch timeline: bad --settle '%s': seconds from 0 to 3600\n",
+				optarg);
+			return DB_EXIT_USAGE;
 		default:
 			fprintf(stderr, "Try 'trackwatch timeline --help' for more information.\n");
 			return DB_EXIT_USAGE;
@@ -286,5 +339,5 @@ int cmd_timeline(int argc, char **argv, const char *config_path)
 	int status = db_query_start(&q, argc, argv, &db);
 	if (status != DB_EXIT_OK)
 		return status;
-	return db_query_finish(&q, db, timeline_run(&q, db, trackers_only));
+	return db_query_finish(&q, db, timeline_run(&q, db, trackers_only, settle_us));
 }

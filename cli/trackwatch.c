@@ -23,11 +23,15 @@ static void usage(FILE *out)
 "Commands:\n"
 "  timeline          what each device contacted, in time order, trackers marked\n"
 "  report            per device and site: tracker companies and hosts, first and\n"
-"                    last seen, hits, the lists that matched\n"
+"                    last seen, hits, the lists that matched; consent decisions\n"
+"                    and what each phase (before consent, after accept or\n"
+"                    reject) saw\n"
+"  consent mark      record a consent decision the operator saw (the click)\n"
 "  lists check       parse the configured tracker lists, report counts and errors\n"
 "  lists test        what the lists say of each name or URL read on standard input\n"
 "  lists cookie      the Open Cookie Database entry of each cookie name read\n"
 "  lists update      download the lists that have a URL, check and swap them in\n"
+"  tcf decode        decode an IAB TCF consent string (TC string) to JSON\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE  configuration file (default /etc/trackwatch/trackwatch.yaml)\n"
@@ -71,6 +75,10 @@ int main(int argc, char **argv)
 		return cmd_timeline(argc - optind, argv + optind, config);
 	if (optind < argc && strcmp(argv[optind], "report") == 0)
 		return cmd_report(argc - optind, argv + optind, config);
+	if (optind < argc && strcmp(argv[optind], "consent") == 0)
+		return cmd_consent(argc - optind, argv + optind, config);
+	if (optind < argc && strcmp(argv[optind], "tcf") == 0)
+		return cmd_tcf(argc - optind, argv + optind);
 	if (optind < argc) {
 		fprintf(stderr, "trackwatch: unknown command '%s'\n", argv[optind]);
 	} else {

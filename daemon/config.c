@@ -25,6 +25,7 @@ void config_free(struct daemon_config *config)
 	}
 	free(config->devices);
 	free(config->db_path);
+	free(config->consent_rules);
 	free(config->path);
 	config_defaults(config);
 }
@@ -148,6 +149,28 @@ static int load_store(struct yaml_file *c, struct daemon_config *config, yaml_no
 	return 0;
 }
 
+static int load_consent(struct yaml_file *c, struct daemon_config *config, yaml_node_t *v)
+{
+	if (v->type != YAML_MAPPING_NODE)
+		return yaml_file_fail(c, v, "%s", "'consent' must be a mapping (rules)");
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_file_node(c, p->key);
+		yaml_node_t *n = yaml_file_node(c, p->value);
+		const char *key = yaml_scalar(k);
+		if (!key || strcmp(key, "rules") != 0)
+			return yaml_file_fail(c, k, "consent: unknown key '%s' (known: rules)",
+					      key ? key : "?");
+		const char *s = yaml_scalar(n);
+		if (!s || !*s)
+			return yaml_file_fail(c, n, "%s", "consent: 'rules' must be a file name");
+		free(config->consent_rules);
+		config->consent_rules = strdup(s);
+		if (!config->consent_rules)
+			return yaml_file_fail(c, n, "%s", "out of memory");
+	}
+	return 0;
+}
+
 int config_load(struct daemon_config *config, const char *path, char *err, size_t err_len)
 {
 	struct yaml_file y;
@@ -166,6 +189,8 @@ int config_load(struct daemon_config *config, const char *path, char *err, size_
 			rc = load_devices(&y, config, v);
 		else if (strcmp(key, "store") == 0)
 			rc = load_store(&y, config, v);
+		else if (strcmp(key, "consent") == 0)
+			rc = load_consent(&y, config, v);
 		/* lists: blocklists/lists.c */
 	}
 	yaml_file_free(&y);

@@ -10,6 +10,8 @@
  *     max_days: 90           # retention; 0 keeps everything
  *     batch_rows: 16384      # commit after this many rows
  *     batch_ms: 1000         # or this long after the batch began
+ *   consent:
+ *     rules: /etc/trackwatch/consent-signals.yaml  # default: the shipped rules
  *
  * Unknown keys, wrong types and out-of-range values are errors naming the
  * file, line and key.
@@ -35,6 +37,7 @@ struct daemon_config {
 	size_t device_count;
 	char *db_path;           /* store.path, or NULL */
 	struct store_options store;
+	char *consent_rules;     /* consent.rules, or NULL for the shipped file */
 };
 
 /* Defaults: no device names, no database path, store_options_defaults(). */

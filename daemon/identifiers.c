@@ -16,7 +16,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/core_names.h>
@@ -124,6 +126,67 @@ int ident_key_load(struct ident_key *key, const char *path, char *err, size_t er
 		set_error(err, err_len, "key file %s: cannot set up HMAC-SHA256 (OpenSSL)", path);
 	OPENSSL_cleanse(secret, sizeof secret);
 	return rc;
+}
+
+int ident_key_for_database(struct ident_key *key, const char *db_path, char *err, size_t err_len)
+{
+	char path[4096];
+	memset(key, 0, sizeof *key);
+	if ((size_t)snprintf(path, sizeof path, "%s.key", db_path) >= sizeof path) {
+		set_error(err, err_len, "%s.key: path too long", db_path);
+		return -1;
+	}
+	/* A new key is written whole under a temporary name, then linked in: never a partial key. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT) {
+		unsigned char secret[IDENT_KEY_RANDOM];
+		size_t got = 0;
+		while (got < sizeof secret) {
+			ssize_t n = getrandom(secret + got, sizeof secret - got, 0);
+			if (n < 0 && errno != EINTR) {
+				set_error(err, err_len, "key file %s: no random bytes: %s", path,
+					  strerror(errno));
+				return -1;
+			}
+			got += n > 0 ? (size_t)n : 0;
+		}
+		char tmp[4096 + 16];
+		snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+		int out = mkstemp(tmp);
+		int ok = out >= 0 && fchmod(out, 0600) == 0 &&
+			 write(out, secret, sizeof secret) == (ssize_t)sizeof secret && fsync(out) == 0;
+		int saved = errno;
+		OPENSSL_cleanse(secret, sizeof secret);
+		if (out >= 0 && close(out) != 0 && ok) {
+			ok = 0;
+			saved = errno;
+		}
+		/* link() fails when another process made the key first: then theirs is read. */
+		if (ok && link(tmp, path) != 0 && errno != EEXIST) {
+			ok = 0;
+			saved = errno;
+		}
+		if (out >= 0)
+			unlink(tmp);
+		if (!ok) {
+			set_error(err, err_len, "key file %s: cannot create it: %s", path, strerror(saved));
+			return -1;
+		}
+	} else if (fd >= 0) {
+		struct stat st;
+		int open_to_others = fstat(fd, &st) == 0 && (st.st_mode & 077);
+		close(fd);
+		if (open_to_others) {
+			set_error(err, err_len,
+				  "key file %s: readable by others (mode %03o): chmod 600 it",
+				  path, (unsigned)(st.st_mode & 0777));
+			return -1;
+		}
+	} else {
+		set_error(err, err_len, "key file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return ident_key_load(key, path, err, err_len);
 }
 
 /*

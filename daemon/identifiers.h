@@ -52,6 +52,15 @@ int ident_key_random(struct ident_key *key);
 int ident_key_load(struct ident_key *key, const char *path, char *err, size_t err_len);
 
 /*
+ * The key of the database at `db_path`: the file `db_path`.key, made with
+ * IDENT_KEY_RANDOM random bytes and mode 0600 when it does not exist yet, so
+ * that every run into one database hashes alike (equal values still compare
+ * equal across runs) and the database can be handed on without its key. A
+ * key file others may read is refused. Returns 0, or -1 with a message.
+ */
+int ident_key_for_database(struct ident_key *key, const char *db_path, char *err, size_t err_len);
+
+/*
  * The key from `secret`, 1 to IDENT_KEY_MAX bytes (no minimum: the tests
  * use RFC 4231's keys; a key file has one). Returns 0 or -1.
  */

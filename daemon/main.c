@@ -25,6 +25,7 @@
 #include "../blocklists/lists.h"
 #include "capture.h"
 #include "config.h"
+#include "consent.h"
 #include "observation.h"
 #include "identifiers.h"
 #include "pipeline.h"
@@ -194,6 +195,28 @@ static char *lists_evidence(const struct matcher *m)
 	char *text = array ? json_dumps(array, JSON_COMPACT) : NULL;
 	json_decref(array);
 	return text;
+}
+
+/*
+ * The consent rules shipped with trackwatch: etc/consent-signals.yaml in the
+ * build tree the program runs from, else consent-signals.yaml beside the
+ * installed lists (DATADIR).
+ */
+static void shipped_consent_rules(char *out, size_t size)
+{
+	char dir[LISTS_PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", lists_data_dir());
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	size_t len = strlen(dir);
+	const char *tree = "/blocklists";
+	if (len >= strlen(tree) && strcmp(dir + len - strlen(tree), tree) == 0) {
+		dir[len - strlen(tree)] = '\0';
+		snprintf(out, size, "%s/etc/consent-signals.yaml", dir);
+	} else {
+		snprintf(out, size, "%s/consent-signals.yaml", dir);
+	}
 }
 
 static void stop_capture(void);
@@ -456,6 +479,9 @@ static void print_stats(const struct pipeline *pipeline)
 	print_counts("malformed", s->decode, DECODE_MALFORMED_FIRST, DECODE_RESULT_COUNT,
 		     decode_name);
 	print_counts("skipped", s->decode, DECODE_OK + 1, DECODE_MALFORMED_FIRST, decode_name);
+	fprintf(stderr, "%s: cookies: %" PRIu64 " malformed parts, %" PRIu64 " past %d in a request,"
+		" %" PRIu64 " Set-Cookie headers a browser ignores\n", program, s->cookies_malformed,
+		s->cookies_dropped, PIPELINE_COOKIES_MAX, s->set_cookies_ignored);
 	print_counts("observations", s->observations, 0, OBS_KIND_COUNT, kind_name);
 	if (s->out_of_memory)
 		fprintf(stderr, "%s: packets dropped for lack of memory: %" PRIu64 "\n", program,
@@ -567,18 +593,6 @@ int main(int argc, char **argv)
 	if (key_file && keep_identifiers)
 		return usage_error("--identifier-key and --keep-identifiers cannot be used together%s",
 				   "");
-	/* The key never leaves this process: it is not logged, and only hashes are written. */
-	static struct ident_key key;
-	if (!keep_identifiers) {
-		char key_error[256];
-		if (key_file ? ident_key_load(&key, key_file, key_error, sizeof key_error) != 0
-			     : ident_key_random(&key) != 0) {
-			fprintf(stderr, "%s: %s\n", program,
-				key_file ? key_error : "no random key for identifiers");
-			return EXIT_RUNTIME;
-		}
-		config.identifier_key = &key;
-	}
 	if (filter && !filter_compiles(filter)) {
 		fprintf(stderr, "Try 'trackwatchd --help' for more information.\n");
 		return EXIT_USAGE;
@@ -609,12 +623,48 @@ int main(int argc, char **argv)
 		db_path = dconfig.db_path;
 	if (force && !db_path)
 		return usage_error("--force is for --db%s", "");
+	/*
+	 * The key identifiers are hashed with: the file named, else the
+	 * database's own (made beside it on first use), else a random one for
+	 * this run. It never leaves this process: not logged, only hashes written.
+	 */
+	static struct ident_key key;
+	if (!keep_identifiers) {
+		char key_error[512];
+		int rc = key_file ? ident_key_load(&key, key_file, key_error, sizeof key_error)
+			 : db_path ? ident_key_for_database(&key, db_path, key_error, sizeof key_error)
+				   : ident_key_random(&key);
+		if (rc != 0) {
+			fprintf(stderr, "%s: %s\n", program,
+				key_file || db_path ? key_error : "no random key for identifiers");
+			config_free(&dconfig);
+			return EXIT_RUNTIME;
+		}
+		config.identifier_key = &key;
+	}
+	/* The consent rules: the configured file must load; the shipped one is looked for. */
+	char rules_path[LISTS_PATH_MAX + 32];
+	if (dconfig.consent_rules)
+		snprintf(rules_path, sizeof rules_path, "%s", dconfig.consent_rules);
+	else
+		shipped_consent_rules(rules_path, sizeof rules_path);
+	char rerr[CONSENT_ERROR_MAX];
+	struct consent_rules *rules = consent_rules_load(rules_path, rerr, sizeof rerr);
+	if (!rules && dconfig.consent_rules) {
+		fprintf(stderr, "%s: %s\n", program, rerr);
+		config_free(&dconfig);
+		return EXIT_RUNTIME;
+	}
+	if (!rules && !quiet)
+		fprintf(stderr, "%s: no consent rules, consent signals are not read: %s\n", program, rerr);
+	config.consent_rules = rules;
 	if (db_path) {
 		char lerr[512];
 		if (config_path ? lists_load_config(&run.lists, config_path, lerr, sizeof lerr) != 0
 				: lists_default(&run.lists) != 0) {
 			fprintf(stderr, "%s: %s\n", program, config_path ? lerr : "out of memory");
 			config_free(&dconfig);
+			consent_rules_free(rules);
 			return EXIT_RUNTIME;
 		}
 	}
@@ -847,6 +897,7 @@ early_exit:
 	lists_free(&run.lists);
 	config_free(&dconfig);
 	pipeline_free(run.pipeline);
+	consent_rules_free(rules);
 	queue_free(run.queue);
 	capture_close(live);
 	return status;

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +27,8 @@ static const char *const kind_names[OBS_KIND_COUNT] = {
 	[OBS_QUIC_SNI] = "quic_sni",
 	[OBS_HTTP_REQUEST] = "http_request",
 	[OBS_HTTP_RESPONSE] = "http_response",
-	[OBS_COOKIE_HEADER] = "cookie_header",
-	[OBS_SET_COOKIE_HEADER] = "set_cookie_header",
+	[OBS_COOKIE_SENT] = "cookie_sent",
+	[OBS_COOKIE_SET] = "cookie_set",
 	[OBS_TLS_SERVER_HELLO] = "tls_server_hello",
 	[OBS_CONNECTION] = "connection",
 	[OBS_DHCP_HOSTNAME] = "dhcp_hostname",
@@ -35,7 +36,21 @@ static const char *const kind_names[OBS_KIND_COUNT] = {
 	[OBS_STUN_REALM] = "stun_realm",
 	[OBS_OTHER_NAME] = "other_name",
 	[OBS_RESUMED] = "resumed",
+	[OBS_CONSENT] = "consent",
 };
+
+/* enum consent_decision's words (daemon/consent.h), for the writers. */
+static const char *const decision_names[] = { "", "accept", "reject", "partial", "no_decision" };
+enum { DECISION_NAMES = sizeof decision_names / sizeof decision_names[0] };
+
+const char *observation_decision_name(unsigned decision)
+{
+	return decision > 0 && decision < DECISION_NAMES ? decision_names[decision] : NULL;
+}
+
+/* enum cookie_same_site's attribute values (dissectors/cookie.h). */
+static const char *const same_site_names[] = { "", "None", "Lax", "Strict", "invalid" };
+enum { SAME_SITE_NAMES = sizeof same_site_names / sizeof same_site_names[0] };
 
 /*
  * Packed layout: the struct, the answer records, the chain, then the strings.
@@ -62,6 +77,11 @@ static const struct { size_t offset; int text; } string_fields[] = {
 	{ offsetof(struct observation, http_content_type), OBS_TEXT_CONTENT_TYPE },
 	{ offsetof(struct observation, cookie), OBS_TEXT_COOKIE },
 	{ offsetof(struct observation, resolved), -1 },
+	{ offsetof(struct observation, cookie_name), OBS_TEXT_COOKIE_NAME },
+	{ offsetof(struct observation, cookie_domain), -1 },
+	{ offsetof(struct observation, cookie_path), -1 },
+	{ offsetof(struct observation, consent_source), -1 },
+	{ offsetof(struct observation, consent_detail), -1 },
 };
 enum { STRING_FIELDS = sizeof string_fields / sizeof string_fields[0] };
 
@@ -194,7 +214,9 @@ const char *observation_kind_name(enum observation_kind kind)
 enum optional_field {
 	OPT_CLIENT_MAC, OPT_QTYPE, OPT_RCODE, OPT_ANSWERS, OPT_CHAIN, OPT_ALPN, OPT_TLS_VERSIONS,
 	OPT_ECH, OPT_METHOD, OPT_PATH, OPT_STATUS, OPT_REFERER, OPT_ORIGIN, OPT_USER_AGENT,
-	OPT_CONTENT_TYPE, OPT_COOKIE, OPT_TLS_VERSION, OPT_CIPHER, OPT_RESOLVED, OPT_COUNT
+	OPT_CONTENT_TYPE, OPT_COOKIE_NAME, OPT_COOKIE, OPT_COOKIE_DOMAIN, OPT_COOKIE_PATH,
+	OPT_COOKIE_LIFETIME, OPT_COOKIE_ATTRIBUTES, OPT_COOKIE_ID, OPT_TLS_VERSION, OPT_CIPHER,
+	OPT_RESOLVED, OPT_DECISION, OPT_SOURCE, OPT_DETAIL, OPT_COUNT
 };
 
 static const char *const optional_keys[OPT_COUNT] = {
@@ -203,8 +225,12 @@ static const char *const optional_keys[OPT_COUNT] = {
 	[OPT_TLS_VERSIONS] = "tls_versions", [OPT_ECH] = "ech", [OPT_METHOD] = "method",
 	[OPT_PATH] = "path", [OPT_STATUS] = "status", [OPT_REFERER] = "referer",
 	[OPT_ORIGIN] = "origin", [OPT_USER_AGENT] = "user_agent",
-	[OPT_CONTENT_TYPE] = "content_type", [OPT_COOKIE] = "cookie",
+	[OPT_CONTENT_TYPE] = "content_type", [OPT_COOKIE_NAME] = "cookie_name",
+	[OPT_COOKIE] = "cookie_value", [OPT_COOKIE_DOMAIN] = "cookie_domain",
+	[OPT_COOKIE_PATH] = "cookie_path", [OPT_COOKIE_LIFETIME] = "cookie_lifetime",
+	[OPT_COOKIE_ATTRIBUTES] = "cookie_attributes", [OPT_COOKIE_ID] = "identifier_like",
 	[OPT_TLS_VERSION] = "tls_version", [OPT_CIPHER] = "cipher", [OPT_RESOLVED] = "resolved",
+	[OPT_DECISION] = "decision", [OPT_SOURCE] = "source", [OPT_DETAIL] = "detail",
 };
 
 /* One element of "answers", kept and reused like the fields of the object. */
@@ -275,9 +301,11 @@ static int json_fields_init(struct json_fields *f)
 			rc = -1;
 	}
 	for (int i = 0; i < OPT_COUNT; i++) {
-		f->optional[i] = i == OPT_ECH ? json_true()
-			       : i == OPT_ANSWERS || i == OPT_CHAIN || i == OPT_TLS_VERSIONS ? json_array()
-			       : i == OPT_QTYPE || i == OPT_RCODE || i == OPT_STATUS ? json_integer(0)
+		f->optional[i] = i == OPT_ECH || i == OPT_COOKIE_ID ? json_true()
+			       : i == OPT_ANSWERS || i == OPT_CHAIN || i == OPT_TLS_VERSIONS ||
+					 i == OPT_COOKIE_ATTRIBUTES ? json_array()
+			       : i == OPT_QTYPE || i == OPT_RCODE || i == OPT_STATUS ||
+					 i == OPT_COOKIE_LIFETIME ? json_integer(0)
 			       : json_string("");
 		if (!f->optional[i])
 			rc = -1;
@@ -530,6 +558,21 @@ static int set_ascii(json_t *value, const char *text)
 	return set_text(value, text, strlen(text));
 }
 
+/* A Set-Cookie's flag attributes as written: "Secure", "HttpOnly", "SameSite=Lax", "Partitioned". */
+static size_t cookie_attributes(const struct observation *obs, char out[4][24])
+{
+	size_t n = 0;
+	if (obs->cookie_flags & OBS_COOKIE_SECURE)
+		snprintf(out[n++], sizeof out[0], "Secure");
+	if (obs->cookie_flags & OBS_COOKIE_HTTP_ONLY)
+		snprintf(out[n++], sizeof out[0], "HttpOnly");
+	if (obs->cookie_same_site && obs->cookie_same_site < SAME_SITE_NAMES)
+		snprintf(out[n++], sizeof out[0], "SameSite=%s", same_site_names[obs->cookie_same_site]);
+	if (obs->cookie_flags & OBS_COOKIE_PARTITIONED)
+		snprintf(out[n++], sizeof out[0], "Partitioned");
+	return n;
+}
+
 static int write_jsonl(struct observation_writer *writer, const struct observation *obs)
 {
 	struct json_fields *f = &writer->json;
@@ -620,7 +663,11 @@ static int write_jsonl(struct observation_writer *writer, const struct observati
 		{ OPT_ORIGIN, obs->http_origin, OBS_TEXT_ORIGIN },
 		{ OPT_USER_AGENT, obs->http_user_agent, OBS_TEXT_USER_AGENT },
 		{ OPT_CONTENT_TYPE, obs->http_content_type, OBS_TEXT_CONTENT_TYPE },
-		{ OPT_COOKIE, obs->cookie, OBS_TEXT_COOKIE }, { OPT_RESOLVED, obs->resolved, -1 },
+		{ OPT_COOKIE_NAME, obs->cookie_name, OBS_TEXT_COOKIE_NAME },
+		{ OPT_COOKIE, obs->cookie, OBS_TEXT_COOKIE },
+		{ OPT_COOKIE_DOMAIN, obs->cookie_domain, -1 }, { OPT_COOKIE_PATH, obs->cookie_path, -1 },
+		{ OPT_RESOLVED, obs->resolved, -1 },
+		{ OPT_SOURCE, obs->consent_source, -1 }, { OPT_DETAIL, obs->consent_detail, -1 },
 	};
 	for (size_t i = 0; i < sizeof wire_strings / sizeof wire_strings[0]; i++) {
 		if (!wire_strings[i].text)
@@ -628,6 +675,22 @@ static int write_jsonl(struct observation_writer *writer, const struct observati
 		rc |= set_wire_bytes(writer, v[wire_strings[i].field], wire_strings[i].text,
 				     text_length(obs, wire_strings[i].text, wire_strings[i].index));
 		optional |= 1u << wire_strings[i].field;
+	}
+	if (obs->kind == OBS_COOKIE_SET) {
+		rc |= json_integer_set(v[OPT_COOKIE_LIFETIME], obs->cookie_lifetime);
+		char attributes[4][24];
+		size_t n = cookie_attributes(obs, attributes);
+		rc |= json_array_clear(v[OPT_COOKIE_ATTRIBUTES]);
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc |= json_array_append_new(v[OPT_COOKIE_ATTRIBUTES], json_string(attributes[i]));
+		optional |= 1u << OPT_COOKIE_LIFETIME | 1u << OPT_COOKIE_ATTRIBUTES;
+	}
+	if ((obs->kind == OBS_COOKIE_SENT || obs->kind == OBS_COOKIE_SET) &&
+	    (obs->cookie_flags & OBS_COOKIE_IDENTIFIER_LIKE))
+		optional |= 1u << OPT_COOKIE_ID;
+	if (obs->kind == OBS_CONSENT && obs->consent_decision < DECISION_NAMES) {
+		rc |= set_ascii(v[OPT_DECISION], decision_names[obs->consent_decision]);
+		optional |= 1u << OPT_DECISION;
 	}
 	if (obs->kind == OBS_TLS_SERVER_HELLO) {
 		char text[16];
@@ -730,12 +793,48 @@ static int write_text(struct observation_writer *writer, const struct observatio
 	}
 	if (obs->kind == OBS_HTTP_RESPONSE)
 		fprintf(writer->out, " %u", (unsigned)obs->http_status);
-	if (obs->cookie) {
+	if (obs->cookie_name && obs->cookie) {
+		/* name=value as sent (the value hashed unless kept), then a Set-Cookie's attributes */
+		char *name = escape_bytes(obs->cookie_name,
+					  text_length(obs, obs->cookie_name, OBS_TEXT_COOKIE_NAME));
 		char *cookie = escape_bytes(obs->cookie, text_length(obs, obs->cookie, OBS_TEXT_COOKIE));
-		if (!cookie)
-			return -1;
-		fprintf(writer->out, " %s", cookie);
+		int ok = name && cookie;
+		if (ok)
+			fprintf(writer->out, " %s=%s", name, cookie);
+		free(name);
 		free(cookie);
+		if (!ok)
+			return -1;
+	}
+	if (obs->kind == OBS_COOKIE_SET) {
+		const char *const attribute_names[] = { "Domain", "Path" };
+		const char *const values[] = { obs->cookie_domain, obs->cookie_path };
+		for (int i = 0; i < 2; i++) {
+			if (!values[i])
+				continue;
+			char *value = observation_escape(values[i]);
+			if (!value)
+				return -1;
+			fprintf(writer->out, "; %s=%s", attribute_names[i], value);
+			free(value);
+		}
+		if (obs->cookie_lifetime >= 0)
+			fprintf(writer->out, "; lifetime %" PRId64 "s", obs->cookie_lifetime);
+		char attributes[4][24];
+		size_t n = cookie_attributes(obs, attributes);
+		for (size_t i = 0; i < n; i++)
+			fprintf(writer->out, "; %s", attributes[i]);
+	}
+	if (obs->kind == OBS_CONSENT && obs->consent_decision < DECISION_NAMES) {
+		char *source = observation_escape(obs->consent_source ? obs->consent_source : "");
+		char *detail = observation_escape(obs->consent_detail ? obs->consent_detail : "");
+		if (source && detail)
+			fprintf(writer->out, " %s by %s: %s", decision_names[obs->consent_decision],
+				source, detail);
+		free(source);
+		free(detail);
+		if (!source || !detail)
+			return -1;
 	}
 	if (obs->kind == OBS_TLS_SERVER_HELLO) {
 		char version[16];

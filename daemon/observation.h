@@ -24,8 +24,8 @@ enum observation_kind {
 	OBS_QUIC_SNI,       /* IETF QUIC and Google QUIC */
 	OBS_HTTP_REQUEST,
 	OBS_HTTP_RESPONSE,      /* a response's status line and headers; host is its request's */
-	OBS_COOKIE_HEADER,      /* one per Cookie header of a request */
-	OBS_SET_COOKIE_HEADER,  /* one per Set-Cookie header of a response */
+	OBS_COOKIE_SENT,        /* one per cookie of a request's Cookie header(s) */
+	OBS_COOKIE_SET,         /* one per Set-Cookie header of a response */
 	OBS_TLS_SERVER_HELLO,   /* the version and cipher suite a server chose */
 	OBS_CONNECTION,         /* a flow that named nothing: host "", resolved says whom */
 	OBS_DHCP_HOSTNAME,  /* the name a client gives itself: names a device */
@@ -33,10 +33,13 @@ enum observation_kind {
 	OBS_STUN_REALM,
 	OBS_OTHER_NAME,     /* a name nDPI found in another protocol */
 	OBS_RESUMED,        /* a named flow's client sends again after a pause: contacted again */
+	OBS_CONSENT,        /* a consent signal in a request (daemon/consent.h): host is the request's */
 	OBS_KIND_COUNT
 };
 
 const char *observation_kind_name(enum observation_kind kind);
+/* consent_decision's word for an OBS_CONSENT (daemon/consent.h), or NULL for none. */
+const char *observation_decision_name(unsigned decision);
 
 enum { OBS_HOST_MAX = 256, OBS_APP_MAX = 64 };
 
@@ -84,14 +87,30 @@ struct observation {
 	const char *http_path;     /* requests: the target with its query string */
 	const char *http_referer, *http_origin, *http_user_agent; /* requests */
 	const char *http_content_type; /* responses */
-	uint16_t http_status;      /* OBS_HTTP_RESPONSE, OBS_SET_COOKIE_HEADER */
-	const char *cookie;        /* OBS_COOKIE_HEADER, OBS_SET_COOKIE_HEADER: the value */
+	uint16_t http_status;      /* OBS_HTTP_RESPONSE, OBS_COOKIE_SET */
+	/*
+	 * OBS_COOKIE_SENT, OBS_COOKIE_SET: one cookie. Its value is a keyed
+	 * hash unless the operator keeps identifiers; what the raw value looked
+	 * like is kept in cookie_value_len and OBS_COOKIE_IDENTIFIER_LIKE.
+	 */
+	const char *cookie_name;
+	const char *cookie;        /* the value */
+	const char *cookie_domain; /* set: the Domain attribute as sent, or NULL (host only) */
+	const char *cookie_path;   /* set: the Path attribute, or NULL */
+	int64_t cookie_lifetime;   /* set: seconds from ts (-1 a session cookie, 0 deletes it) */
+	uint32_t cookie_value_len; /* bytes of the raw value */
+	uint8_t cookie_flags;      /* enum observation_cookie_flag */
+	uint8_t cookie_same_site;  /* set: enum cookie_same_site (dissectors/cookie.h) */
+	uint8_t cookie_malformed;  /* parts of its header that did not parse (to 255) */
+	/* OBS_CONSENT: enum consent_decision, the rule that read it, and what it read. */
+	uint8_t consent_decision;
+	const char *consent_source, *consent_detail;
 	/*
 	 * Header values may hold NUL bytes from the wire: for one that does, its
 	 * length in bytes (NUL of its end not counted); 0 for one that does not,
 	 * which ends at its first NUL. By enum observation_text.
 	 */
-	uint32_t text_len[6];
+	uint32_t text_len[7];
 	uint16_t tls_version;      /* OBS_TLS_SERVER_HELLO: the version chosen */
 	uint16_t tls_cipher;       /* OBS_TLS_SERVER_HELLO: the cipher suite chosen */
 	/*
@@ -106,7 +125,15 @@ struct observation {
 /* The header values that carry a length in text_len[]. */
 enum observation_text {
 	OBS_TEXT_PATH, OBS_TEXT_REFERER, OBS_TEXT_ORIGIN, OBS_TEXT_USER_AGENT,
-	OBS_TEXT_CONTENT_TYPE, OBS_TEXT_COOKIE, OBS_TEXT_COUNT
+	OBS_TEXT_CONTENT_TYPE, OBS_TEXT_COOKIE, OBS_TEXT_COOKIE_NAME, OBS_TEXT_COUNT
+};
+
+enum observation_cookie_flag {
+	OBS_COOKIE_SECURE = 1,
+	OBS_COOKIE_HTTP_ONLY = 2,
+	OBS_COOKIE_PARTITIONED = 4,
+	OBS_COOKIE_IDENTIFIER_LIKE = 8, /* the raw value looks like an identifier (cookie_value_identifier_like()) */
+	OBS_COOKIE_CONSENT = 16,        /* the consent rules read this cookie's name as a consent cookie */
 };
 
 /* An observation sink: the writers below, and later the store. */

@@ -21,11 +21,13 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "../dissectors/cookie.h"
 #include "../dissectors/dns.h"
 #include "../dissectors/ndpi_glue.h"
 #include "../dissectors/http1.h"
 #include "../dissectors/quic.h"
 #include "../dissectors/tls.h"
+#include "consent.h"
 #include "dnscache.h"
 #include "identifiers.h"
 #include "reassembly.h"
@@ -970,7 +972,7 @@ static const char *span_bytes(struct http1_span span, char *buf, size_t size, ui
  * A value as observations carry it: with its identifiers (query values,
  * cookie values) replaced by keyed hashes, unless the operator keeps them.
  */
-enum redact_kind { REDACT_NONE, REDACT_URL, REDACT_COOKIE, REDACT_SET_COOKIE };
+enum redact_kind { REDACT_NONE, REDACT_URL };
 
 static const char *redact(struct pipeline *pipeline, enum redact_kind kind,
 			  struct http1_span span, char *out, size_t cap, uint32_t *len)
@@ -981,38 +983,142 @@ static const char *redact(struct pipeline *pipeline, enum redact_kind kind,
 		return NULL;
 	if (!key || kind == REDACT_NONE)
 		return span_bytes(span, out, cap, len);
-	struct ident_redaction done;
-	switch (kind) {
-	case REDACT_URL:
-		done = ident_redact_query(key, span.p, span.len, out, cap);
-		break;
-	case REDACT_COOKIE:
-		done = ident_redact_cookie(key, span.p, span.len, out, cap);
-		break;
-	default:
-		done = ident_redact_set_cookie(key, span.p, span.len, out, cap);
-		break;
-	}
+	struct ident_redaction done = ident_redact_query(key, span.p, span.len, out, cap);
 	*len = text_len(out, done.len);
 	return out;
 }
 
-/*
- * One observation per Cookie or Set-Cookie header of a message, as sent (the
- * cookie module reads the pairs), with the message's host and status.
- */
-static void emit_cookie_headers(struct stream_context *c, const struct observation *message,
-				enum observation_kind kind, enum redact_kind redaction,
-				const struct http1_span *headers, size_t count)
+/* A cookie value as observations carry it: a keyed hash, unless identifiers are kept. */
+static const char *cookie_value(struct pipeline *pipeline, struct cookie_span value, char *out,
+				size_t cap, uint32_t *len)
 {
-	for (size_t i = 0; i < count; i++) {
+	const struct ident_key *key = pipeline->config.identifier_key;
+	struct http1_span span = { value.p ? value.p : "", value.len };
+	if (!key)
+		return span_bytes(span, out, cap, len);
+	*len = 0;
+	ident_hash(key, span.p, span.len, out);
+	return out;
+}
+
+static uint8_t saturate8(unsigned n)
+{
+	return n > 255 ? 255 : (uint8_t)n;
+}
+
+/*
+ * One observation per cookie of a request (cookie_sent), then the consent
+ * signals the rules read in the request's URL and cookies.
+ */
+static void emit_request_cookies(struct stream_context *c, const struct observation *request,
+				 const struct http1_message *m)
+{
+	struct pipeline *pipeline = c->pipeline;
+	struct cookie_span headers[HTTP1_MAX_COOKIES];
+	for (size_t i = 0; i < m->cookie_count; i++)
+		headers[i] = (struct cookie_span){ m->cookies[i].p, m->cookies[i].len };
+	struct cookie_pair pairs[PIPELINE_COOKIES_MAX];
+	unsigned malformed = 0, dropped = 0;
+	size_t n = cookie_parse_list(headers, m->cookie_count, pairs, PIPELINE_COOKIES_MAX,
+				     &malformed, &dropped);
+	pipeline->stats.cookies_malformed += malformed;
+	pipeline->stats.cookies_dropped += dropped;
+	const struct consent_rules *rules = pipeline->config.consent_rules;
+	for (size_t i = 0; i < n; i++) {
 		struct observation cookie;
-		observation_init(c->pipeline, c->flow, c->ts_us, kind, &cookie);
-		memcpy(cookie.host, message->host, sizeof cookie.host);
-		cookie.http_status = message->http_status;
-		cookie.cookie = redact(c->pipeline, redaction, headers[i], c->pipeline->cookie,
-				       COOKIE_TEXT_MAX, &cookie.text_len[OBS_TEXT_COOKIE]);
-		observation_emit(c->pipeline, c->flow, &cookie);
+		observation_init(pipeline, c->flow, c->ts_us, OBS_COOKIE_SENT, &cookie);
+		memcpy(cookie.host, request->host, sizeof cookie.host);
+		char name[HTTP_VALUE_MAX];
+		struct http1_span name_span = { pairs[i].name.p ? pairs[i].name.p : "", pairs[i].name.len };
+		cookie.cookie_name = span_bytes(name_span, name, sizeof name,
+						&cookie.text_len[OBS_TEXT_COOKIE_NAME]);
+		cookie.cookie = cookie_value(pipeline, pairs[i].value, pipeline->cookie,
+					     COOKIE_TEXT_MAX, &cookie.text_len[OBS_TEXT_COOKIE]);
+		cookie.cookie_value_len = (uint32_t)pairs[i].value.len;
+		cookie.cookie_lifetime = -1;
+		cookie.cookie_malformed = saturate8(malformed);
+		if (cookie_value_identifier_like(pairs[i].value.p, pairs[i].value.len))
+			cookie.cookie_flags |= OBS_COOKIE_IDENTIFIER_LIKE;
+		if (rules && consent_is_consent_cookie(rules, pairs[i].name.p, pairs[i].name.len))
+			cookie.cookie_flags |= OBS_COOKIE_CONSENT;
+		observation_emit(pipeline, c->flow, &cookie);
+	}
+	if (!rules)
+		return;
+	struct consent_request creq = {
+		.host = request->host, .host_len = strlen(request->host),
+		.target = m->target, .target_len = m->target_len,
+		.cookies = pairs, .cookie_count = n,
+	};
+	struct consent_signal signals[8];
+	size_t count = consent_evaluate_request(rules, &creq, signals, 8);
+	for (size_t i = 0; i < count; i++) {
+		struct observation consent;
+		observation_init(pipeline, c->flow, c->ts_us, OBS_CONSENT, &consent);
+		memcpy(consent.host, request->host, sizeof consent.host);
+		consent.consent_decision = (uint8_t)signals[i].decision;
+		consent.consent_source = signals[i].source;
+		consent.consent_detail = signals[i].detail;
+		observation_emit(pipeline, c->flow, &consent);
+	}
+}
+
+/* One observation per Set-Cookie header of a response (cookie_set), and its consent signal. */
+static void emit_set_cookies(struct stream_context *c, const struct observation *response,
+			     const struct http1_message *m)
+{
+	struct pipeline *pipeline = c->pipeline;
+	const struct consent_rules *rules = pipeline->config.consent_rules;
+	for (size_t i = 0; i < m->set_cookie_count; i++) {
+		struct set_cookie sc;
+		if (set_cookie_parse(m->set_cookies[i].p, m->set_cookies[i].len, &sc) != 0) {
+			pipeline->stats.set_cookies_ignored++;
+			continue;
+		}
+		pipeline->stats.cookies_malformed += sc.malformed;
+		struct observation cookie;
+		observation_init(pipeline, c->flow, c->ts_us, OBS_COOKIE_SET, &cookie);
+		memcpy(cookie.host, response->host, sizeof cookie.host);
+		cookie.http_status = response->http_status;
+		char name[HTTP_VALUE_MAX], domain[OBS_HOST_MAX], path[HTTP_VALUE_MAX];
+		uint32_t ignored;
+		cookie.cookie_name = span_bytes((struct http1_span){ sc.name.p ? sc.name.p : "", sc.name.len },
+						name, sizeof name, &cookie.text_len[OBS_TEXT_COOKIE_NAME]);
+		cookie.cookie = cookie_value(pipeline, sc.value, pipeline->cookie, COOKIE_TEXT_MAX,
+					     &cookie.text_len[OBS_TEXT_COOKIE]);
+		/* Domain and Path end at a NUL: they name a place, not an identifier. */
+		if (sc.domain.p)
+			cookie.cookie_domain = span_bytes((struct http1_span){ sc.domain.p, sc.domain.len },
+							  domain, sizeof domain, &ignored);
+		if (sc.path.p)
+			cookie.cookie_path = span_bytes((struct http1_span){ sc.path.p, sc.path.len },
+							path, sizeof path, &ignored);
+		cookie.cookie_lifetime = set_cookie_lifetime(&sc, (int64_t)(c->ts_us / 1000000));
+		cookie.cookie_value_len = (uint32_t)sc.value.len;
+		cookie.cookie_same_site = (uint8_t)sc.same_site;
+		cookie.cookie_malformed = saturate8(sc.malformed);
+		cookie.cookie_flags = (sc.secure ? OBS_COOKIE_SECURE : 0) |
+				      (sc.http_only ? OBS_COOKIE_HTTP_ONLY : 0) |
+				      (sc.partitioned ? OBS_COOKIE_PARTITIONED : 0);
+		if (cookie_value_identifier_like(sc.value.p, sc.value.len))
+			cookie.cookie_flags |= OBS_COOKIE_IDENTIFIER_LIKE;
+		if (rules && consent_is_consent_cookie(rules, sc.name.p, sc.name.len))
+			cookie.cookie_flags |= OBS_COOKIE_CONSENT;
+		observation_emit(pipeline, c->flow, &cookie);
+		struct consent_signal signals[2];
+		size_t count = rules ? consent_evaluate_set_cookie(rules, response->host,
+								    strlen(response->host), &sc,
+								    signals, 2)
+				     : 0;
+		for (size_t k = 0; k < count; k++) {
+			struct observation consent;
+			observation_init(pipeline, c->flow, c->ts_us, OBS_CONSENT, &consent);
+			memcpy(consent.host, response->host, sizeof consent.host);
+			consent.consent_decision = (uint8_t)signals[k].decision;
+			consent.consent_source = signals[k].source;
+			consent.consent_detail = signals[k].detail;
+			observation_emit(pipeline, c->flow, &consent);
+		}
 	}
 }
 
@@ -1044,7 +1150,7 @@ static void http_request(struct stream_context *c, const struct http1_message *m
 					 sizeof pipeline->http_user_agent,
 					 &obs.text_len[OBS_TEXT_USER_AGENT]);
 	observation_emit(pipeline, c->flow, &obs);
-	emit_cookie_headers(c, &obs, OBS_COOKIE_HEADER, REDACT_COOKIE, m->cookies, m->cookie_count);
+	emit_request_cookies(c, &obs, m);
 	if (!c->stream)
 		return;
 	flow_name_set(d, obs.host);
@@ -1085,8 +1191,7 @@ static void http_response(struct stream_context *c, const struct http1_message *
 					   sizeof pipeline->http_value,
 					   &obs.text_len[OBS_TEXT_CONTENT_TYPE]);
 	observation_emit(pipeline, c->flow, &obs);
-	emit_cookie_headers(c, &obs, OBS_SET_COOKIE_HEADER, REDACT_SET_COOKIE, m->set_cookies,
-			    m->set_cookie_count);
+	emit_set_cookies(c, &obs, m);
 }
 
 static int on_http_message(void *context, const struct http1_message *message)

@@ -51,6 +51,11 @@ struct pipeline_config {
 	 * open. HTTP/1 connections in plain text give their requests instead.
 	 */
 	uint64_t resume_pause_us;
+	/*
+	 * The consent rules each HTTP request and Set-Cookie is read with
+	 * (daemon/consent.h), or NULL for none. Not owned.
+	 */
+	const struct consent_rules *consent_rules;
 };
 
 /*
@@ -91,7 +96,12 @@ struct pipeline_stats {
 	uint64_t reader_memory_full;    /* TCP streams and QUIC readers given up: readers held
 					   too much in all */
 	uint64_t dns_questions_dropped; /* questions past the first 32 of a message */
+	uint64_t cookies_malformed;     /* parts of Cookie headers that did not parse */
+	uint64_t cookies_dropped;       /* cookies past the first PIPELINE_COOKIES_MAX of a request */
+	uint64_t set_cookies_ignored;   /* Set-Cookie headers a browser ignores (RFC 6265 5.2) */
 };
+
+enum { PIPELINE_COOKIES_MAX = 128 }; /* cookies of one request read */
 
 struct pipeline;
 

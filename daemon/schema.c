@@ -190,4 +190,54 @@ static const char migration_2[] =
 	" LEFT JOIN rules r ON r.id = t.rule_id"
 	" LEFT JOIN hosts ch ON ch.id = t.cname_id;";
 
-const char *const schema_migrations[SCHEMA_VERSION] = { migration_1, migration_2 };
+/*
+ * 3: cookies and consent. A cookie sent or set is an observation (kinds
+ * cookie_sent, cookie_set) with a row in `cookies`: its name, its value as a
+ * keyed hash (HMAC-SHA256 under the database's key; the raw value only when
+ * the operator kept identifiers), its attributes, and what the sensor made
+ * of it. A consent signal read on the wire is an observation (kind consent)
+ * with a row in `consent`. An operator's mark (trackwatch consent mark) is a
+ * row in `consent_marks`, by the device and site as the operator named them:
+ * phases are derived from both when a report is made (trackwatch(1)).
+ */
+static const char migration_3[] =
+	"CREATE TABLE cookie_names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+	/*
+	 * flags: 1 Secure, 2 HttpOnly, 4 Partitioned, 8 the value looks like an
+	 * identifier, 16 a consent cookie (the consent rules read it), 32 an
+	 * identifier cookie (trackwatchd(8), COOKIES). lifetime: seconds from the
+	 * row's time (-1 a session cookie, 0 deletes it); NULL for a cookie sent.
+	 * platform_id, category_id: the Open Cookie Database's entry.
+	 */
+	"CREATE TABLE cookies ("
+	" observation_id INTEGER PRIMARY KEY REFERENCES observations(id) ON DELETE CASCADE,"
+	" name_id INTEGER NOT NULL REFERENCES cookie_names(id),"
+	" value TEXT NOT NULL,"
+	" value_len INTEGER NOT NULL,"
+	" domain TEXT,"
+	" path TEXT,"
+	" lifetime INTEGER,"
+	" same_site TEXT,"
+	" flags INTEGER NOT NULL DEFAULT 0,"
+	" platform_id INTEGER REFERENCES entities(id),"
+	" category_id INTEGER REFERENCES categories(id));"
+	/* decision: accept, reject, partial or no_decision; source: "<rule>:<name>". */
+	"CREATE TABLE consent ("
+	" observation_id INTEGER PRIMARY KEY REFERENCES observations(id) ON DELETE CASCADE,"
+	" decision TEXT NOT NULL,"
+	" source TEXT NOT NULL,"
+	" detail TEXT NOT NULL DEFAULT '');"
+	/*
+	 * ts: when the decision takes effect (microseconds); device and site as
+	 * given (a MAC, an address or a name; a site, or NULL for the site the
+	 * device was on then); created: when the mark was made.
+	 */
+	"CREATE TABLE consent_marks ("
+	" id INTEGER PRIMARY KEY,"
+	" ts INTEGER NOT NULL,"
+	" device TEXT NOT NULL,"
+	" site TEXT,"
+	" decision TEXT NOT NULL CHECK (decision IN ('accept', 'reject', 'partial')),"
+	" created INTEGER NOT NULL);";
+
+const char *const schema_migrations[SCHEMA_VERSION] = { migration_1, migration_2, migration_3 };

@@ -119,14 +119,15 @@ static sqlite3 *open_db(const char *path, int flags, char *err, size_t err_len)
 	return db;
 }
 
-sqlite3 *store_open_reader(const char *path, char *err, size_t err_len)
+static sqlite3 *open_existing(const char *path, int writable, char *err, size_t err_len)
 {
 	struct stat st;
 	if (stat(path, &st) != 0) {
 		set_error(err, err_len, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	sqlite3 *db = open_db(path, SQLITE_OPEN_READONLY, err, err_len);
+	sqlite3 *db = open_db(path, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, err,
+			      err_len);
 	if (!db)
 		return NULL;
 	int version = user_version(db);
@@ -150,15 +151,27 @@ sqlite3 *store_open_reader(const char *path, char *err, size_t err_len)
 		return NULL;
 	}
 	/* An older version: upgrade it, then read. */
-	sqlite3_close(db);
-	db = open_db(path, SQLITE_OPEN_READWRITE, err, err_len);
-	if (!db)
-		return NULL;
+	if (!writable) {
+		sqlite3_close(db);
+		db = open_db(path, SQLITE_OPEN_READWRITE, err, err_len);
+		if (!db)
+			return NULL;
+	}
 	if (store_migrate(db, path, err, err_len) != 0) {
 		sqlite3_close(db);
 		return NULL;
 	}
 	return db;
+}
+
+sqlite3 *store_open_reader(const char *path, char *err, size_t err_len)
+{
+	return open_existing(path, 0, err, err_len);
+}
+
+sqlite3 *store_open_existing(const char *path, char *err, size_t err_len)
+{
+	return open_existing(path, 1, err, err_len);
 }
 
 /* ---- The writer ---------------------------------------------------------- */
@@ -182,13 +195,14 @@ struct intern {
 };
 
 enum intern_table { IT_HOSTS, IT_ENTITIES, IT_CATEGORIES, IT_LISTS, IT_RULES, IT_SETS, IT_SITES,
-		    IT_KINDS, IT_COUNT };
+		    IT_KINDS, IT_COOKIE_NAMES, IT_COUNT };
 
 static const struct {
 	const char *table, *column;
 } intern_names[IT_COUNT] = {
 	{ "hosts", "name" }, { "entities", "name" }, { "categories", "name" }, { "lists", "name" },
 	{ "rules", "text" }, { "sets", "names" }, { "sites", "name" }, { "kinds", "name" },
+	{ "cookie_names", "name" },
 };
 
 /*
@@ -252,6 +266,7 @@ struct store {
 	int64_t next_id;
 	sqlite3_stmt *insert_rows;     /* ROWS_PER_INSERT rows */
 	sqlite3_stmt *next_row_id;
+	sqlite3_stmt *insert_cookie, *insert_consent;
 	sqlite3_stmt *insert_observation, *insert_hit, *find_device, *insert_device,
 		*update_device, *upsert_address, *insert_visit, *update_visit, *set_hostname;
 	int in_batch;
@@ -463,7 +478,12 @@ struct store *store_open(const char *path, const struct store_options *options, 
 	    prepare(s, "INSERT INTO visits(run_id, device_id, site_id, started, last, how, host_id)"
 		    " VALUES (?,?,?,?,?,?,?)", &s->insert_visit) != 0 ||
 	    prepare(s, "UPDATE visits SET last = max(last, ?2) WHERE id = ?1", &s->update_visit) != 0 ||
-	    prepare(s, "UPDATE devices SET hostname = ?2 WHERE id = ?1", &s->set_hostname) != 0)
+	    prepare(s, "UPDATE devices SET hostname = ?2 WHERE id = ?1", &s->set_hostname) != 0 ||
+	    prepare(s, "INSERT INTO cookies(observation_id, name_id, value, value_len, domain, path,"
+		    " lifetime, same_site, flags, platform_id, category_id)"
+		    " VALUES (?,?,?,?,?,?,?,?,?,?,?)", &s->insert_cookie) != 0 ||
+	    prepare(s, "INSERT INTO consent(observation_id, decision, source, detail) VALUES (?,?,?,?)",
+		    &s->insert_consent) != 0)
 		goto fail_s;
 	s->next_retain_ms = 0;
 	return s;
@@ -800,6 +820,31 @@ static int flush_rows(struct store *s)
 	return 0;
 }
 
+static int add_cookie(struct store *s, int64_t observation, const struct store_cookie *c)
+{
+	int64_t name = intern(s, IT_COOKIE_NAMES, c->name ? c->name : "");
+	int64_t platform = intern(s, IT_ENTITIES, c->platform);
+	int64_t category = intern(s, IT_CATEGORIES, c->category);
+	if (name < 0 || platform < 0 || category < 0)
+		return -1;
+	sqlite3_stmt *st = s->insert_cookie;
+	sqlite3_bind_int64(st, 1, observation);
+	sqlite3_bind_int64(st, 2, name);
+	sqlite3_bind_text(st, 3, c->value ? c->value : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, c->value_len);
+	bind_text_or_null(st, 5, c->domain);
+	bind_text_or_null(st, 6, c->path);
+	if (c->is_set)
+		sqlite3_bind_int64(st, 7, c->lifetime);
+	else
+		sqlite3_bind_null(st, 7);
+	bind_text_or_null(st, 8, c->same_site);
+	sqlite3_bind_int64(st, 9, c->flags);
+	bind_id_or_null(st, 10, platform);
+	bind_id_or_null(st, 11, category);
+	return step_done(s, st, "cookies");
+}
+
 int store_add(struct store *s, int64_t device, const struct store_row *row)
 {
 	if (begin_batch(s) != 0)
@@ -856,6 +901,19 @@ int store_add(struct store *s, int64_t device, const struct store_row *row)
 		if (step_done(s, st, "hits") != 0)
 			return -1;
 		s->stats.hits++;
+	}
+	if (row->cookie && add_cookie(s, observation, row->cookie) != 0)
+		return -1;
+	if (row->consent) {
+		sqlite3_stmt *st = s->insert_consent;
+		sqlite3_bind_int64(st, 1, observation);
+		sqlite3_bind_text(st, 2, row->consent->decision, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, row->consent->source ? row->consent->source : "", -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, row->consent->detail ? row->consent->detail : "", -1,
+				  SQLITE_STATIC);
+		if (step_done(s, st, "consent") != 0)
+			return -1;
 	}
 	return store_commit(s, 0);
 }
@@ -936,6 +994,13 @@ int store_retain(struct store *s, uint64_t now_us, int force)
 		("DELETE FROM hits WHERE observation_id IN (SELECT o.id FROM observations o"
 		 " JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
 		 " ELSE coalesce(r.ended, r.started) END < ?1)"),
+		("DELETE FROM cookies WHERE observation_id IN (SELECT o.id FROM observations o"
+		 " JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
+		 " ELSE coalesce(r.ended, r.started) END < ?1)"),
+		("DELETE FROM consent WHERE observation_id IN (SELECT o.id FROM observations o"
+		 " JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
+		 " ELSE coalesce(r.ended, r.started) END < ?1)"),
+		"DELETE FROM consent_marks WHERE ts < ?1",
 		("DELETE FROM observations WHERE id IN (SELECT o.id FROM observations o"
 		 " JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
 		 " ELSE coalesce(r.ended, r.started) END < ?1)"),
@@ -999,7 +1064,8 @@ int store_close(struct store *s)
 	}
 	sqlite3_stmt *all[] = { s->insert_rows, s->next_row_id, s->insert_observation, s->insert_hit, s->find_device,
 				s->insert_device, s->update_device, s->upsert_address,
-				s->insert_visit, s->update_visit, s->set_hostname };
+				s->insert_visit, s->update_visit, s->set_hostname,
+				s->insert_cookie, s->insert_consent };
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		sqlite3_finalize(all[i]);
 	if (s->devices)

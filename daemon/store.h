@@ -28,6 +28,9 @@ enum { STORE_ERROR_MAX = 512 };
  */
 sqlite3 *store_open_reader(const char *path, char *err, size_t err_len);
 
+/* The same for writing beside the sensor (trackwatch consent mark): the database must exist. */
+sqlite3 *store_open_existing(const char *path, char *err, size_t err_len);
+
 /*
  * Brings an open database to SCHEMA_VERSION in one transaction (a new,
  * empty database is created). Returns 0, or -1 with the reason in err.
@@ -104,6 +107,30 @@ struct store_hit {
 	const char *cname;              /* the chain name that matched (cloaking), or NULL */
 };
 
+/* A cookie sent or set: the row's `cookies` entry (schema.c, migration 3). */
+struct store_cookie {
+	const char *name;
+	const char *value;              /* the keyed hash, or the raw value when kept */
+	uint32_t value_len;             /* bytes of the raw value */
+	const char *domain, *path;      /* set: the attributes, or NULL */
+	int64_t lifetime;               /* set: seconds (-1 session, 0 deletion) */
+	int is_set;                     /* 1 cookie_set, 0 cookie_sent (lifetime NULL) */
+	const char *same_site;          /* set: "Lax", ..., or NULL */
+	unsigned flags;                 /* STORE_COOKIE_* */
+	const char *platform, *category;/* the Open Cookie Database's, or NULL */
+};
+
+enum {
+	STORE_COOKIE_SECURE = 1, STORE_COOKIE_HTTP_ONLY = 2, STORE_COOKIE_PARTITIONED = 4,
+	STORE_COOKIE_IDENTIFIER_LIKE = 8, STORE_COOKIE_CONSENT = 16, STORE_COOKIE_IDENTIFIER = 32,
+};
+
+/* A consent signal: the row's `consent` entry. */
+struct store_consent {
+	const char *decision;           /* accept, reject, partial, no_decision */
+	const char *source, *detail;
+};
+
 /* One row of the timeline. `host` may hold any byte but NUL. */
 struct store_row {
 	uint64_t ts_us;
@@ -116,6 +143,8 @@ struct store_row {
 	int64_t visit;                  /* store_visit()'s id, or 0 */
 	const char *site;               /* the visit's site, or NULL */
 	const struct store_hit *hit;    /* NULL when no list names it a tracker */
+	const struct store_cookie *cookie;   /* cookie_sent, cookie_set; else NULL */
+	const struct store_consent *consent; /* consent; else NULL */
 };
 
 /* Returns the device's id for rows, creating or updating it; -1 on an error. */

@@ -259,8 +259,9 @@ static int stored_kind(enum observation_kind kind, const struct observation *obs
 	case OBS_DTLS_SNI:
 	case OBS_QUIC_SNI:
 	case OBS_HTTP_REQUEST:
-	case OBS_COOKIE_HEADER:
-	case OBS_SET_COOKIE_HEADER:
+	case OBS_COOKIE_SENT:
+	case OBS_COOKIE_SET:
+	case OBS_CONSENT:
 	case OBS_CONNECTION:
 	case OBS_STUN_REALM:
 	case OBS_OTHER_NAME:
@@ -360,6 +361,54 @@ static void addr_text(struct addr_text *c, uint8_t ip_version, const uint8_t add
 		memcpy(c->mac, mac, 6);
 		observation_mac_text(mac, c->mac_text, sizeof c->mac_text);
 	}
+}
+
+_Static_assert((int)OBS_COOKIE_SECURE == STORE_COOKIE_SECURE &&
+	       (int)OBS_COOKIE_HTTP_ONLY == STORE_COOKIE_HTTP_ONLY &&
+	       (int)OBS_COOKIE_PARTITIONED == STORE_COOKIE_PARTITIONED &&
+	       (int)OBS_COOKIE_IDENTIFIER_LIKE == STORE_COOKIE_IDENTIFIER_LIKE &&
+	       (int)OBS_COOKIE_CONSENT == STORE_COOKIE_CONSENT, "cookie flags are stored as they are");
+
+/*
+ * A cookie's row, with what the sensor makes of it: its Open Cookie Database
+ * entry, and whether it is an identifier cookie (trackwatchd(8), COOKIES):
+ * a value that looks like an identifier, in a cookie that is no consent
+ * record and lives longer than a day (when it is set; a cookie sent does not
+ * say), sent to or set by a tracker host, or third-party to the site, or one
+ * the Open Cookie Database puts in Marketing or Analytics.
+ */
+static void cookie_row(struct timeline *t, const struct observation *obs, const char *host,
+		       const char *site, const struct match *m, struct store_cookie *c)
+{
+	static const char *const same_site[] = { NULL, "None", "Lax", "Strict", "invalid" };
+	memset(c, 0, sizeof *c);
+	c->name = obs->cookie_name;
+	c->value = obs->cookie;
+	c->value_len = obs->cookie_value_len;
+	c->is_set = obs->kind == OBS_COOKIE_SET;
+	c->domain = obs->cookie_domain;
+	c->path = obs->cookie_path;
+	c->lifetime = obs->cookie_lifetime;
+	c->same_site = obs->cookie_same_site < 5 ? same_site[obs->cookie_same_site] : NULL;
+	c->flags = obs->cookie_flags & (OBS_COOKIE_SECURE | OBS_COOKIE_HTTP_ONLY |
+					OBS_COOKIE_PARTITIONED | OBS_COOKIE_IDENTIFIER_LIKE |
+					OBS_COOKIE_CONSENT);
+	const struct cookie_info *known = t->matcher && obs->cookie_name
+		? matcher_lookup_cookie(t->matcher, obs->cookie_name, strlen(obs->cookie_name))
+		: NULL;
+	if (known) {
+		c->platform = known->platform;
+		c->category = known->category;
+	}
+	int tracking_category = known && known->category &&
+				(strcmp(known->category, "Marketing") == 0 ||
+				 strcmp(known->category, "Analytics") == 0);
+	const char *own = site_of_host(host);
+	int third_party = site && strcmp(own ? own : host, site) != 0;
+	int lasting = !c->is_set || c->lifetime > 86400;
+	if ((c->flags & STORE_COOKIE_IDENTIFIER_LIKE) && !(c->flags & STORE_COOKIE_CONSENT) && lasting &&
+	    (m->tracker || third_party || tracking_category))
+		c->flags |= STORE_COOKIE_IDENTIFIER;
 }
 
 int timeline_observe(struct timeline *t, const struct observation *obs)
@@ -484,6 +533,8 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 		d->last_contact_us = now;
 
 	struct store_hit hit;
+	struct store_cookie cookie;
+	struct store_consent consent;
 	struct store_row row = {
 		.ts_us = now,
 		.kind = observation_kind_name(kind),
@@ -510,6 +561,17 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 			.cname = cname ? cname : m.cname,
 		};
 		row.hit = &hit;
+	}
+	if (kind == OBS_COOKIE_SENT || kind == OBS_COOKIE_SET) {
+		cookie_row(t, obs, host, site, &m, &cookie);
+		row.cookie = &cookie;
+	}
+	if (kind == OBS_CONSENT) {
+		const char *decision = observation_decision_name(obs->consent_decision);
+		if (!decision)
+			return 0;
+		consent = (struct store_consent){ decision, obs->consent_source, obs->consent_detail };
+		row.consent = &consent;
 	}
 	return store_add(t->store, device, &row);
 }

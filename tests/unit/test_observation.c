@@ -272,7 +272,10 @@ static void assert_json_matches(json_t *o, const struct observation *obs, const 
 	const struct { const char *key; const char *value; } strings[] = {
 		{ "referer", obs->http_referer }, { "origin", obs->http_origin },
 		{ "user_agent", obs->http_user_agent }, { "content_type", obs->http_content_type },
-		{ "cookie", obs->cookie }, { "resolved", obs->resolved },
+		{ "cookie_name", obs->cookie_name }, { "cookie_value", obs->cookie },
+		{ "cookie_domain", obs->cookie_domain }, { "cookie_path", obs->cookie_path },
+		{ "resolved", obs->resolved }, { "source", obs->consent_source },
+		{ "detail", obs->consent_detail },
 	};
 	for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
 		if (strings[i].value) {
@@ -297,6 +300,26 @@ static void assert_json_matches(json_t *o, const struct observation *obs, const 
 	} else {
 		assert_null(json_object_get(o, "tls_version"));
 		assert_null(json_object_get(o, "cipher"));
+	}
+	if (obs->kind == OBS_COOKIE_SET) {
+		assert_integer_field(o, "cookie_lifetime", obs->cookie_lifetime);
+		assert_true(json_is_array(json_object_get(o, "cookie_attributes")));
+		fields += 2;
+	} else {
+		assert_null(json_object_get(o, "cookie_lifetime"));
+		assert_null(json_object_get(o, "cookie_attributes"));
+	}
+	if (obs->cookie_flags & OBS_COOKIE_IDENTIFIER_LIKE) {
+		assert_true(json_is_true(json_object_get(o, "identifier_like")));
+		fields++;
+	} else {
+		assert_null(json_object_get(o, "identifier_like"));
+	}
+	if (obs->kind == OBS_CONSENT) {
+		assert_string_field(o, "decision", observation_decision_name(obs->consent_decision));
+		fields++;
+	} else {
+		assert_null(json_object_get(o, "decision"));
 	}
 	assert_int_equal(json_object_size(o), fields);
 }
@@ -550,17 +573,49 @@ static void test_jsonl_http_fields(void **state)
 	check_one_jsonl(&obs, "10.0.0.2", "93.184.216.34");
 
 	obs = response_obs();
-	obs.kind = OBS_SET_COOKIE_HEADER;
+	obs.kind = OBS_COOKIE_SET;
 	obs.http_content_type = NULL;
-	obs.cookie = "_ttp=3a0c; Path=/; Domain=.tiktok.com; Max-Age=33696000";
+	obs.cookie_name = "_ttp";
+	obs.cookie = "3a0c";
+	obs.cookie_domain = ".tiktok.com";
+	obs.cookie_path = "/";
+	obs.cookie_lifetime = 33696000;
+	obs.cookie_flags = OBS_COOKIE_SECURE | OBS_COOKIE_IDENTIFIER_LIKE;
+	obs.cookie_same_site = 2;
+	check_one_jsonl(&obs, "10.0.0.2", "93.184.216.34");
+	text = write_all(OBS_FORMAT_JSONL, &obs, 1);
+	o = parse_line(text);
+	json_t *attributes = json_object_get(o, "cookie_attributes");
+	assert_int_equal(json_array_size(attributes), 2);
+	assert_string_equal(json_string_value(json_array_get(attributes, 0)), "Secure");
+	assert_string_equal(json_string_value(json_array_get(attributes, 1)), "SameSite=Lax");
+	json_decref(o);
+	free(text);
+	text = write_all(OBS_FORMAT_TEXT, &obs, 1);
+	assert_non_null(strstr(text, " _ttp=3a0c; Domain=.tiktok.com; Path=/; lifetime 33696000s;"
+				     " Secure; SameSite=Lax "));
+	free(text);
+
+	obs = http_obs();
+	obs.kind = OBS_COOKIE_SENT;
+	obs.http_method = NULL;
+	obs.http_path = NULL;
+	obs.cookie_name = "b";
+	obs.cookie = "\"q\\\"";
+	obs.cookie_lifetime = -1;
 	check_one_jsonl(&obs, "10.0.0.2", "93.184.216.34");
 
 	obs = http_obs();
-	obs.kind = OBS_COOKIE_HEADER;
+	obs.kind = OBS_CONSENT;
 	obs.http_method = NULL;
 	obs.http_path = NULL;
-	obs.cookie = "a=1; b=\"q\\\"";
+	obs.consent_decision = 2;
+	obs.consent_source = "onetrust:OptanonConsent";
+	obs.consent_detail = "groups C0001:1,C0002:0";
 	check_one_jsonl(&obs, "10.0.0.2", "93.184.216.34");
+	text = write_all(OBS_FORMAT_TEXT, &obs, 1);
+	assert_non_null(strstr(text, " reject by onetrust:OptanonConsent: groups\\x20C0001:1,C0002:0"));
+	free(text);
 
 	obs = tls_obs();
 	obs.kind = OBS_TLS_SERVER_HELLO;
@@ -585,19 +640,20 @@ static void test_jsonl_http_fields(void **state)
 static void test_nul_in_values(void **state)
 {
 	(void)state;
-	static const char cookie[] = "id=v\0w; Path=/\0; Secure";
+	static const char cookie[] = "v\0w; x";
 	static const char agent[] = "A\0B";
 	struct observation obs = response_obs();
-	obs.kind = OBS_SET_COOKIE_HEADER;
+	obs.kind = OBS_COOKIE_SET;
 	obs.http_content_type = NULL;
+	obs.cookie_name = "id";
 	obs.cookie = cookie;
 	obs.text_len[OBS_TEXT_COOKIE] = sizeof cookie - 1;
 	struct observation req = http_obs();
 	req.http_user_agent = agent;
 	req.text_len[OBS_TEXT_USER_AGENT] = sizeof agent - 1;
 	const struct observation *both[] = { &obs, &req };
-	const char *key[] = { "cookie", "user_agent" };
-	const char *want[] = { "id=v\\x00w; Path=/\\x00; Secure", "A\\x00B" };
+	const char *key[] = { "cookie_value", "user_agent" };
+	const char *want[] = { "v\\x00w; x", "A\\x00B" };
 	for (int i = 0; i < 2; i++) {
 		size_t size = observation_packed_size(both[i]);
 		uint64_t *block = malloc(size);
@@ -615,7 +671,7 @@ static void test_nul_in_values(void **state)
 		}
 		char *line = write_all(OBS_FORMAT_TEXT, copy, 1);
 		if (i == 0)
-			assert_non_null(strstr(line, " id=v\\x00w;\\x20Path=/\\x00;\\x20Secure "));
+			assert_non_null(strstr(line, " id=v\\x00w;\\x20x; lifetime 0s "));
 		free(line);
 		free(block);
 	}

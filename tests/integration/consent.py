@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Consent phases against the browser scenarios' truth files.
+
+The four scenarios in tests/data (browser-*.pcap, from shared/e2e/gen.sh): a
+headless browser opens news.example, answers its OneTrust banner (accept or
+reject), and opens a second page. The truth files are written from the
+servers' logs and the browser driver, never from the capture.
+
+1. Plain-HTTP publisher (accept-http, reject-http): the consent cookies are on
+   the wire, so trackwatchd must find the decision by itself (no mark): the
+   report's consent for news.example holds the truth's action, read from a
+   consent rule (not the operator), first seen after the click; and the
+   tracker hosts of before_consent and after_<action> equal the truth's
+   summary.before_click / summary.after_click tracker_hosts.
+2. HTTPS publisher (accept, reject): the consent cookies are inside TLS, so
+   the operator marks the click (`trackwatch consent mark --at`
+   consent.click_t); the tracker hosts per phase equal the truth's.
+3. The sensor's own privacy: no cookie value of the truth (as sent or set)
+   and no identifier of the cookie sync (the uid ib.adnxs.com hands to
+   news.example) is in the database file, the key-less JSONL, the report or
+   the timeline; with --keep-identifiers the JSONL has them (the check can
+   fail). The database's key file is mode 0600.
+
+usage: consent.py TRACKWATCHD TRACKWATCH DATA_DIR
+"""
+import json
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+from datetime import datetime
+
+failures = []
+checks = 0
+
+
+def check(ok, msg):
+    global checks
+    checks += 1
+    if not ok:
+        failures.append(msg)
+        print("FAIL: " + msg)
+
+
+def run(*args, **kw):
+    return subprocess.run(list(args), check=True, capture_output=True, text=True, **kw).stdout
+
+
+def report(cli, db):
+    out = run(cli, "report", "--db", db, "--device", "10.99.0.2", "--site", "news.example",
+              "--format", "json")
+    doc = json.loads(out)
+    sites = [s for d in doc["devices"] for s in d["sites"] if s["site"] == "news.example"]
+    return sites[0] if sites else None
+
+
+def compare(name, got, want):
+    got, want = set(got), set(want)
+    check(got == want, "%s: missing %s, extra %s" % (name, sorted(want - got), sorted(got - want)))
+
+
+def scenario(daemon, cli, data, tmp, name, plain):
+    truth = json.load(open(os.path.join(data, "browser-%s.truth.json" % name)))
+    action = truth["consent"]["action"]
+    click = truth["consent"]["click_t"]
+    db = os.path.join(tmp, name + ".db")
+    run(daemon, "-q", "-r", os.path.join(data, "browser-%s.pcap" % name), "--db", db)
+    if not plain:
+        out = run(cli, "consent", "mark", "--db", db, "--device", "10.99.0.2", "--site",
+                  "news.example", "--at", "%.3f" % click, action)
+        check(out.startswith("recorded %s" % action), "%s: consent mark says %r" % (name, out))
+    site = report(cli, db)
+    check(site is not None, "%s: no site news.example in the report" % name)
+    if site is None:
+        return db
+    decisions = [c for c in site["consent"] if c["decision"] in ("accept", "reject", "partial")]
+    check(len(decisions) >= 1, "%s: no consent decision in %s" % (name, site["consent"]))
+    if decisions:
+        first = decisions[0]
+        check(first["decision"] == action, "%s: first decision %s, truth %s" %
+              (name, first["decision"], action))
+        if plain:
+            check(first["source"] != "operator", "%s: decision not read on the wire" % name)
+            # The first evidence is a request after the click, within a few seconds.
+            seen = (datetime.strptime(first["ts"], "%Y-%m-%dT%H:%M:%S.%fZ")
+                    - datetime(1970, 1, 1)).total_seconds()
+            check(click <= seen <= click + 5, "%s: evidence at %s, click at %.3f" %
+                  (name, first["ts"], click))
+        else:
+            check(first["source"] == "operator", "%s: the mark is not the first decision" % name)
+    phases = site["phases"]
+    compare(name + " before_consent tracker hosts", phases["before_consent"]["tracker_hosts"],
+            truth["summary"]["before_click"]["tracker_hosts"])
+    compare(name + " after_%s tracker hosts" % action, phases["after_" + action]["tracker_hosts"],
+            truth["summary"]["after_click"]["tracker_hosts"])
+    other = "reject" if action == "accept" else "accept"
+    check(not phases["after_" + other]["tracker_hosts"], "%s: hosts after %s" % (name, other))
+    check(site.get("verdict", "").startswith("news.example: before any consent"),
+          "%s: verdict %r" % (name, site.get("verdict")))
+    return db
+
+
+def privacy(daemon, cli, data, tmp, dbs):
+    truth = json.load(open(os.path.join(data, "browser-reject-http.truth.json")))
+    secrets = set()
+    for c in truth["cookies"]["set"]:
+        header = c.get("header") or ""
+        value = header.split(";", 1)[0].split("=", 1)[-1]
+        # Not identifiers: dates, epoch times (which the outputs' own times
+        # contain), and the TC string, a consent record kept in gdpr_consent.
+        if (len(value) >= 8 and not value.startswith("20") and not value.isdigit()
+                and value != truth["consent"]["tc_string"]):
+            secrets.add(value)
+    uid = None
+    for r in truth["requests"]:
+        if r["uri"].startswith("/px/sync?") and "uid=" in r["uri"]:
+            uid = r["uri"].split("uid=", 1)[1].split("&", 1)[0]
+    check(uid is not None, "privacy: no cookie-sync uid in the truth")
+    if uid:
+        secrets.add(uid)
+    check(len(secrets) >= 10, "privacy: only %d values to look for" % len(secrets))
+    print("privacy: looking for %d raw values (the uid %s among them)" % (len(secrets), uid))
+    pcap = os.path.join(data, "browser-reject-http.pcap")
+    db = dbs["reject-http"]
+    outputs = {
+        "database": open(db, "rb").read() + (open(db + "-wal", "rb").read()
+                                              if os.path.exists(db + "-wal") else b""),
+        "jsonl": run(daemon, "-q", "-r", pcap, "--jsonl", "-").encode(),
+        "text": run(daemon, "-q", "-r", pcap).encode(),
+        "report": run(cli, "report", "--db", db, "--format", "json").encode(),
+        "timeline": run(cli, "timeline", "--db", db, "--format", "json").encode(),
+        "timeline csv": run(cli, "timeline", "--db", db, "--format", "csv").encode(),
+    }
+    for what, blob in outputs.items():
+        leaked = sorted(s for s in secrets if s.encode() in blob)
+        check(not leaked, "privacy: %s holds raw values %s" % (what, leaked[:5]))
+    kept = run(daemon, "-q", "--keep-identifiers", "-r", pcap, "--jsonl", "-")
+    check(uid is not None and uid in kept, "privacy: --keep-identifiers does not keep the uid")
+    mode = stat.S_IMODE(os.stat(db + ".key").st_mode)
+    check(mode == 0o600, "privacy: key file mode %o" % mode)
+
+
+def main():
+    daemon, cli, data = sys.argv[1:4]
+    with tempfile.TemporaryDirectory() as tmp:
+        dbs = {}
+        for name, plain in (("accept-http", True), ("reject-http", True), ("accept", False),
+                            ("reject", False)):
+            dbs[name] = scenario(daemon, cli, data, tmp, name, plain)
+        privacy(daemon, cli, data, tmp, dbs)
+    print("consent: %d checks, %d failed" % (checks, len(failures)))
+    sys.exit(1 if failures else 0)
+
+
+main()
