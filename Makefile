@@ -51,7 +51,7 @@ FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
 .PHONY: all deps demo check check-run unit golden cli-tests crosscheck hostile live install-test fuzz fuzz-smoke \
-	man-check install uninstall clean bench oracle fetch-test lists-tests store-tests report-tests
+	man-check install uninstall clean bench oracle fetch-test lists-tests store-tests report-tests consent-tests
 
 all: $(B)/trackwatchd $(B)/trackwatch
 
@@ -201,7 +201,7 @@ demo: deps
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-CHECK_SUITES = unit golden cli-tests store-tests report-tests lists-tests fetch-test crosscheck hostile live install-test man-check fuzz-smoke
+CHECK_SUITES = unit golden cli-tests store-tests report-tests consent-tests lists-tests fetch-test crosscheck hostile live install-test man-check fuzz-smoke
 check-run: $(CHECK_SUITES)
 	@echo "suites: $(words $(CHECK_SUITES)) passed, 0 failed"
 
@@ -219,6 +219,11 @@ store-tests: $(B)/asan/trackwatchd $(B)/asan/trackwatch
 
 report-tests: $(B)/asan/trackwatch
 	tests/integration/report.sh $(B)/asan/trackwatch
+
+# Consent phases against the browser scenarios' truth, and the TCF decoder's command.
+consent-tests: $(B)/asan/trackwatchd $(B)/asan/trackwatch
+	tests/integration/consent.py $(B)/asan/trackwatchd $(B)/asan/trackwatch tests/data
+	tests/integration/tcf.sh $(B)/asan/trackwatch
 
 lists-tests: $(B)/asan/trackwatch $(B)/linear/trackwatch
 	tests/integration/lists.sh $(B)/asan/trackwatch $(B)/linear/trackwatch
@@ -302,6 +307,7 @@ install: all
 	install -m 0644 blocklists/data/disconnect/* $(DESTDIR)$(DATADIR)/lists/disconnect/
 	install -m 0644 blocklists/data/open-cookie-database/* $(DESTDIR)$(DATADIR)/lists/open-cookie-database/
 	install -m 0644 blocklists/data/duckduckgo/* $(DESTDIR)$(DATADIR)/lists/duckduckgo/
+	install -m 0644 etc/consent-signals.yaml $(DESTDIR)$(DATADIR)/consent-signals.yaml
 	install -d $(DESTDIR)$(DOCDIR)/examples
 	install -m 0644 etc/trackwatch.yaml $(DESTDIR)$(DOCDIR)/examples/trackwatch.yaml
 
@@ -310,6 +316,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/trackwatchd.8 $(DESTDIR)$(MANDIR)/man1/trackwatch.1 \
 		$(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/examples/trackwatch.yaml
 	rm -rf $(DESTDIR)$(DATADIR)/lists
+	rm -f $(DESTDIR)$(DATADIR)/consent-signals.yaml
 	-rmdir $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:

@@ -470,13 +470,17 @@ static json_t *phase_sets(json_t *all, int64_t device, const char *site, enum ph
 	return sets;
 }
 
-/* Adds `text` to the set (a JSON object's keys: wire bytes escaped first). */
+/*
+ * Adds `text` to the set (a JSON object's keys): wire bytes escaped as the
+ * report escapes them; a company's name, from a list, kept when it is UTF-8.
+ */
 static int set_add(json_t *sets, enum set_kind kind, const char *text, struct db_buf *buf)
 {
+	json_t *set = json_object_get(sets, set_names[kind]);
+	if (kind == SET_ENTITIES && json_object_set_new(set, text, json_true()) == 0)
+		return 0;
 	const char *escaped = db_escape(buf, text, strlen(text), 1);
-	return escaped ? json_object_set_new(json_object_get(sets, set_names[kind]), escaped,
-					     json_true())
-		       : -1;
+	return escaped ? json_object_set_new(set, escaped, json_true()) : -1;
 }
 
 static const char collect_sql[] =
@@ -568,7 +572,8 @@ static json_t *sorted_keys(json_t *set)
 	json_t *value;
 	json_object_foreach(set, key, value)
 		keys[i++] = key;
-	qsort(keys, n, sizeof *keys, compare_strings);
+	if (n)
+		qsort(keys, n, sizeof *keys, compare_strings);
 	for (i = 0; i < n; i++)
 		if (json_array_append_new(array, json_string(keys[i]))) {
 			json_decref(array);

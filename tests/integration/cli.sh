@@ -57,7 +57,7 @@ contains "$tmp/err" "/nonexistent-dir/x.jsonl" "unwritable --jsonl names the pat
 # Identifiers: hashed by default, with a key from a file or a random one per run;
 # raw only when asked. The browser capture's session cookie is the test value.
 browser=$data/browser-accept-http.pcap
-raw_cookie=sessionid=221f6f8774001b07e8e4e929e31bbc5e
+raw_cookie=221f6f8774001b07e8e4e929e31bbc5e
 expect 1 "missing key file" -- "$d" -q -r "$browser" --identifier-key "$tmp/no.key"
 contains "$tmp/err" "$tmp/no.key" "missing key file names the path"
 printf 'short' > "$tmp/short.key"
@@ -66,7 +66,8 @@ contains "$tmp/err" "$tmp/short.key" "short key file names the path"
 expect 2 "key file and --keep-identifiers" -- "$d" -q -r "$browser" \
 	--identifier-key "$data/identifier.key" --keep-identifiers
 expect 0 "--keep-identifiers" -- "$d" -q -r "$browser" --keep-identifiers --jsonl -
-contains "$tmp/out" "$raw_cookie" "--keep-identifiers keeps cookie values"
+contains "$tmp/out" "\"cookie_name\":\"sessionid\",\"cookie_value\":\"$raw_cookie\"" \
+	"--keep-identifiers keeps cookie values"
 for run in 1 2; do
 	expect 0 "default hashing, run $run" -- "$d" -q -r "$browser" --jsonl "$tmp/random$run.jsonl"
 	if grep -qF "$raw_cookie" "$tmp/random$run.jsonl"; then bad "a raw cookie value is written by default"; else ok; fi
@@ -75,6 +76,17 @@ for run in 1 2; do
 done
 if cmp -s "$tmp/keyed1.jsonl" "$tmp/keyed2.jsonl"; then ok; else bad "one key file, two runs: hashes differ"; fi
 if cmp -s "$tmp/random1.jsonl" "$tmp/random2.jsonl"; then bad "two runs without a key: same hashes"; else ok; fi
+# With --db, the database's own key, made beside it (mode 0600) and kept: runs agree.
+for run in 1 2; do
+	expect 0 "the database's key, run $run" -- "$d" -q -r "$browser" --db "$tmp/keyed.db" \
+		--force --jsonl "$tmp/dbkey$run.jsonl"
+done
+if cmp -s "$tmp/dbkey1.jsonl" "$tmp/dbkey2.jsonl"; then ok; else bad "one database, two runs: hashes differ"; fi
+if [ "$(stat -c %a "$tmp/keyed.db.key")" = 600 ]; then ok; else bad "the database's key file is not mode 600"; fi
+if grep -qF "$raw_cookie" "$tmp/dbkey1.jsonl" "$tmp/keyed.db"; then bad "a raw cookie value with the database's key"; else ok; fi
+chmod 644 "$tmp/keyed.db.key"
+expect 1 "a key file others may read" -- "$d" -q -r "$browser" --db "$tmp/keyed.db" --force
+contains "$tmp/err" "readable by others" "a key file others may read is refused"
 
 # The same capture from a file and from standard input gives the same observations.
 expect 0 "read file" -- "$d" -q -r "$kakao" --jsonl "$tmp/file.jsonl"

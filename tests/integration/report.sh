@@ -300,6 +300,10 @@ def cname_of(h, flt):
     return h['cname'] if h and flt.get('version', 2) >= 2 else None
 
 
+# What a phase counts as contacting a host (cli/phases.c): not DNS lookups.
+CONTACT_KINDS = {'tls_sni', 'dtls_sni', 'quic_sni', 'http_request', 'resumed', 'connection'}
+
+
 def report_expected(fx, flt, now):
     groups = {}
     for r in selected(fx, flt, now):
@@ -326,7 +330,16 @@ def report_expected(fx, flt, now):
             trackers = sorted(by_device[d['key']][site], key=lambda t: t['_order'])
             for t in trackers:
                 del t['_order']
-            sites.append(dict(site=site, trackers=trackers))
+            # No consent signal or mark in the fixture: everything is before consent.
+            contacts = [r for r in selected(fx, flt, now) if r['hit'] and r['device'] == d['key']
+                        and r['site'] == site and r['kind'] in CONTACT_KINDS]
+            empty = {k: [] for k in ('tracker_hosts', 'entities', 'cookies_set', 'cookies_sent',
+                                     'identifier_cookies', 'near_decision')}
+            before = dict(empty, tracker_hosts=sorted({esc(r['host']) for r in contacts}),
+                          entities=sorted({r['hit']['entity'] for r in contacts if r['hit']['entity']}))
+            phases = {'before_consent': before, 'after_accept': dict(empty),
+                      'after_reject': dict(empty), 'after_partial': dict(empty)}
+            sites.append(dict(site=site, trackers=trackers, consent=[], phases=phases))
         addresses = [a for a, _ in sorted(d['addresses'], key=lambda x: (x[1], x[0]))]
         hostname = esc(d['hostname']) if flt.get('version', 2) >= 2 else None
         devices.append(dict(device=d['key'], mac=d['mac'], addresses=addresses, name=d['name'],
@@ -352,7 +365,9 @@ def timeline_expected(fx, flt, now):
                            site=r['site'], kind=r['kind'], host=esc(r['host']), tracker=bool(r['hit']),
                            entity=h.get('entity'), category=h.get('category'),
                            lists=h.get('lists'), rule=h.get('rule'), cname=esc(cname_of(r['hit'], flt)),
-                           server=r['server'], run=r['run']))
+                           server=r['server'], run=r['run'],
+                           # No consent in the fixture; no cookie or consent rows either.
+                           phase='before_consent', cookie=None, decision=None, source=None))
     return events
 
 
@@ -386,6 +401,11 @@ def check_report_json(fx, flt, now, data):
             'tracker keys')
     times = [t[k] for d in doc['devices'] for s in d['sites'] for t in s['trackers'] for k in ('first_seen', 'last_seen')]
     verdict(all(ISO_MS.fullmatch(x) for x in times), 'first/last seen are ISO 8601 with milliseconds')
+    verdicts = [s.pop('verdict', None) for d in doc['devices'] for s in d['sites']]
+    verdict(all(v and v.startswith((s['site'] or '(unknown site)') + ': before any consent, ')
+                and v.endswith('no consent decision was seen.')
+                for v, s in zip(verdicts, [s for d in doc['devices'] for s in d['sites']])),
+            'each site has its verdict')
     diff(doc['devices'], want['devices'], 'devices, sites and trackers')
     diff(doc['runs'], want['runs'], 'runs')
 
@@ -459,11 +479,12 @@ def check_timeline_json(fx, flt, now, data):
 def check_timeline_csv(fx, flt, now, data):
     rows = list(csv.reader(io.StringIO(data, newline='')))
     columns = ['ts', 'device', 'device_name', 'site', 'kind', 'host', 'tracker', 'entity', 'category',
-               'lists', 'rule', 'cname', 'server', 'run']
+               'lists', 'rule', 'cname', 'server', 'run', 'phase', 'cookie', 'decision', 'source']
     verdict(rows and rows[0] == columns, 'timeline CSV header')
     verdict(all(len(r) == len(columns) for r in rows), 'every timeline CSV row has the header\'s column count')
 
-    wire = {'ts', 'device', 'site', 'kind', 'host', 'cname', 'server', 'run'}
+    wire = {'ts', 'device', 'site', 'kind', 'host', 'cname', 'server', 'run', 'phase', 'cookie',
+            'decision', 'source'}
 
     def field(column, v):
         if v is None:
@@ -481,7 +502,7 @@ def check_timeline_csv(fx, flt, now, data):
 def check_timeline_text(fx, flt, now, data):
     lines = data.rstrip('\n').split('\n')
     events = timeline_expected(fx, flt, now)
-    verdict(len(lines) == len(events) + 1 and lines[0].split() == ['TIME', 'DEVICE', 'SITE', 'KIND', 'HOST'],
+    verdict(len(lines) == len(events) + 1 and lines[0].split() == ['TIME', 'DEVICE', 'SITE', 'KIND', 'PHASE', 'HOST'],
             'a header and one line per event')
     verdict(all(0x20 <= ord(c) < 0x7f for c in data.replace('\n', '')), 'text is printable ASCII')
     good = True
@@ -489,7 +510,8 @@ def check_timeline_text(fx, flt, now, data):
         host = esc(next(r['host'] for r in fx['rows'] if esc(r['host']) == e['host']), keep_space=False)
         shown = host if len(host) <= 80 else host[:25] + '...' + host[-52:]
         device = e['device_name'] or e['device']
-        start = '%-24s  %-17s  %-22s  %-12s  %s' % (e['ts'], device, e['site'] or '-', e['kind'], shown)
+        start = '%-24s  %-17s  %-22s  %-12s  %-7s  %s' % (e['ts'], device, e['site'] or '-', e['kind'],
+                                                        'before', shown)
         mark = ''
         if e['tracker']:
             parts = [x for x in (e['entity'], e['category']) if x]
@@ -662,7 +684,7 @@ python3 "$tmp/fixture.py" make "$here" "$tmp/v1.db" 1 "$now"
 expect 0 "a version-1 database is upgraded" -- "$cli" report --db "$tmp/v1.db" --format json
 check report-json '{"version": 1}' "report of an upgraded version-1 database"
 version=$(python3 -c "import sqlite3; print(sqlite3.connect('$tmp/v1.db').execute('PRAGMA user_version').fetchone()[0])")
-if [ "$version" = 2 ]; then ok; else bad "the version-1 database is at version $version after reading"; fi
+if [ "$version" = 3 ]; then ok; else bad "the version-1 database is at version $version after reading"; fi
 expect 0 "timeline of the upgraded database" -- "$cli" timeline --db "$tmp/v1.db" --format json
 check timeline-json '{"version": 1}' "timeline of an upgraded version-1 database"
 
