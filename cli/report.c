@@ -20,6 +20,7 @@
 
 #include "db.h"
 #include "phases.h"
+#include "syncing.h"
 
 static void report_usage(FILE *out)
 {
@@ -161,6 +162,7 @@ struct report {
 	/* CSV: the device's addresses, escaped and joined by ";". */
 	struct db_buf addresses;
 	struct phases *phases;       /* consent decisions and what each phase saw */
+	json_t *syncing;             /* identifier syncing, by device (cli/syncing.h) */
 	bool failed;                 /* out of memory: the output is incomplete */
 };
 
@@ -477,6 +479,7 @@ static void json_device_begin(struct report *r)
 	set(o, "hostname", wire(&d->hostname), &r->failed);
 	r->sites_json = json_array();
 	set(o, "sites", json_incref(r->sites_json), &r->failed);
+	set(o, "syncing", syncing_of(r->syncing, d->id), &r->failed);
 }
 
 static void json_site_begin(struct report *r)
@@ -825,6 +828,36 @@ static void text_site_end(struct report *r)
 	free(verdict);
 }
 
+/* The device's identifier syncing: each value, and where it was seen. */
+static void text_syncing(struct report *r)
+{
+	json_t *list = syncing_of(r->syncing, r->device.id);
+	size_t i, k;
+	json_t *v, *seen;
+	if (json_array_size(list))
+		fputs("\n  Identifier syncing (one value at several companies)\n", r->out);
+	json_array_foreach(list, i, v) {
+		const char *value = json_string_value(json_object_get(v, "value"));
+		fprintf(r->out, "    value %.32s\n", value ? value : "");
+		json_array_foreach(json_object_get(v, "seen"), k, seen) {
+			char *line = NULL;
+			const char *first = json_string_value(json_object_get(seen, "first_seen"));
+			if (asprintf(&line, "      %s %s at %s (%s), first %.10s %.8s",
+				     json_string_value(json_object_get(seen, "as")),
+				     json_string_value(json_object_get(seen, "name")),
+				     json_string_value(json_object_get(seen, "host")),
+				     json_string_value(json_object_get(seen, "entity")),
+				     first ? first : "", first ? first + 11 : "") < 0) {
+				r->failed = true;
+				break;
+			}
+			text_wrapped(r->out, line, strlen(line));
+			free(line);
+		}
+	}
+	json_decref(list);
+}
+
 /* Takes the tracker (its strings and arrays) into the company being gathered. */
 static void text_tracker(struct report *r, struct tracker *t)
 {
@@ -883,10 +916,12 @@ static void device_end(struct report *r)
 {
 	if (!r->in_device)
 		return;
-	if (r->q->format == DB_FORMAT_TEXT)
+	if (r->q->format == DB_FORMAT_TEXT) {
 		text_site_end(r);
-	else if (r->q->format == DB_FORMAT_JSON)
+		text_syncing(r);
+	} else if (r->q->format == DB_FORMAT_JSON) {
 		json_device_end(r);
+	}
 	r->in_device = r->in_site = false;
 	r->devices++;
 }
@@ -1013,7 +1048,8 @@ static int report_run(const struct db_query *q, sqlite3 *db, int64_t settle_us)
 	r.sets = db_sets_new(db);
 	r.unions = json_object();
 	r.phases = phases_load(db, settle_us);
-	if (!r.sets || !r.unions || !r.phases || phases_collect(r.phases, db, q) < 0 ||
+	r.syncing = syncing_load(db, q);
+	if (!r.sets || !r.unions || !r.phases || !r.syncing || phases_collect(r.phases, db, q) < 0 ||
 	    report_write(&r, db) < 0)
 		status = db_error(q, db);
 	if (r.failed || r.buf.failed || r.addresses.failed) {
@@ -1034,6 +1070,7 @@ static int report_run(const struct db_query *q, sqlite3 *db, int64_t settle_us)
 	json_decref(r.unions);
 	db_sets_free(r.sets);
 	phases_free(r.phases);
+	json_decref(r.syncing);
 	return status;
 }
 

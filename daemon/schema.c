@@ -228,6 +228,16 @@ static const char migration_3[] =
 	" source TEXT NOT NULL,"
 	" detail TEXT NOT NULL DEFAULT '');"
 	/*
+	 * The query parameters of a request to a tracker host, values hashed as
+	 * cookie values are (equal bytes, equal hash): how an identifier handed
+	 * from one company to another (identifier syncing) is found. Consent
+	 * parameters (gdpr, gdpr_consent, gcs, gcd) are left out.
+	 */
+	"CREATE TABLE url_values ("
+	" observation_id INTEGER NOT NULL REFERENCES observations(id) ON DELETE CASCADE,"
+	" name TEXT NOT NULL,"
+	" value TEXT NOT NULL);"
+	/*
 	 * ts: when the decision takes effect (microseconds); device and site as
 	 * given (a MAC, an address or a name; a site, or NULL for the site the
 	 * device was on then); created: when the mark was made.

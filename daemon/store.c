@@ -266,7 +266,7 @@ struct store {
 	int64_t next_id;
 	sqlite3_stmt *insert_rows;     /* ROWS_PER_INSERT rows */
 	sqlite3_stmt *next_row_id;
-	sqlite3_stmt *insert_cookie, *insert_consent;
+	sqlite3_stmt *insert_cookie, *insert_consent, *insert_param;
 	sqlite3_stmt *insert_observation, *insert_hit, *find_device, *insert_device,
 		*update_device, *upsert_address, *insert_visit, *update_visit, *set_hostname;
 	int in_batch;
@@ -483,7 +483,9 @@ struct store *store_open(const char *path, const struct store_options *options, 
 		    " lifetime, same_site, flags, platform_id, category_id)"
 		    " VALUES (?,?,?,?,?,?,?,?,?,?,?)", &s->insert_cookie) != 0 ||
 	    prepare(s, "INSERT INTO consent(observation_id, decision, source, detail) VALUES (?,?,?,?)",
-		    &s->insert_consent) != 0)
+		    &s->insert_consent) != 0 ||
+	    prepare(s, "INSERT INTO url_values(observation_id, name, value) VALUES (?,?,?)",
+		    &s->insert_param) != 0)
 		goto fail_s;
 	s->next_retain_ms = 0;
 	return s;
@@ -904,6 +906,15 @@ int store_add(struct store *s, int64_t device, const struct store_row *row)
 	}
 	if (row->cookie && add_cookie(s, observation, row->cookie) != 0)
 		return -1;
+	for (size_t i = 0; i < row->param_count && i < STORE_PARAMS_MAX; i++) {
+		sqlite3_stmt *st = s->insert_param;
+		sqlite3_bind_int64(st, 1, observation);
+		sqlite3_bind_text(st, 2, row->params[i].name, (int)row->params[i].name_len, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, row->params[i].value, (int)row->params[i].value_len,
+				  SQLITE_STATIC);
+		if (step_done(s, st, "url_values") != 0)
+			return -1;
+	}
 	if (row->consent) {
 		sqlite3_stmt *st = s->insert_consent;
 		sqlite3_bind_int64(st, 1, observation);
@@ -997,6 +1008,9 @@ int store_retain(struct store *s, uint64_t now_us, int force)
 		("DELETE FROM cookies WHERE observation_id IN (SELECT o.id FROM observations o"
 		 " JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
 		 " ELSE coalesce(r.ended, r.started) END < ?1)"),
+		("DELETE FROM url_values WHERE observation_id IN (SELECT o.id FROM observations o"
+		 " JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
+		 " ELSE coalesce(r.ended, r.started) END < ?1)"),
 		("DELETE FROM consent WHERE observation_id IN (SELECT o.id FROM observations o"
 		 " JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
 		 " ELSE coalesce(r.ended, r.started) END < ?1)"),
@@ -1065,7 +1079,7 @@ int store_close(struct store *s)
 	sqlite3_stmt *all[] = { s->insert_rows, s->next_row_id, s->insert_observation, s->insert_hit, s->find_device,
 				s->insert_device, s->update_device, s->upsert_address,
 				s->insert_visit, s->update_visit, s->set_hostname,
-				s->insert_cookie, s->insert_consent };
+				s->insert_cookie, s->insert_consent, s->insert_param };
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		sqlite3_finalize(all[i]);
 	if (s->devices)

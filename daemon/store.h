@@ -131,6 +131,13 @@ struct store_consent {
 	const char *source, *detail;
 };
 
+/* A query parameter of a request to a tracker (url_values). */
+struct store_param {
+	const char *name, *value;       /* as the observation's path has them (value hashed) */
+	size_t name_len, value_len;
+};
+enum { STORE_PARAMS_MAX = 32 };
+
 /* One row of the timeline. `host` may hold any byte but NUL. */
 struct store_row {
 	uint64_t ts_us;
@@ -145,6 +152,8 @@ struct store_row {
 	const struct store_hit *hit;    /* NULL when no list names it a tracker */
 	const struct store_cookie *cookie;   /* cookie_sent, cookie_set; else NULL */
 	const struct store_consent *consent; /* consent; else NULL */
+	const struct store_param *params;    /* http_request to a tracker: its query's parameters */
+	size_t param_count;
 };
 
 /* Returns the device's id for rows, creating or updating it; -1 on an error. */

@@ -411,6 +411,39 @@ static void cookie_row(struct timeline *t, const struct observation *obs, const 
 		c->flags |= STORE_COOKIE_IDENTIFIER;
 }
 
+/*
+ * The parameters of a request target's query (to its '#'), as the
+ * observation carries them (values hashed unless identifiers are kept),
+ * those with a name and a value, consent parameters left out; at most
+ * STORE_PARAMS_MAX. The spans point into `target`.
+ */
+static size_t query_params(const char *target, struct store_param out[STORE_PARAMS_MAX])
+{
+	static const char *const consent[] = { "gdpr", "gdpr_consent", "gcs", "gcd" };
+	const char *q = strchr(target, '?');
+	size_t n = 0;
+	if (!q)
+		return 0;
+	const char *end = q + 1 + strcspn(q + 1, "#");
+	for (const char *p = q + 1; p < end && n < STORE_PARAMS_MAX;) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *stop = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(stop - p));
+		if (eq && eq > p && eq + 1 < stop) {
+			size_t name_len = (size_t)(eq - p);
+			int is_consent = 0;
+			for (size_t k = 0; k < sizeof consent / sizeof consent[0]; k++)
+				is_consent |= strlen(consent[k]) == name_len &&
+					      memcmp(consent[k], p, name_len) == 0;
+			if (!is_consent)
+				out[n++] = (struct store_param){ p, eq + 1, name_len,
+								 (size_t)(stop - eq - 1) };
+		}
+		p = stop + 1;
+	}
+	return n;
+}
+
 int timeline_observe(struct timeline *t, const struct observation *obs)
 {
 	enum observation_kind kind = obs->kind;
@@ -565,6 +598,11 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 	if (kind == OBS_COOKIE_SENT || kind == OBS_COOKIE_SET) {
 		cookie_row(t, obs, host, site, &m, &cookie);
 		row.cookie = &cookie;
+	}
+	struct store_param params[STORE_PARAMS_MAX];
+	if (kind == OBS_HTTP_REQUEST && m.tracker && obs->http_path) {
+		row.params = params;
+		row.param_count = query_params(obs->http_path, params);
 	}
 	if (kind == OBS_CONSENT) {
 		const char *decision = observation_decision_name(obs->consent_decision);

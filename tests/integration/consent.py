@@ -15,7 +15,11 @@ servers' logs and the browser driver, never from the capture.
 2. HTTPS publisher (accept, reject): the consent cookies are inside TLS, so
    the operator marks the click (`trackwatch consent mark --at`
    consent.click_t); the tracker hosts per phase equal the truth's.
-3. The sensor's own privacy: no cookie value of the truth (as sent or set)
+3. Identifier syncing, on a capture made here (make-store-captures.py sync):
+   one value set as a cookie by ad.doubleclick.net (Google) and handed to
+   ib.adnxs.com (Microsoft) in a URL is reported once, with both companies,
+   as its keyed hash; a cookie seen at one company only is not.
+4. The sensor's own privacy: no cookie value of the truth (as sent or set)
    and no identifier of the cookie sync (the uid ib.adnxs.com hands to
    news.example) is in the database file, the key-less JSONL, the report or
    the timeline; with --keep-identifiers the JSONL has them (the check can
@@ -141,6 +145,29 @@ def privacy(daemon, cli, data, tmp, dbs):
     check(mode == 0o600, "privacy: key file mode %o" % mode)
 
 
+def syncing(daemon, cli, tmp):
+    here = os.path.dirname(os.path.abspath(__file__))
+    pcap = os.path.join(tmp, "sync.pcap")
+    run(sys.executable, os.path.join(here, "make-store-captures.py"), "sync", pcap)
+    value = open(pcap + ".value").read()
+    db = os.path.join(tmp, "sync.db")
+    run(daemon, "-q", "-r", pcap, "--db", db)
+    doc = json.loads(run(cli, "report", "--db", db, "--format", "json"))
+    synced = [v for d in doc["devices"] for v in d["syncing"]]
+    check(len(synced) == 1, "syncing: %d values, want 1: %s" % (len(synced), synced))
+    if synced:
+        seen = {(x["entity"], x["host"], x["as"], x["name"]) for x in synced[0]["seen"]}
+        want = {("Google", "ad.doubleclick.net", "cookie", "id"),
+                ("Microsoft", "ib.adnxs.com", "parameter", "uid")}
+        check(seen == want, "syncing: seen %s, want %s" % (sorted(seen), sorted(want)))
+        check(synced[0]["value"] != value and len(synced[0]["value"]) == 32,
+              "syncing: the value is not its keyed hash: %r" % synced[0]["value"])
+    text = run(cli, "report", "--db", db)
+    check("Identifier syncing" in text and "parameter uid at ib.adnxs.com (Microsoft)" in text,
+          "syncing: not in the text report")
+    check(value.encode() not in open(db, "rb").read(), "syncing: the raw value is in the database")
+
+
 def main():
     daemon, cli, data = sys.argv[1:4]
     with tempfile.TemporaryDirectory() as tmp:
@@ -148,6 +175,7 @@ def main():
         for name, plain in (("accept-http", True), ("reject-http", True), ("accept", False),
                             ("reject", False)):
             dbs[name] = scenario(daemon, cli, data, tmp, name, plain)
+        syncing(daemon, cli, tmp)
         privacy(daemon, cli, data, tmp, dbs)
     print("consent: %d checks, %d failed" % (checks, len(failures)))
     sys.exit(1 if failures else 0)

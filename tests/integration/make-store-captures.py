@@ -16,6 +16,12 @@
       the device uses 10.99.0.2, which the configuration names),
       backwards.pcap (a request to another host, its time 1 us before the
       device's last contact: no new visit).
+  make-store-captures.py sync OUT.pcap
+      Identifier syncing: a page on news.example; ad.doubleclick.net (Google)
+      sets the cookie id=<a random-looking value>; the browser sends it back;
+      then ib.adnxs.com (Microsoft's Xandr) gets the same value in
+      /setuid?partner=google&uid=<value>; and a value seen at one company only
+      (a second cookie) as a control. The value is written to OUT.pcap.value.
   make-store-captures.py repeat IN.pcap COPIES OUT.pcap
       IN.pcap COPIES times in a row, each copy 100 s later than the one
       before and with its client ports moved, so that every copy makes new
@@ -75,6 +81,35 @@ def http_flow(out, ts, sport, host, referer=None):
         req += b"Referer: " + referer + b"\r\n"
     req += b"\r\n"
     out.append(record(ts + 0.003, ether(ipv4(CLIENT, SERVER, 6, tcp(sport, 80, c_isn + 1, s_isn + 1, ack | 0x08, req)))))
+
+
+def http_exchange(out, ts, sport, host, path, headers=b"", response_headers=b""):
+    """One plain HTTP request (path and extra header lines) and its 200 response."""
+    syn, ack, psh = 0x02, 0x10, 0x08
+    c_isn, s_isn = 1000, 5000
+    back = dict(src_mac=b"\x02\x00\x00\x00\x00\xfe", dst_mac=b"\x02\x00\x00\x00\x00\x01")
+    out.append(record(ts, ether(ipv4(CLIENT, SERVER, 6, tcp(sport, 80, c_isn, 0, syn)))))
+    out.append(record(ts + 0.001, ether(ipv4(SERVER, CLIENT, 6, tcp(80, sport, s_isn, c_isn + 1, syn | ack)), **back)))
+    out.append(record(ts + 0.002, ether(ipv4(CLIENT, SERVER, 6, tcp(sport, 80, c_isn + 1, s_isn + 1, ack)))))
+    req = b"GET " + path + b" HTTP/1.1\r\nHost: " + host + b"\r\n" + headers + b"\r\n"
+    out.append(record(ts + 0.003, ether(ipv4(CLIENT, SERVER, 6, tcp(sport, 80, c_isn + 1, s_isn + 1, ack | psh, req)))))
+    resp = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n" + response_headers + b"\r\n"
+    out.append(record(ts + 0.004, ether(ipv4(SERVER, CLIENT, 6, tcp(80, sport, s_isn + 1, c_isn + 1 + len(req), ack | psh, resp)), **back)))
+
+
+def sync(path):
+    value = b"Xq7Lr2Vb9Nz4Tt1Kp8Ws"
+    t = 1700000000.0
+    out = [pcap_header()]
+    page = b"Referer: http://news.example/\r\n"
+    http_exchange(out, t, 50000, b"news.example", b"/")
+    http_exchange(out, t + 0.1, 50001, b"ad.doubleclick.net", b"/pixel", page,
+                  b"Set-Cookie: id=" + value + b"; Domain=.doubleclick.net; Max-Age=31536000\r\n"
+                  b"Set-Cookie: other=Mm3Hh6Jj0Ff5Dd2Ss; Max-Age=31536000\r\n")
+    http_exchange(out, t + 0.2, 50002, b"ad.doubleclick.net", b"/again", page + b"Cookie: id=" + value + b"\r\n")
+    http_exchange(out, t + 0.3, 50003, b"ib.adnxs.com", b"/setuid?partner=google&uid=" + value, page)
+    open(path, "wb").write(b"".join(out))
+    open(path + ".value", "wb").write(value)
 
 
 def client_hello(sni):
@@ -210,6 +245,8 @@ if __name__ == "__main__":
         hostile(sys.argv[2])
     elif sys.argv[1] == "cases":
         cases(sys.argv[2])
+    elif sys.argv[1] == "sync":
+        sync(sys.argv[2])
     elif sys.argv[1] == "repeat":
         repeat(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:
