@@ -343,7 +343,7 @@ def report_expected(fx, flt, now):
         addresses = [a for a, _ in sorted(d['addresses'], key=lambda x: (x[1], x[0]))]
         hostname = esc(d['hostname']) if flt.get('version', 2) >= 2 else None
         devices.append(dict(device=d['key'], mac=d['mac'], addresses=addresses, name=d['name'],
-                            hostname=hostname, sites=sites))
+                            hostname=hostname, syncing=[], sites=sites))
     devices.sort(key=lambda d: d['device'].encode())
     runs = []
     for r in fx['runs']:
@@ -394,7 +394,8 @@ def check_report_json(fx, flt, now, data):
     doc = json.loads(data)
     want = report_expected(fx, flt, now)
     verdict(set(doc) == {'devices', 'runs'}, 'top-level keys devices, runs')
-    keys_ok = all(set(d) == {'device', 'mac', 'addresses', 'name', 'hostname', 'sites'} for d in doc['devices'])
+    keys_ok = all(set(d) == {'device', 'mac', 'addresses', 'name', 'hostname', 'syncing', 'sites'}
+                  for d in doc['devices'])
     verdict(keys_ok, 'device keys')
     tkeys = {'host', 'entity', 'category', 'categories', 'lists', 'first_seen', 'last_seen', 'count', 'cname'}
     verdict(all(set(t) == tkeys for d in doc['devices'] for s in d['sites'] for t in s['trackers']),
