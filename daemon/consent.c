@@ -289,7 +289,8 @@ static int read_map(struct loader *l, const yaml_node_t *node, const char *what,
 		if (!key || i == n) {
 			char list[200] = "", b[48];
 			for (size_t j = 0; j < n; j++)
-				snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "", known[j]);
+				snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "",
+					 known[j]);
 			return fail(l, k, "unknown key '%s' in %s (known: %s)", shown(key, b), what, list);
 		}
 		if (out[i])
@@ -535,7 +536,8 @@ static int load_op(struct loader *l, const yaml_node_t *node, struct decode_op *
 		name = yaml_scalar(name_node);
 		args = yaml_file_node(l->y, node->data.mapping.pairs.start->value);
 	} else if (!name) {
-		return fail(l, node, "a decode op is a name (url_decode) or a mapping of one name to its arguments ({kv: {sep: \"&\", kvsep: \"=\"}})");
+		return fail(l, node, "a decode op is a name (url_decode) or a mapping of one name to its "
+				     "arguments ({kv: {sep: \"&\", kvsep: \"=\"}})");
 	}
 	size_t k = 0;
 	while (name && k < sizeof op_names / sizeof op_names[0] && strcmp(name, op_names[k]) != 0)
@@ -544,8 +546,8 @@ static int load_op(struct loader *l, const yaml_node_t *node, struct decode_op *
 		k = OP_BASE64;
 	char b[48];
 	if (!name || k == sizeof op_names / sizeof op_names[0])
-		return fail(l, name_node, "unknown decode op '%s' (known: url_decode, base64, base64url, json, js_object, kv, list, query, letters, tcf)",
-			    shown(name, b));
+		return fail(l, name_node, "unknown decode op '%s' (known: url_decode, base64, base64url, json, "
+					  "js_object, kv, list, query, letters, tcf)", shown(name, b));
 	op->kind = (enum op_kind)k;
 	const char *s = yaml_scalar(args);
 	if (args && !(s && !*s) && args->type != YAML_MAPPING_NODE)
@@ -592,7 +594,8 @@ static int load_op(struct loader *l, const yaml_node_t *node, struct decode_op *
 		if (v[1] && get_path(l, v[1], "at", &op->at) != 0)
 			return -1;
 		if (!v[0] || v[0]->type != YAML_MAPPING_NODE)
-			return fail(l, v[0] ? v[0] : args, "'positions' must be a mapping of names to character positions (0-based)");
+			return fail(l, v[0] ? v[0] : args,
+				    "'positions' must be a mapping of names to character positions (0-based)");
 		for (yaml_node_pair_t *p = v[0]->data.mapping.pairs.start; p < v[0]->data.mapping.pairs.top; p++) {
 			yaml_node_t *kn = yaml_file_node(l->y, p->key), *vn = yaml_file_node(l->y, p->value);
 			const char *pos = yaml_scalar(vn);
@@ -602,6 +605,11 @@ static int load_op(struct loader *l, const yaml_node_t *node, struct decode_op *
 				return fail(l, kn, "'positions' has more than %d names", LETTERS_MAX);
 			if (get_text(l, kn, "positions", true, &op->letter_names[op->letter_n]) != 0)
 				return -1;
+			for (size_t i = 0; i < op->letter_n; i++)
+				if (strcmp(op->letter_names[i], op->letter_names[op->letter_n]) == 0) {
+					op->letter_n++;
+					return fail(l, kn, "'positions': '%s' given twice", op->letter_names[i]);
+				}
 			op->letter_n++;
 			if (!end || *end || at > 64)
 				return fail(l, vn, "'positions': a position is a number from 0 to 64");
@@ -644,7 +652,8 @@ static int load_condition(struct loader *l, const yaml_node_t *node, yaml_node_t
 		if (!n)
 			continue;
 		if (c->pred != PRED_ALWAYS)
-			return fail(l, n, "a condition has one test (missing, present, empty, equals, regex or all_in)");
+			return fail(l, n, "a condition has one test (missing, present, empty, equals, regex "
+					  "or all_in)");
 		c->pred = (enum predicate)p;
 		bool yes = false;
 		switch (c->pred) {
@@ -675,8 +684,8 @@ static int load_condition(struct loader *l, const yaml_node_t *node, yaml_node_t
 		}
 	}
 	if ((c->subject != SUBJECT_VALUE || c->name) && c->pred == PRED_ALWAYS)
-		return fail(l, node, "a condition on '%s' needs a test (missing, present, empty, equals, regex or all_in)",
-			    c->name ? c->name : "?");
+		return fail(l, node, "a condition on '%s' needs a test (missing, present, empty, equals, "
+				     "regex or all_in)", c->name ? c->name : "?");
 	return 0;
 }
 
@@ -706,8 +715,8 @@ static int load_categories(struct loader *l, const yaml_node_t *node, struct cat
 			const char *p = paths[i]->items[j];
 			bool bad = p[0] == '.' ? strcmp(p, ".") != 0 : p[strlen(p) - 1] == '.' || strstr(p, "..");
 			if (bad)
-				return fail(l, v[i], "'%s': a path is keys joined by '.' (or '.' for the value itself)",
-					    known[i]);
+				return fail(l, v[i], "'%s': a path is keys joined by '.' (or '.' for the value "
+						     "itself)", known[i]);
 		}
 	c->all_keys = c->keys.n == 0;
 	if (v[4] && get_bool(l, v[4], "all_keys", &c->all_keys) != 0)
@@ -843,7 +852,8 @@ static int load_signal(struct loader *l, const yaml_node_t *node, struct signal_
 				s->kind == KIND_URL_PARAM ? 5 : -1 };
 	for (size_t i = 0; i < 4; i++)
 		if (foreign[i] >= 0 && v[foreign[i]])
-			return fail(l, v[foreign[i]], "'%s' does not apply to a signal of kind %s", known[foreign[i]], kind);
+			return fail(l, v[foreign[i]], "'%s' does not apply to a signal of kind %s",
+				    known[foreign[i]], kind);
 	for (size_t i = 9; i < 12; i++)
 		if (v[i] && !yaml_scalar(v[i]))
 			return fail(l, v[i], "'%s' must be a string", known[i]);
@@ -1217,8 +1227,9 @@ static json_t *op_js_object(const char *s, size_t n)
 			size_t j = i;
 			while (j < n && (isalnum((unsigned char)s[j]) || s[j] == '_' || s[j] == '$'))
 				j++;
-			bool literal = (j - i == 4 && (memcmp(s + i, "true", 4) == 0 || memcmp(s + i, "null", 4) == 0)) ||
-				       (j - i == 5 && memcmp(s + i, "false", 5) == 0);
+			size_t n_id = j - i;
+			bool literal = (n_id == 4 && (memcmp(s + i, "true", 4) == 0 || memcmp(s + i, "null", 4) == 0)) ||
+				       (n_id == 5 && memcmp(s + i, "false", 5) == 0);
 			if (!(literal ? put(&b, s + i, j - i)
 				      : put(&b, "\"", 1) && put(&b, s + i, j - i) && put(&b, "\"", 1)))
 				goto done;
@@ -2000,14 +2011,16 @@ size_t consent_evaluate_request(const struct consent_rules *rules,
 				if (!v)
 					continue;
 				shown_name(name, pair->name.p, pair->name.len);
-				n = emit(out, n, max, decide(&e, s, v, name, &d), s, pair->name.p, pair->name.len, &d);
+				enum consent_decision got = decide(&e, s, v, name, &d);
+				n = emit(out, n, max, got, s, pair->name.p, pair->name.len, &d);
 			}
 			break;
 		case KIND_COOKIES: {
 			/* read together: one object of name -> value */
 			json_t *obj = json_object();
 			size_t taken = 0;
-			for (size_t c = 0; obj && request->cookies && c < request->cookie_count && taken < COOKIES_MAX; c++) {
+			size_t count = request->cookies ? request->cookie_count : 0;
+			for (size_t c = 0; obj && c < count && taken < COOKIES_MAX; c++) {
 				const struct cookie_pair *pair = &request->cookies[c];
 				if (!name_matches(s, pair->name.p, pair->name.len) ||
 				    memchr(pair->name.p, '\0', pair->name.len) ||
@@ -2017,9 +2030,10 @@ size_t consent_evaluate_request(const struct consent_rules *rules,
 				if (v && json_object_setn_new_nocheck(obj, pair->name.p, pair->name.len, v) == 0)
 					taken++;
 			}
-			if (obj && taken)
-				n = emit(out, n, max, decide(&e, s, obj, s->label, &d), s, NULL, 0, &d);
-			else
+			if (obj && taken) {
+				enum consent_decision got = decide(&e, s, obj, s->label, &d);
+				n = emit(out, n, max, got, s, NULL, 0, &d);
+			} else
 				json_decref(obj);
 			break;
 		}
@@ -2029,8 +2043,10 @@ size_t consent_evaluate_request(const struct consent_rules *rules,
 			if (!find_param(e.query, e.query_len, s->param, &raw, &len) || !len || len > VALUE_MAX)
 				continue;
 			json_t *v = json_stringn_nocheck(raw, len);
-			if (v)
-				n = emit(out, n, max, decide(&e, s, v, s->param, &d), s, s->param, strlen(s->param), &d);
+			if (v) {
+				enum consent_decision got = decide(&e, s, v, s->param, &d);
+				n = emit(out, n, max, got, s, s->param, strlen(s->param), &d);
+			}
 			break;
 		}
 		case KIND_URL: {
@@ -2038,8 +2054,10 @@ size_t consent_evaluate_request(const struct consent_rules *rules,
 			    (s->path_re.compiled && !regex_match(&s->path_re, request->target, request->target_len)))
 				continue;
 			json_t *v = json_stringn_nocheck(request->target, request->target_len);
-			if (v)
-				n = emit(out, n, max, decide(&e, s, v, s->label, &d), s, NULL, 0, &d);
+			if (v) {
+				enum consent_decision got = decide(&e, s, v, s->label, &d);
+				n = emit(out, n, max, got, s, NULL, 0, &d);
+			}
 			break;
 		}
 		}
@@ -2070,7 +2088,8 @@ size_t consent_evaluate_set_cookie(const struct consent_rules *rules, const char
 		struct detail d;
 		char name[72];
 		shown_name(name, cookie->name.p, cookie->name.len);
-		n = emit(out, n, max, decide(&e, s, v, name, &d), s, cookie->name.p, cookie->name.len, &d);
+		enum consent_decision got = decide(&e, s, v, name, &d);
+		n = emit(out, n, max, got, s, cookie->name.p, cookie->name.len, &d);
 	}
 	return n;
 }

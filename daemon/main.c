@@ -480,8 +480,12 @@ static void print_stats(const struct pipeline *pipeline)
 		     decode_name);
 	print_counts("skipped", s->decode, DECODE_OK + 1, DECODE_MALFORMED_FIRST, decode_name);
 	fprintf(stderr, "%s: cookies: %" PRIu64 " malformed parts, %" PRIu64 " past %d in a request,"
-		" %" PRIu64 " Set-Cookie headers a browser ignores\n", program, s->cookies_malformed,
-		s->cookies_dropped, PIPELINE_COOKIES_MAX, s->set_cookies_ignored);
+		" %" PRIu64 " Set-Cookie headers a browser ignores, %" PRIu64 " Cookie or Set-Cookie"
+		" headers past %d in a message\n", program, s->cookies_malformed, s->cookies_dropped,
+		PIPELINE_COOKIES_MAX, s->set_cookies_ignored, s->cookie_headers_dropped,
+		HTTP1_MAX_COOKIES);
+	fprintf(stderr, "%s: HTTP/1 header fields past %d in a message, not read: %" PRIu64 "\n",
+		program, HTTP1_MAX_HEADERS, s->header_fields_dropped);
 	print_counts("observations", s->observations, 0, OBS_KIND_COUNT, kind_name);
 	if (s->out_of_memory)
 		fprintf(stderr, "%s: packets dropped for lack of memory: %" PRIu64 "\n", program,

@@ -1023,12 +1023,14 @@ static void emit_request_cookies(struct stream_context *c, const struct observat
 				     &malformed, &dropped);
 	pipeline->stats.cookies_malformed += malformed;
 	pipeline->stats.cookies_dropped += dropped;
+	pipeline->stats.cookie_headers_dropped += m->cookies_dropped;
+	pipeline->stats.header_fields_dropped += m->headers_dropped;
 	const struct consent_rules *rules = pipeline->config.consent_rules;
 	for (size_t i = 0; i < n; i++) {
 		struct observation cookie;
 		observation_init(pipeline, c->flow, c->ts_us, OBS_COOKIE_SENT, &cookie);
 		memcpy(cookie.host, request->host, sizeof cookie.host);
-		char name[HTTP_VALUE_MAX];
+		char name[COOKIE_NAME_VALUE_MAX + 1];
 		struct http1_span name_span = { pairs[i].name.p ? pairs[i].name.p : "", pairs[i].name.len };
 		cookie.cookie_name = span_bytes(name_span, name, sizeof name,
 						&cookie.text_len[OBS_TEXT_COOKIE_NAME]);
@@ -1069,6 +1071,8 @@ static void emit_set_cookies(struct stream_context *c, const struct observation 
 {
 	struct pipeline *pipeline = c->pipeline;
 	const struct consent_rules *rules = pipeline->config.consent_rules;
+	pipeline->stats.cookie_headers_dropped += m->cookies_dropped;
+	pipeline->stats.header_fields_dropped += m->headers_dropped;
 	for (size_t i = 0; i < m->set_cookie_count; i++) {
 		struct set_cookie sc;
 		if (set_cookie_parse(m->set_cookies[i].p, m->set_cookies[i].len, &sc) != 0) {
@@ -1080,7 +1084,8 @@ static void emit_set_cookies(struct stream_context *c, const struct observation 
 		observation_init(pipeline, c->flow, c->ts_us, OBS_COOKIE_SET, &cookie);
 		memcpy(cookie.host, response->host, sizeof cookie.host);
 		cookie.http_status = response->http_status;
-		char name[HTTP_VALUE_MAX], domain[OBS_HOST_MAX], path[HTTP_VALUE_MAX];
+		char name[COOKIE_NAME_VALUE_MAX + 1], domain[COOKIE_ATTRIBUTE_VALUE_MAX + 1],
+			path[COOKIE_ATTRIBUTE_VALUE_MAX + 1];
 		uint32_t ignored;
 		cookie.cookie_name = span_bytes((struct http1_span){ sc.name.p ? sc.name.p : "", sc.name.len },
 						name, sizeof name, &cookie.text_len[OBS_TEXT_COOKIE_NAME]);

@@ -99,6 +99,8 @@ struct pipeline_stats {
 	uint64_t cookies_malformed;     /* parts of Cookie headers that did not parse */
 	uint64_t cookies_dropped;       /* cookies past the first PIPELINE_COOKIES_MAX of a request */
 	uint64_t set_cookies_ignored;   /* Set-Cookie headers a browser ignores (RFC 6265 5.2) */
+	uint64_t cookie_headers_dropped; /* Cookie or Set-Cookie headers past HTTP1_MAX_COOKIES of a message */
+	uint64_t header_fields_dropped;  /* header fields past HTTP1_MAX_HEADERS of a message: not read */
 };
 
 enum { PIPELINE_COOKIES_MAX = 128 }; /* cookies of one request read */

@@ -377,24 +377,23 @@ static void read_header(const uint8_t *name, size_t name_len, const uint8_t *val
 /*
  * Obsolete line folding (RFC 9112 5.2): a header line that starts with a
  * space or tab continues the previous one. Turning the line end before it
- * into spaces makes the two one line, in place. Not for the first header
- * line: whitespace after the start line is a line to ignore, not a fold.
+ * into spaces makes the two one line, in place. It starts at the first
+ * header: a line of whitespace right after the start line folds into
+ * nothing, and process_block() skips it (RFC 9112 2.2).
  */
 static void unfold(uint8_t *block, size_t len, size_t headers_start)
 {
 	size_t pos = headers_start;
-	int first = 1;
 	while (pos < len) {
 		uint8_t *lf = memchr(block + pos, '\n', len - pos);
 		if (!lf)
 			return;
 		size_t next = (size_t)(lf - block) + 1;
-		if (next < len && is_ows(block[next]) && !first) {
+		if (next < len && is_ows(block[next])) {
 			*lf = ' ';
 			if (lf > block + pos && lf[-1] == '\r')
 				lf[-1] = ' ';
 		}
-		first = 0;
 		pos = next;
 	}
 }

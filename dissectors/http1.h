@@ -33,7 +33,7 @@ enum {
 	/* Start line to the empty line that ends the header block, both included. */
 	HTTP1_HEADER_MAX = 65536,
 	HTTP1_MAX_HEADERS = 128,     /* header fields looked at per message */
-	HTTP1_MAX_COOKIES = 32,      /* Cookie or Set-Cookie headers kept per message */
+	HTTP1_MAX_COOKIES = 64,      /* Cookie or Set-Cookie headers kept per message */
 	HTTP1_METHOD_MAX = 16,       /* a longer "method" is not HTTP */
 	HTTP1_CHUNK_LINE_MAX = 4096, /* a chunk-size line with its extensions */
 	HTTP1_MAX_PENDING = 64,      /* requests awaiting a response (pipelining) */

@@ -2,11 +2,12 @@
  * libFuzzer harness for daemon/consent.c, two ways by the low bit of the
  * input's first byte:
  *
- *   even ("R..."): the rest is a rules file. It is parsed from memory
- *   (consent_rules_parse) and loaded from a temporary file
+ *   even ("R..."): the rest, up to a NUL, is a rules file. It is parsed
+ *   from memory (consent_rules_parse) and loaded from a temporary file
  *   (consent_rules_load, removed after each run): both must agree, and an
  *   error must read "name:line: reason". Rules that load are then run on a
- *   few fixed requests (the project's capture cookies, Google and TCF URLs).
+ *   few fixed requests (the project's capture cookies, Google and TCF URLs)
+ *   and on the request after the NUL, if any (read as below).
  *
  *   odd ("E..."): the rest is one request, lines split at '\n': the host,
  *   the request target, a Cookie header (through cookie_parse_list), then
@@ -152,7 +153,8 @@ static void run_samples(const struct consent_rules *rules)
 	size_t count = cookie_parse_list(&header, 1, pairs, MAX_COOKIES, NULL, NULL);
 	struct consent_signal out[MAX_SIGNALS];
 	for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
-		struct consent_request q = { "www.google-analytics.com", 24, targets[i], strlen(targets[i]), pairs, count };
+		struct consent_request q = { "www.google-analytics.com", 24, targets[i], strlen(targets[i]),
+					     pairs, count };
 		evaluate(rules, &q, out, MAX_SIGNALS);
 		q.host = "consent.cookiebot.com";
 		q.host_len = 21;
@@ -164,8 +166,15 @@ static void run_samples(const struct consent_rules *rules)
 	}
 }
 
+static void fuzz_request(const struct consent_rules *rules, const uint8_t *data, size_t size);
+
 static void fuzz_rules(const uint8_t *data, size_t size)
 {
+	const uint8_t *nul = memchr(data, '\0', size);
+	const uint8_t *request = nul ? nul + 1 : NULL;
+	size_t request_size = nul ? size - (size_t)(nul + 1 - data) : 0;
+	if (nul)
+		size = (size_t)(nul - data);
 	char err_memory[CONSENT_ERROR_MAX], err_file[CONSENT_ERROR_MAX];
 	memset(err_memory, 0, sizeof err_memory);
 	memset(err_file, 0, sizeof err_file);
@@ -193,11 +202,13 @@ static void fuzz_rules(const uint8_t *data, size_t size)
 	if (consent_rules_count(from_memory) != consent_rules_count(from_file))
 		abort();
 	run_samples(from_memory);
+	if (request)
+		fuzz_request(from_memory, request, request_size);
 	consent_rules_free(from_memory);
 	consent_rules_free(from_file);
 }
 
-static void fuzz_request(const uint8_t *data, size_t size)
+static void fuzz_request(const struct consent_rules *rules, const uint8_t *data, size_t size)
 {
 	/* the parts, each a heap copy of exactly its length */
 	char *part[MAX_PARTS];
@@ -235,18 +246,18 @@ static void fuzz_request(const uint8_t *data, size_t size)
 		pairs, count,
 	};
 	struct consent_signal out[MAX_SIGNALS];
-	size_t n = evaluate(shipped, &q, out, MAX_SIGNALS);
+	size_t n = evaluate(rules, &q, out, MAX_SIGNALS);
 	if (n) {
 		/* a smaller max: a prefix of the same signals */
 		struct consent_signal fewer[MAX_SIGNALS];
-		size_t k = evaluate(shipped, &q, fewer, n - 1);
+		size_t k = evaluate(rules, &q, fewer, n - 1);
 		if (k != n - 1 || memcmp(out, fewer, k * sizeof *out) != 0)
 			abort();
 	}
 	for (size_t i = 0; i < count; i++) {
-		evaluate_set_cookie(shipped, &pairs[i], false);
-		evaluate_set_cookie(shipped, &pairs[i], true);
-		int a = consent_is_consent_cookie(shipped, pairs[i].name.p, pairs[i].name.len);
+		evaluate_set_cookie(rules, &pairs[i], false);
+		evaluate_set_cookie(rules, &pairs[i], true);
+		int a = consent_is_consent_cookie(rules, pairs[i].name.p, pairs[i].name.len);
 		if (a != 0 && a != 1)
 			abort();
 	}
@@ -259,7 +270,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	if (data[0] & 1)
-		fuzz_request(data + 1, size - 1);
+		fuzz_request(shipped, data + 1, size - 1);
 	else
 		fuzz_rules(data + 1, size - 1);
 	return 0;

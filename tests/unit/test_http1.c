@@ -578,6 +578,19 @@ static void test_folded_header(void **state)
 	assert_string_equal(r->seen[0].host, "fold.example");
 	assert_int_equal(r->seen[0].header_count, 2);
 	recorder_free(r);
+
+	/* The first header folds too (a bug once: only later ones did). */
+	r = check_every_split(1,
+			      "GET / HTTP/1.1\r\n"
+			      "Cookie: a=1;\r\n"
+			      " b=2\r\n"
+			      "Host: fold.example\r\n"
+			      "\r\n",
+			      HTTP1_MORE);
+	assert_int_equal(r->count, 1);
+	assert_string_equal(r->seen[0].first_cookie, "a=1;   b=2");
+	assert_string_equal(r->seen[0].host, "fold.example");
+	recorder_free(r);
 }
 
 /* A request with `headers` filler headers before Host, Cookie and Content-Length. */
@@ -616,14 +629,14 @@ static void test_header_bounds(void **state)
 	recorder_free(r);
 	free(stream);
 
-	/* 40 cookies: 32 kept in order, 8 counted. */
-	stream = many_headers(0, 40);
+	/* 72 cookies: 64 kept in order, 8 counted. */
+	stream = many_headers(0, 72);
 	r = check_every_split(1, stream, HTTP1_MORE);
 	assert_int_equal(r->count, 2);
-	assert_int_equal(r->seen[0].cookie_count, 32);
+	assert_int_equal(r->seen[0].cookie_count, 64);
 	assert_int_equal(r->seen[0].cookies_dropped, 8);
 	assert_string_equal(r->seen[0].first_cookie, "c0=0");
-	assert_string_equal(r->seen[0].last_cookie, "c31=31");
+	assert_string_equal(r->seen[0].last_cookie, "c63=63");
 	recorder_free(r);
 	free(stream);
 
