@@ -80,39 +80,42 @@ static unsigned char *read_all(const char *path, size_t *len, char *err, size_t 
 	return buf;
 }
 
-int yaml_file_load(struct yaml_file *y, const char *path, char *err, size_t err_len)
+static void yaml_file_init(struct yaml_file *y, const char *name, char *err, size_t err_len)
 {
 	memset(y, 0, sizeof *y);
-	y->path = path;
+	y->path = name;
 	y->err = err;
 	y->err_len = err_len;
-	size_t len = 0;
-	unsigned char *text = read_all(path, &len, err, err_len);
-	if (!text)
+}
+
+int yaml_file_parse(struct yaml_file *y, const char *text, size_t len, const char *name, char *err,
+		    size_t err_len)
+{
+	yaml_file_init(y, name, err, err_len);
+	if (!text) {
+		snprintf(err, err_len, "%s: no text", name);
 		return -1;
+	}
 	/* The configuration's hash: part of a run's evidence. */
 	unsigned char digest[32];
 	unsigned dlen = 0;
 	if (!EVP_Digest(text, len, digest, &dlen, EVP_sha256(), NULL)) {
-		free(text);
-		snprintf(err, err_len, "%s: cannot hash", path);
+		snprintf(err, err_len, "%s: cannot hash", name);
 		return -1;
 	}
 	for (unsigned i = 0; i < dlen; i++)
 		snprintf(y->sha256 + 2 * i, 3, "%02x", digest[i]);
 	yaml_parser_t parser;
 	if (!yaml_parser_initialize(&parser)) {
-		free(text);
-		snprintf(err, err_len, "%s: out of memory", path);
+		snprintf(err, err_len, "%s: out of memory", name);
 		return -1;
 	}
-	yaml_parser_set_input_string(&parser, text, len);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	int loaded = yaml_parser_load(&parser, &y->doc);
 	if (!loaded)
-		snprintf(err, err_len, "%s:%lu: %s", path, (unsigned long)parser.problem_mark.line + 1,
+		snprintf(err, err_len, "%s:%lu: %s", name, (unsigned long)parser.problem_mark.line + 1,
 			 parser.problem ? parser.problem : "YAML error");
 	yaml_parser_delete(&parser);
-	free(text);
 	if (!loaded)
 		return -1;
 	yaml_node_t *root = yaml_document_get_root_node(&y->doc);
@@ -125,6 +128,18 @@ int yaml_file_load(struct yaml_file *y, const char *path, char *err, size_t err_
 		return -1;
 	}
 	return 0;
+}
+
+int yaml_file_load(struct yaml_file *y, const char *path, char *err, size_t err_len)
+{
+	yaml_file_init(y, path, err, err_len);
+	size_t len = 0;
+	unsigned char *text = read_all(path, &len, err, err_len);
+	if (!text)
+		return -1;
+	int rc = yaml_file_parse(y, (const char *)text, len, path, err, err_len);
+	free(text);
+	return rc;
 }
 
 void yaml_file_free(struct yaml_file *y)

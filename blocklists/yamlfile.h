@@ -1,7 +1,8 @@
 /*
  * yamlfile: a configuration file read as one YAML document (libyaml), for
  * the loaders of its sections (blocklists/lists.c: `lists:`, daemon/config.c:
- * `devices:`, `store:`). Errors are "file:line: reason".
+ * `devices:`, `store:`, `consent:`) and of the consent rules
+ * (daemon/consent.c). Errors are "file:line: reason".
  */
 #ifndef TRACKWATCH_YAMLFILE_H
 #define TRACKWATCH_YAMLFILE_H
@@ -24,6 +25,14 @@ struct yaml_file {
  * Returns 0 (free it with yaml_file_free()), or -1 with the reason in err.
  */
 int yaml_file_load(struct yaml_file *y, const char *path, char *err, size_t err_len);
+/*
+ * The same for `len` bytes of YAML in memory (a file's text, a test's or a
+ * fuzzer's input), sha256 included; `name` stands for the file in messages
+ * and in y->path, so it must outlive y. Fails, and words its errors, as
+ * yaml_file_load() does after reading the file.
+ */
+int yaml_file_parse(struct yaml_file *y, const char *text, size_t len, const char *name, char *err,
+		    size_t err_len);
 void yaml_file_free(struct yaml_file *y);
 
 /* Writes "file:line: " and the reason (fmt with one %s) to the error; returns -1. */

@@ -1,10 +1,11 @@
 /*
  * consent: the consent-signal rules engine (see consent.h). A rules file
- * (etc/consent-signals.yaml; the format is in man/consent-signals.md) is
- * compiled once into a read-only table: regular expressions compiled, decode
- * pipelines and decision steps checked. Evaluation runs in the `consent`
- * stage on one request's cookies and URL, or one Set-Cookie, and hands back
- * decisions with a detail that carries no identifier from the value.
+ * (etc/consent-signals.yaml; the format is in trackwatchd(8), CONSENT
+ * SIGNALS) is compiled once into a read-only table: regular expressions
+ * compiled, decode pipelines and decision steps checked. Evaluation runs in
+ * the `consent` stage on one request's cookies and URL, or one Set-Cookie,
+ * and hands back decisions with a detail that carries no identifier from
+ * the value.
  *
  * Every value is hostile: raw values and every decoded value are capped at
  * VALUE_MAX bytes, JSON nesting at JSON_DEPTH_MAX, split items at ITEMS_MAX;
@@ -1042,38 +1043,11 @@ struct consent_rules *consent_rules_load(const char *path, char *error, size_t e
 struct consent_rules *consent_rules_parse(const char *text, size_t len, const char *name,
 					  char *error, size_t error_len)
 {
-	/* yaml_file_load() reads a file; the same document from memory. */
 	struct yaml_file y;
-	memset(&y, 0, sizeof y);
-	y.path = name;
-	y.err = error;
-	y.err_len = error_len;
-	yaml_parser_t parser;
-	if (!text || !yaml_parser_initialize(&parser)) {
-		snprintf(error, error_len, "%s: %s", name, text ? "out of memory" : "no text");
+	if (yaml_file_parse(&y, text, len, name, error, error_len) != 0)
 		return NULL;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	int loaded = yaml_parser_load(&parser, &y.doc);
-	if (!loaded)
-		snprintf(error, error_len, "%s:%lu: %s", name, (unsigned long)parser.problem_mark.line + 1,
-			 parser.problem ? parser.problem : "YAML error");
-	yaml_parser_delete(&parser);
-	if (!loaded)
-		return NULL;
-	yaml_node_t *root = yaml_document_get_root_node(&y.doc);
-	const char *s = yaml_scalar(root);
-	struct consent_rules *rules = NULL;
-	if (root && root->type == YAML_MAPPING_NODE) {
-		y.root = root;
-		rules = load_document(&y);
-	} else if (root && !(s && !*s)) {
-		/* the words of yaml_file_load(), so that a file and its text fail alike */
-		yaml_file_fail(&y, root, "%s", "the configuration must be a mapping of keys");
-	} else {
-		rules = load_document(&y);
-	}
-	yaml_document_delete(&y.doc);
+	struct consent_rules *rules = load_document(&y);
+	yaml_file_free(&y);
 	return rules;
 }
 

@@ -1,7 +1,7 @@
 /*
  * consent: consent signals on the wire. A rules file (YAML, shipped as
  * etc/consent-signals.yaml; the format is in trackwatchd(8), CONSENT
- * SIGNALS, drafted in man/consent-signals.md) says, for each
+ * SIGNALS) says, for each
  * consent-management platform (OneTrust, Cookiebot, Didomi, the IAB TCF,
  * Google Consent Mode, ...), which cookies and which request URLs carry a
  * user's choice and how to read them. Evaluated on one
