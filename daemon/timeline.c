@@ -11,6 +11,22 @@
 enum { DEVICE_SLOTS = 1 << 12, DEVICE_MAX = DEVICE_SLOTS / 2, CNAME_SLOTS = 1 << 14,
        SET_CACHE = 256, KEY_MAX = 48 };
 #define DNS_REPEAT_US 1000000ULL
+/*
+ * A cookie sent again (same device, host, name and value) within a second of
+ * the one stored is the same event: a page's burst of requests carries the
+ * same cookies on each. Once per second at most, not once: the phases of a
+ * report are decided afterwards and need the cookie on each side of a
+ * decision. The entry holds the exact bytes compared (a hash could be made
+ * to collide from the wire and hide a cookie); longer ones are always stored.
+ */
+#define COOKIE_REPEAT_US 1000000ULL
+enum { COOKIE_SLOTS = 4096, COOKIE_KEY_MAX = 240 };
+
+struct cookie_seen {
+	uint64_t ts;
+	uint16_t len;
+	char key[COOKIE_KEY_MAX];
+};
 
 /* What the timeline knows of a device between observations. */
 struct device_state {
@@ -60,6 +76,7 @@ struct timeline {
 	size_t device_count;
 	struct cname_entry *cnames;
 	struct set_entry lists_sets[SET_CACHE], category_sets[SET_CACHE];
+	struct cookie_seen *cookies_seen;  /* COOKIE_SLOTS */
 };
 
 void timeline_options_defaults(struct timeline_options *options)
@@ -92,7 +109,8 @@ struct timeline *timeline_new(struct store *store, const struct daemon_config *c
 		return NULL;
 	t->devices = calloc(DEVICE_SLOTS, sizeof *t->devices);
 	t->cnames = calloc(CNAME_SLOTS, sizeof *t->cnames);
-	if (!t->devices || !t->cnames) {
+	t->cookies_seen = calloc(COOKIE_SLOTS, sizeof *t->cookies_seen);
+	if (!t->devices || !t->cnames || !t->cookies_seen) {
 		timeline_free(t);
 		return NULL;
 	}
@@ -121,6 +139,7 @@ void timeline_free(struct timeline *t)
 		free(t->category_sets[i].json);
 	}
 	free(t->cnames);
+	free(t->cookies_seen);
 	free(t->devices);
 	free(t);
 }
@@ -444,6 +463,32 @@ static size_t query_params(const char *target, struct store_param out[STORE_PARA
 	return n;
 }
 
+/* Whether this cookie_sent repeats one stored less than COOKIE_REPEAT_US ago; records it when not. */
+static int cookie_repeated(struct timeline *t, const char *device, const char *host,
+			   const struct observation *obs, uint64_t now)
+{
+	char key[COOKIE_KEY_MAX];
+	const char *parts[] = { device, host, obs->cookie_name ? obs->cookie_name : "",
+				obs->cookie ? obs->cookie : "" };
+	size_t len = 0;
+	for (size_t i = 0; i < 4; i++) {
+		size_t n = strlen(parts[i]) + 1; /* with its NUL: a separator that no part holds */
+		if (len + n > sizeof key)
+			return 0;
+		memcpy(key + len, parts[i], n);
+		len += n;
+	}
+	struct cookie_seen *e = &t->cookies_seen[hash_bytes(key, len, 1469598103934665603ULL) %
+						 COOKIE_SLOTS];
+	if (e->len == len && memcmp(e->key, key, len) == 0 && since(now, e->ts) < COOKIE_REPEAT_US &&
+	    now >= e->ts)
+		return 1;
+	e->ts = now;
+	e->len = (uint16_t)len;
+	memcpy(e->key, key, len);
+	return 0;
+}
+
 int timeline_observe(struct timeline *t, const struct observation *obs)
 {
 	enum observation_kind kind = obs->kind;
@@ -486,6 +531,8 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 		d->query_hash[i] = h;
 		d->query_us[i] = now;
 	}
+	if (kind == OBS_COOKIE_SENT && cookie_repeated(t, key, host, obs, now))
+		return 0;
 	if (d->visit && since(now, d->last_contact_us) > t->options.visit_timeout_us) {
 		d->visit = 0;
 		d->site[0] = '\0';

@@ -1011,6 +1011,39 @@ static void test_google_consent_mode(void **state)
 	none(&r);
 }
 
+/* Regular expressions are checked by their literal prefix first: the same answers as regexec(). */
+static void test_regex_prefix(void **state)
+{
+	(void)state;
+	static const char text[] =
+		"version: 1\n"
+		"rules:\n"
+		"  - id: re\n"
+		"    signals:\n"
+		"      - {kind: cookie, name: '^ab*c', match: regex, decide: [{then: accept}]}\n"
+		"      - {kind: cookie, name: '^x\\.y', match: regex, decide: [{then: accept}]}\n"
+		"      - {kind: cookie, name: '^p|q$', match: regex, decide: [{then: accept}]}\n"
+		"      - {kind: cookie, name: '^[]a]z', match: regex, decide: [{then: accept}]}\n"
+		"      - {kind: cookie, name: '^long(er)?$', match: regex, decide: [{then: accept}]}\n"
+		"      - {kind: cookie, name: '^m{2}n', match: regex, decide: [{then: accept}]}\n";
+	char err[CONSENT_ERROR_MAX];
+	struct consent_rules *r = consent_rules_parse(text, sizeof text - 1, "re.yaml", err, sizeof err);
+	if (!r)
+		fail_msg("%s", err);
+	static const struct { const char *name; int want; } cases[] = {
+		{ "ac", 1 }, { "abbbc", 1 }, { "xac", 0 }, { "a", 0 },
+		{ "x.y", 1 }, { "xzy", 0 }, { "x.yz", 1 },
+		{ "p1", 1 }, { "q", 1 }, { "zq", 1 }, { "zp", 0 },
+		{ "]z", 1 }, { "az", 1 }, { "bz", 0 },
+		{ "long", 1 }, { "longer", 1 }, { "lon", 0 }, { "longest", 0 },
+		{ "mmn", 1 }, { "mn", 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (consent_is_consent_cookie(r, cases[i].name, strlen(cases[i].name)) != cases[i].want)
+			fail_msg("'%s': want %d", cases[i].name, cases[i].want);
+	consent_rules_free(r);
+}
+
 /* ---- the format's features the shipped rules do not all use ---- */
 
 static const char format_rules[] =
@@ -1503,6 +1536,7 @@ int main(void)
 		cmocka_unit_test(test_others),
 		cmocka_unit_test(test_tcf),
 		cmocka_unit_test(test_google_consent_mode),
+		cmocka_unit_test(test_regex_prefix),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_loader_errors),
 		cmocka_unit_test(test_loader_aliases),
