@@ -41,11 +41,11 @@ CORE_SRC = daemon/capture.c daemon/decode.c daemon/flow.c daemon/observation.c \
 	daemon/pipeline.c daemon/reassembly.c daemon/dnscache.c dissectors/ndpi_glue.c dissectors/dns.c dissectors/tls.c dissectors/quic.c dissectors/http1.c \
 	daemon/identifiers.c dissectors/cookie.c dissectors/tcf.c daemon/consent.c blocklists/yamlfile.c
 STORE_SRC = daemon/store.c daemon/schema.c
-DAEMON_SRC = $(CORE_SRC) $(STORE_SRC) $(LISTS_SRC) daemon/queue.c daemon/timeline.c daemon/config.c daemon/main.c
+DAEMON_SRC = $(CORE_SRC) $(STORE_SRC) $(LISTS_SRC) daemon/queue.c daemon/timeline.c daemon/config.c daemon/progress.c daemon/main.c
 # The tracker lists and their matcher, shared by the sensor and the command line.
 LISTS_SRC = blocklists/matcher.c blocklists/parse_text.c blocklists/parse_data.c blocklists/lists.c blocklists/yamlfile.c
 CLI_SRC = cli/trackwatch.c cli/lists.c cli/timeline.c cli/report.c cli/db.c cli/phases.c cli/syncing.c cli/consent.c $(LISTS_SRC) $(STORE_SRC) blocklists/fetch.c daemon/observation.c cli/tcf.c dissectors/tcf.c
-UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_identifiers test_dnscache test_parse_data test_parse_text test_matcher test_lists test_lists_live test_psl test_store test_cli_db test_config test_timeline test_cookie test_tcf test_consent test_phases
+UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_identifiers test_dnscache test_parse_data test_parse_text test_matcher test_lists test_lists_live test_psl test_store test_cli_db test_config test_timeline test_cookie test_tcf test_consent test_phases test_progress
 FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_identifiers fuzz_observation fuzz_disconnect fuzz_tds fuzz_cookiedb fuzz_abp fuzz_hosts fuzz_lists_config fuzz_daemon_config fuzz_timeline fuzz_cookie fuzz_tcf fuzz_consent
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
@@ -111,6 +111,7 @@ test_lists_live_SRC = $(LISTS_SRC)
 test_lists_live_LIBS = $(pkg_libs)
 test_psl_SRC = $(LISTS_SRC)
 test_cookie_SRC = dissectors/cookie.c
+test_progress_SRC = daemon/progress.c
 test_phases_SRC = cli/phases.c cli/db.c $(LISTS_SRC) $(STORE_SRC) daemon/observation.c
 test_phases_LIBS = $(pkg_libs)
 test_tcf_SRC = dissectors/tcf.c

@@ -213,6 +213,13 @@ const char *capture_name(const struct capture *capture)
 	return capture->name;
 }
 
+uint64_t capture_position(struct capture *capture)
+{
+	FILE *file = capture->live ? NULL : pcap_file(capture->pcap);
+	long at = file ? ftell(file) : -1;
+	return at > 0 ? (uint64_t)at : 0;
+}
+
 int capture_linktype(const struct capture *capture)
 {
 	return capture->dlt;

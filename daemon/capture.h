@@ -42,6 +42,8 @@ void capture_stop(struct capture *capture);
 
 const char *capture_name(const struct capture *capture);
 int capture_linktype(const struct capture *capture);
+/* How many bytes of a capture file have been read (0 for live capture or when not known). */
+uint64_t capture_position(struct capture *capture);
 uint64_t capture_frames(const struct capture *capture);
 
 /* Kernel counters of a live capture; returns -1 for files. */

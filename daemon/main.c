@@ -29,6 +29,7 @@
 #include "observation.h"
 #include "identifiers.h"
 #include "pipeline.h"
+#include "progress.h"
 #include "queue.h"
 #include "store.h"
 #include "timeline.h"
@@ -68,7 +69,8 @@ static void usage(FILE *out)
 "      --jsonl=PATH         write observations as JSON lines to PATH ('-' for\n"
 "                           standard output); without it or --db, text goes to\n"
 "                           standard output\n"
-"  -q, --quiet              no statistics on standard error at the end\n"
+"  -q, --quiet              no statistics on standard error at the end, and no\n"
+"                           progress line while files are read on a terminal\n"
 "\n"
 "Identifiers (cookie values, URL query values) are written as keyed hashes:\n"
 "      --identifier-key=FILE  hash with the key in FILE (16 to 1024 bytes), so\n"
@@ -178,6 +180,9 @@ struct run {
 	int store_failed;        /* set by the writer thread; the message is printed there */
 	struct file_hash *hash;  /* to start once the lists are loaded, or NULL */
 	int hashing;             /* the writer started it: join hash->thread */
+	/* Reading files on a terminal: the progress line. */
+	struct progress progress;
+	uint64_t frames, files_done_bytes;
 };
 
 /* The list evidence of a run: [{name, format, path, sha256}], for runs.lists. */
@@ -328,6 +333,9 @@ static void on_frame(void *context, int dlt, uint64_t ts_us, const uint8_t *fram
 	if (atomic_load_explicit(&writer_stop, memory_order_relaxed) && current_capture)
 		capture_stop(current_capture);
 	pipeline_packet(run->pipeline, dlt, ts_us, frame, caplen, wirelen);
+	if ((++run->frames & 4095) == 0 && run->progress.out && current_capture)
+		progress_update(&run->progress, run->files_done_bytes + capture_position(current_capture),
+				run->frames);
 }
 
 static void on_idle(void *context, uint64_t now_us)
@@ -823,6 +831,18 @@ int main(int argc, char **argv)
 		live = NULL;
 	}
 	/* Several files are one stream in time order, as when tcpdump -C split a capture. */
+	if (file_count && !quiet) {
+		uint64_t total = 0;
+		for (size_t i = 0; i < file_count; i++) {
+			struct stat fst;
+			if (strcmp(files[i], "-") == 0 || stat(files[i], &fst) != 0 || !S_ISREG(fst.st_mode)) {
+				total = 0;
+				break;
+			}
+			total += (uint64_t)fst.st_size;
+		}
+		progress_init(&run.progress, stderr, total);
+	}
 	for (size_t i = 0; i < file_count && !stop_requested && !atomic_load(&writer_stop); i++) {
 		struct capture *capture = capture_open_file(files[i], filter, error, sizeof error);
 		if (!capture) {
@@ -835,9 +855,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: %s\n", program, error);
 			status = EXIT_RUNTIME;
 		}
+		run.files_done_bytes += capture_position(capture);
 		current_capture = NULL;
 		capture_close(capture);
 	}
+	progress_end(&run.progress);
 
 	/* Ending the flows emits what nDPI found in flows still open. */
 	pipeline_flush(run.pipeline);
