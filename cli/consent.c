@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "../blocklists/matcher.h"
 #include "../daemon/store.h"
 #include "db.h"
 
@@ -104,10 +105,16 @@ static int mark(int argc, char **argv)
 	char dev[256], site_text[256];
 	device_text(device, dev, sizeof dev);
 	if (site) {
+		/* A site is a registrable domain: "WWW.News.Example." is news.example, as for --site. */
 		size_t n = 0;
 		for (; site[n] && n + 1 < sizeof site_text; n++)
 			site_text[n] = (char)(site[n] >= 'A' && site[n] <= 'Z' ? site[n] + 32 : site[n]);
 		site_text[n] = '\0';
+		if (n > 1 && site_text[n - 1] == '.')
+			site_text[--n] = '\0';
+		const char *domain = matcher_registrable_domain(site_text);
+		if (domain && domain != site_text)
+			memmove(site_text, domain, strlen(domain) + 1);
 	}
 
 	char err[STORE_ERROR_MAX];
@@ -122,7 +129,8 @@ static int mark(int argc, char **argv)
 	int status = DB_EXIT_FAIL;
 	if (sqlite3_prepare_v2(db, "INSERT INTO consent_marks(ts, device, site, decision, created)"
 			       " VALUES (?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT count(*) FROM devices WHERE key = ?1 OR mac = ?1 OR name = ?1"
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM devices WHERE key = ?1 OR mac = ?1"
+			       " OR name = ?1 COLLATE NOCASE"
 			       " OR id IN (SELECT device_id FROM device_addresses WHERE address = ?1)",
 			       -1, &known, NULL) != SQLITE_OK)
 		goto done;

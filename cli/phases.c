@@ -43,14 +43,22 @@ struct site_decisions {
 	char *site;              /* NULL: every site of the device (a mark without one) */
 	struct decision *d;
 	size_t count, cap;
-	enum phase state;        /* while loading: the wire decision in effect */
+	bool decided;            /* while loading: a decision has been read */
 };
+
+/*
+ * A visit ends after this long without a contact (daemon/timeline.c's
+ * default): a mark without a site falls on a visit only while it lasts.
+ */
+#define VISIT_TIMEOUT_US (30LL * 60 * 1000000)
 
 struct phases {
 	int64_t settle_us;
 	struct site_decisions *sites;
 	size_t count, cap;
 	json_t *sets;            /* phases_collect(): "<device>\t<site>" -> phase -> set -> names */
+	json_t *contacted;       /* phases_contact(): "<device>\t<site>\t<host>" -> first contact */
+	json_t *index;           /* site_key() -> index in sites */
 };
 
 static bool same_site(const char *a, const char *b)
@@ -58,12 +66,29 @@ static bool same_site(const char *a, const char *b)
 	return a && b ? strcmp(a, b) == 0 : a == b;
 }
 
+/*
+ * The index key of a device's site: "<device>\t<site>", "<device>\t" for
+ * every site. A site name holds no NUL (it is stored text); the tab keeps
+ * device and site apart.
+ */
+static int site_key(char *out, size_t size, int64_t device, const char *site)
+{
+	int n = snprintf(out, size, "%lld\t%s%s", (long long)device, site ? "=" : "", site ? site : "");
+	return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
 static struct site_decisions *find(const struct phases *p, int64_t device, const char *site)
 {
-	for (size_t i = 0; i < p->count; i++)
-		if (p->sites[i].device == device && same_site(p->sites[i].site, site))
-			return &p->sites[i];
-	return NULL;
+	char key[600];
+	if (!p->index || site_key(key, sizeof key, device, site) < 0) {
+		/* A site name too long for the key: looked for the slow way. */
+		for (size_t i = 0; i < p->count; i++)
+			if (p->sites[i].device == device && same_site(p->sites[i].site, site))
+				return &p->sites[i];
+		return NULL;
+	}
+	json_t *at = json_object_getn(p->index, key, strlen(key));
+	return at ? &p->sites[json_integer_value(at)] : NULL;
 }
 
 static struct site_decisions *get(struct phases *p, int64_t device, const char *site)
@@ -83,6 +108,10 @@ static struct site_decisions *get(struct phases *p, int64_t device, const char *
 	memset(s, 0, sizeof *s);
 	s->device = device;
 	if (site && !(s->site = strdup(site)))
+		return NULL;
+	char key[600];
+	if (p->index && site_key(key, sizeof key, device, site) == 0 &&
+	    json_object_setn_new_nocheck(p->index, key, strlen(key), json_integer((json_int_t)p->count)) != 0)
 		return NULL;
 	p->count++;
 	return s;
@@ -122,13 +151,24 @@ static enum phase phase_of(const char *decision)
 	return PHASE_BEFORE;
 }
 
+/* How much a decision holds back: accept 1, partial 2, reject 3. */
+static int restraint(enum phase phase)
+{
+	return phase == PHASE_REJECT ? 3 : phase == PHASE_PARTIAL ? 2 : phase == PHASE_ACCEPT;
+}
+
 static int compare_decisions(const void *a, const void *b)
 {
 	const struct decision *x = a, *y = b;
 	if (x->effective_us != y->effective_us)
 		return x->effective_us < y->effective_us ? -1 : 1;
 	/* A mark and a signal at one time: the mark, the operator's, comes last and holds. */
-	return (int)x->is_mark - (int)y->is_mark;
+	if (x->is_mark != y->is_mark)
+		return (int)x->is_mark - (int)y->is_mark;
+	/* Sources that disagree at one time: the one that holds back most comes last and holds. */
+	if (restraint(x->phase) != restraint(y->phase))
+		return restraint(x->phase) - restraint(y->phase);
+	return x->evidence_us < y->evidence_us ? -1 : x->evidence_us > y->evidence_us;
 }
 
 /* The consent signals read on the wire, per device and site, in time order. */
@@ -160,13 +200,24 @@ static int load_signals(struct phases *p, sqlite3 *db)
 		const char *source = (const char *)sqlite3_column_text(st, 4);
 		if (!is_decision) {
 			/* The first no_decision of each source before any decision: a banner seen. */
-			bool seen = s->state != PHASE_BEFORE;
+			bool seen = s->decided;
 			for (size_t i = 0; i < s->count && !seen; i++)
 				seen = !s->d[i].is_decision && strcmp(s->d[i].source, source ? source : "") == 0;
 			if (seen)
 				continue;
-		} else if (phase == s->state) {
-			continue;
+		} else {
+			/*
+			 * A decision when its source says something new: each source
+			 * (OneTrust's cookie, the TC string, ...) is followed on its own,
+			 * so two that disagree on every request make two entries, not one
+			 * on each request.
+			 */
+			enum phase said = PHASE_BEFORE;
+			for (size_t i = s->count; i-- > 0 && said == PHASE_BEFORE;)
+				if (s->d[i].is_decision && strcmp(s->d[i].source, source ? source : "") == 0)
+					said = s->d[i].phase;
+			if (phase == said)
+				continue;
 		}
 		struct decision *d = add(s);
 		if (!d)
@@ -185,7 +236,7 @@ static int load_signals(struct phases *p, sqlite3 *db)
 		if (!d->source || !d->detail || !d->host)
 			goto fail;
 		if (is_decision) {
-			s->state = phase;
+			s->decided = true;
 			sqlite3_reset(before);
 			sqlite3_bind_int64(before, 1, device);
 			sqlite3_bind_int64(before, 2, sqlite3_column_int64(st, 7));
@@ -212,13 +263,14 @@ static int load_marks(struct phases *p, sqlite3 *db)
 				    " ORDER BY ts, id", -1, &marks, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db,
-			"SELECT id FROM devices WHERE key = ?1 OR mac = ?1 OR name = ?1"
+			"SELECT id FROM devices WHERE key = ?1 OR mac = ?1 OR name = ?1 COLLATE NOCASE"
 			" OR id IN (SELECT device_id FROM device_addresses WHERE address = ?1)",
 			-1, &devices, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db,
 			"SELECT s.name FROM visits v JOIN sites s ON s.id = v.site_id"
-			" WHERE v.device_id = ?1 AND v.started <= ?2 ORDER BY v.started DESC LIMIT 1",
+			" WHERE v.device_id = ?1 AND v.started <= ?2 AND v.last + ?3 >= ?2"
+			" ORDER BY v.started DESC LIMIT 1",
 			-1, &visit, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
@@ -237,6 +289,7 @@ static int load_marks(struct phases *p, sqlite3 *db)
 				sqlite3_reset(visit);
 				sqlite3_bind_int64(visit, 1, device);
 				sqlite3_bind_int64(visit, 2, ts);
+				sqlite3_bind_int64(visit, 3, VISIT_TIMEOUT_US);
 				if (sqlite3_step(visit) == SQLITE_ROW)
 					on = (const char *)sqlite3_column_text(visit, 0);
 			}
@@ -275,7 +328,8 @@ struct phases *phases_load(sqlite3 *db, int64_t settle_us)
 	if (!p)
 		return NULL;
 	p->settle_us = settle_us;
-	if (load_signals(p, db) < 0 || load_marks(p, db) < 0) {
+	p->index = json_object();
+	if (!p->index || load_signals(p, db) < 0 || load_marks(p, db) < 0) {
 		phases_free(p);
 		return NULL;
 	}
@@ -299,6 +353,8 @@ void phases_free(struct phases *p)
 	}
 	free(p->sites);
 	json_decref(p->sets);
+	json_decref(p->contacted);
+	json_decref(p->index);
 	free(p);
 }
 
@@ -312,15 +368,45 @@ static const struct decision *in_effect(const struct site_decisions *s, int64_t 
 	return best;
 }
 
-enum phase phases_at(const struct phases *p, int64_t device, const char *site, int64_t ts_us,
-		     bool *near)
+/* The decision in effect for `device` on `site` at `ts_us`, of the site's or of every site's; NULL when none. */
+static const struct decision *decision_at(const struct phases *p, int64_t device, const char *site,
+					  int64_t ts_us)
 {
 	const struct decision *own = site ? in_effect(find(p, device, site), ts_us) : NULL;
 	const struct decision *every = in_effect(find(p, device, NULL), ts_us);
-	const struct decision *d = !own ? every : !every ? own
-				 : every->effective_us > own->effective_us ? every : own;
+	return !own ? every : !every ? own : every->effective_us > own->effective_us ? every : own;
+}
+
+enum phase phases_at(const struct phases *p, int64_t device, const char *site, int64_t ts_us,
+		     bool *near)
+{
+	const struct decision *d = decision_at(p, device, site, ts_us);
 	if (near)
 		*near = d && ts_us < d->evidence_us;
+	return d ? d->phase : PHASE_BEFORE;
+}
+
+enum phase phases_contact(struct phases *p, int64_t device, const char *site, const char *host,
+			  int64_t ts_us, bool *near)
+{
+	const struct decision *d = decision_at(p, device, site, ts_us);
+	bool in_window = d && ts_us < d->evidence_us;
+	char *key = NULL;
+	if (!p->contacted)
+		p->contacted = json_object();
+	if (!p->contacted ||
+	    asprintf(&key, "%lld\t%s\t%s", (long long)device, site ? site : "", host) < 0)
+		key = NULL;
+	json_t *first = key ? json_object_getn(p->contacted, key, strlen(key)) : NULL;
+	if (key && !first)
+		json_object_setn_new_nocheck(p->contacted, key, strlen(key), json_integer(ts_us));
+	free(key);
+	/* Inside the window only hosts contacted for the first time move after the decision. */
+	if (in_window && first && json_integer_value(first) < d->effective_us) {
+		*near = false;
+		return phases_at(p, device, site, d->effective_us - 1, NULL);
+	}
+	*near = in_window;
 	return d ? d->phase : PHASE_BEFORE;
 }
 
@@ -447,10 +533,10 @@ static json_t *phase_sets(json_t *all, int64_t device, const char *site, enum ph
 	char *key = sets_key(device, site);
 	if (!key)
 		return NULL;
-	json_t *site_sets = json_object_get(all, key);
+	json_t *site_sets = json_object_getn(all, key, strlen(key));
 	if (!site_sets) {
 		site_sets = json_object();
-		if (!site_sets || json_object_set_new(all, key, site_sets)) {
+		if (!site_sets || json_object_setn_new_nocheck(all, key, strlen(key), site_sets)) {
 			free(key);
 			return NULL;
 		}
@@ -493,6 +579,7 @@ static const char collect_sql[] =
 	" LEFT JOIN cookie_names cn ON cn.id = ck.name_id"
 	" WHERE ((t.observation_id IS NOT NULL AND k.name IN ('tls_sni', 'dtls_sni', 'quic_sni',"
 	" 'http_request', 'resumed', 'connection')) OR ck.observation_id IS NOT NULL)";
+static const char collect_order[] = " ORDER BY o.ts, o.id";
 
 int phases_collect(struct phases *p, sqlite3 *db, const struct db_query *q)
 {
@@ -500,8 +587,9 @@ int phases_collect(struct phases *p, sqlite3 *db, const struct db_query *q)
 	snprintf(sql, sizeof sql, "%s", collect_sql);
 	if (!p->sets && !(p->sets = json_object()))
 		return -1;
-	if (db_query_where(q, sql, sizeof sql) < 0)
+	if (db_query_where(q, sql, sizeof sql - sizeof collect_order) < 0)
 		return -1;
+	strcat(sql, collect_order);
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
@@ -519,7 +607,8 @@ int phases_collect(struct phases *p, sqlite3 *db, const struct db_query *q)
 		const char *entity = (const char *)sqlite3_column_text(st, 5);
 		const char *cookie = (const char *)sqlite3_column_text(st, 6);
 		bool near = false;
-		enum phase phase = phases_at(p, device, site, ts, &near);
+		enum phase phase = cookie || !host ? phases_at(p, device, site, ts, &near)
+						   : phases_contact(p, device, site, host, ts, &near);
 		json_t *sets = phase_sets(p->sets, device, site, phase);
 		if (!sets || !host || !kind) {
 			failed = !sets;
@@ -587,7 +676,7 @@ static json_t *sorted_keys(json_t *set)
 static json_t *site_sets(const struct phases *p, int64_t device, const char *site)
 {
 	char *key = sets_key(device, site);
-	json_t *sets = key && p->sets ? json_object_get(p->sets, key) : NULL;
+	json_t *sets = key && p->sets ? json_object_getn(p->sets, key, strlen(key)) : NULL;
 	free(key);
 	return sets;
 }
@@ -627,14 +716,18 @@ char *phases_verdict(const struct phases *p, int64_t device, const char *site)
 	json_t *sets = site_sets(p, device, site);
 	char *text = NULL;
 	size_t len = 0;
+	struct db_buf buf = { 0 };
 	FILE *out = open_memstream(&text, &len);
 	if (!out)
 		return NULL;
-	fprintf(out, "%s:", site ? site : "(unknown site)");
+	/* The site and the source come from the wire: escaped, as every text output is. */
+	const char *shown = site ? db_escape(&buf, site, strlen(site), 1) : "(unknown site)";
+	fprintf(out, "%s:", shown ? shown : "?");
 	enum phase first;
 	int64_t effective;
 	const char *source;
 	bool decided = phases_first_decision(p, device, site, &first, &effective, &source);
+	bool first_told = false;
 	int parts = 0;
 	for (int ph = 0; ph < PHASE_COUNT; ph++) {
 		json_t *phase = sets ? json_object_get(sets, phase_name((enum phase)ph)) : NULL;
@@ -646,7 +739,9 @@ char *phases_verdict(const struct phases *p, int64_t device, const char *site)
 		if (ph != PHASE_BEFORE && decided && (enum phase)ph == first) {
 			char when[DB_TIME_MAX];
 			db_format_time_text(effective, when);
-			fprintf(out, " (from %s, %s UTC)", source, when);
+			const char *from = db_escape(&buf, source, strlen(source), 1);
+			fprintf(out, " (from %s, %s UTC)", from ? from : "?", when);
+			first_told = true;
 		}
 		fprintf(out, ", %zu tracker host%s of %zu compan%s %s contacted", hosts,
 			hosts == 1 ? "" : "s", companies, companies == 1 ? "y" : "ies",
@@ -656,9 +751,19 @@ char *phases_verdict(const struct phases *p, int64_t device, const char *site)
 				ids == 1 ? "" : "s", ids == 1 ? "was" : "were");
 		parts++;
 	}
+	if (!parts)
+		fputs(" no tracker host was contacted (DNS lookups are not contacts)", out);
+	if (decided && !first_told) {
+		char when[DB_TIME_MAX];
+		db_format_time_text(effective, when);
+		const char *from = db_escape(&buf, source, strlen(source), 1);
+		fprintf(out, "; the decision: %s (from %s, %s UTC)", phase_words(first) + 6,
+			from ? from : "?", when);
+	}
 	if (!decided)
-		fprintf(out, "%s no consent decision was seen", parts ? ";" : "");
+		fputs("; no consent decision was seen", out);
 	fputc('.', out);
+	db_buf_free(&buf);
 	if (fclose(out) != 0) {
 		free(text);
 		return NULL;

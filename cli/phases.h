@@ -54,6 +54,16 @@ enum phase phases_at(const struct phases *p, int64_t device, const char *site, i
 		     bool *near);
 
 /*
+ * The phase of a contact of `host` (a tracker's server name, request, ...),
+ * events given in time order: as phases_at(), except that inside a settle
+ * window only a host contacted for the first time (by the device, on the
+ * site) is after the decision (and *near); one contacted before keeps the
+ * phase before it. Remembers each host's first contact.
+ */
+enum phase phases_contact(struct phases *p, int64_t device, const char *site, const char *host,
+			  int64_t ts_us, bool *near);
+
+/*
  * The decisions of `device` on `site` as the report's "consent" array:
  * [{ts, decision, source, detail, effective, host, last_without, first_with}],
  * times in ISO 8601 (trackwatch(1), REPORT). A new reference, or NULL when

@@ -491,7 +491,8 @@ static void json_site_begin(struct report *r)
 	set(s, "consent", phases_consent_json(r->phases, r->device.id, r->site.p), &r->failed);
 	set(s, "phases", phases_sets_json(r->phases, r->device.id, r->site.p), &r->failed);
 	char *verdict = phases_verdict(r->phases, r->device.id, r->site.p);
-	set(s, "verdict", verdict ? db_json_wire(verdict, strlen(verdict)) : NULL, &r->failed);
+	/* Escaped already (wire bytes as \\xNN): printable ASCII. */
+	set(s, "verdict", verdict ? json_string(verdict) : NULL, &r->failed);
 	free(verdict);
 	append(r->sites_json, s, &r->failed);
 }
@@ -828,7 +829,7 @@ static void text_site_end(struct report *r)
 	free(verdict);
 }
 
-/* The device's identifier syncing: each value, and where it was seen. */
+/* The device's identifier syncing: each value, and where it was seen (every part escaped). */
 static void text_syncing(struct report *r)
 {
 	json_t *list = syncing_of(r->syncing, r->device.id);
@@ -837,17 +838,23 @@ static void text_syncing(struct report *r)
 	if (json_array_size(list))
 		fputs("\n  Identifier syncing (one value at several companies)\n", r->out);
 	json_array_foreach(list, i, v) {
+		/* The JSON strings hold wire bytes escaped already; company names are kept UTF-8. */
 		const char *value = json_string_value(json_object_get(v, "value"));
-		fprintf(r->out, "    value %.32s\n", value ? value : "");
+		fputs("    value ", r->out);
+		db_text_value(r->out, &r->buf, value ? value : "", value ? strlen(value) : 0, 0,
+			      LINE_WIDTH - 10, 0);
+		putc('\n', r->out);
 		json_array_foreach(json_object_get(v, "seen"), k, seen) {
-			char *line = NULL;
+			const char *as = json_string_value(json_object_get(seen, "as"));
+			const char *name = json_string_value(json_object_get(seen, "name"));
+			const char *host = json_string_value(json_object_get(seen, "host"));
+			const char *entity = json_string_value(json_object_get(seen, "entity"));
 			const char *first = json_string_value(json_object_get(seen, "first_seen"));
-			if (asprintf(&line, "      %s %s at %s (%s), first %.10s %.8s",
-				     json_string_value(json_object_get(seen, "as")),
-				     json_string_value(json_object_get(seen, "name")),
-				     json_string_value(json_object_get(seen, "host")),
-				     json_string_value(json_object_get(seen, "entity")),
-				     first ? first : "", first ? first + 11 : "") < 0) {
+			char *line = NULL;
+			const char *e = entity ? db_escape(&r->buf, entity, strlen(entity), 1) : "?";
+			if (!e || asprintf(&line, "      %s %s at %s (%s), first %.10s %.8s", as ? as : "",
+					   name ? name : "", host ? host : "", e, first ? first : "",
+					   first && strlen(first) > 11 ? first + 11 : "") < 0) {
 				r->failed = true;
 				break;
 			}

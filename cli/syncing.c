@@ -66,10 +66,21 @@ json_t *syncing_load(sqlite3 *db, const struct db_query *q)
 		const char *last = current ? json_string_value(json_object_get(current, "value")) : NULL;
 		json_t *text = db_json_wire(value, value_len);
 		if (!current || !last || !text || strcmp(last, json_string_value(text)) != 0) {
-			current = json_object();
-			failed |= !current || json_object_set(current, "value", text) ||
-				  json_object_set_new(current, "seen", json_array()) ||
-				  json_array_append_new(list, current);
+			json_t *c = json_object();
+			if (!c || json_object_set(c, "value", text) ||
+			    json_object_set_new(c, "seen", json_array())) {
+				json_decref(c);
+				json_decref(text);
+				failed = 1;
+				break;
+			}
+			/* json_array_append_new() takes `c` even when it fails */
+			if (json_array_append_new(list, c)) {
+				json_decref(text);
+				failed = 1;
+				break;
+			}
+			current = c;
 		}
 		json_decref(text);
 		char first[DB_TIME_MAX];

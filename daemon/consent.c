@@ -218,8 +218,11 @@ static void signal_free(struct signal_rule *s)
 	free(s->steps);
 }
 
+static void tcf_memo_clear(void);
+
 void consent_rules_free(struct consent_rules *rules)
 {
+	tcf_memo_clear();
 	if (!rules)
 		return;
 	for (size_t i = 0; i < rules->signal_n; i++)
@@ -1436,9 +1439,50 @@ static json_t *lookup(json_t *v, const char *path)
 }
 
 /*
+ * The last TC string decoded on this thread, and what it decoded to: the
+ * same string rides on every request of a page (a cookie, gdpr_consent), so
+ * it is decoded once. The decoded TC string is the memo's: callers borrow it.
+ */
+static _Thread_local struct {
+	char *text;
+	size_t len;
+	bool ok;
+	struct tcf tcf;
+} tcf_memo;
+
+static void tcf_memo_clear(void)
+{
+	if (tcf_memo.ok)
+		tcf_free(&tcf_memo.tcf);
+	free(tcf_memo.text);
+	memset(&tcf_memo, 0, sizeof tcf_memo);
+}
+
+/* The TC string of `len` bytes decoded (version 2 only), borrowed from the memo; NULL when it is none. */
+static const struct tcf *tcf_decoded(const char *text, size_t len)
+{
+	if (tcf_memo.text && tcf_memo.len == len && memcmp(tcf_memo.text, text, len) == 0)
+		return tcf_memo.ok ? &tcf_memo.tcf : NULL;
+	tcf_memo_clear();
+	char error[TCF_ERROR_MAX];
+	tcf_memo.ok = tcf_decode(text, len, &tcf_memo.tcf, error) == 0;
+	if (tcf_memo.ok && tcf_memo.tcf.version != 2) {
+		/* TCF v1 strings are void since 2020: not a signal */
+		tcf_free(&tcf_memo.tcf);
+		tcf_memo.ok = false;
+	}
+	if ((tcf_memo.text = malloc(len ? len : 1)) != NULL) {
+		memcpy(tcf_memo.text, text, len);
+		tcf_memo.len = len;
+	}
+	/* Without room to remember it, the result is still this call's. */
+	return tcf_memo.ok ? &tcf_memo.tcf : NULL;
+}
+
+/*
  * The signal's decode pipeline on `v` (consumed). Returns the decoded value,
  * or NULL. With a `tcf` op, the TC string is decoded into *tcf (then
- * *have_tcf; free it with tcf_free()).
+ * *have_tcf; a copy of the memo's, not to be freed).
  */
 static json_t *run_decode(const struct signal_rule *s, json_t *v, struct tcf *tcf, bool *have_tcf)
 {
@@ -1446,14 +1490,13 @@ static json_t *run_decode(const struct signal_rule *s, json_t *v, struct tcf *tc
 	for (size_t i = 0; v && i < s->op_n; i++) {
 		const struct decode_op *op = &s->ops[i];
 		if (op->kind == OP_TCF) {
-			char error[TCF_ERROR_MAX];
-			bool ok = json_is_string(v) && json_string_length(v) <= VALUE_MAX &&
-				  tcf_decode(json_string_value(v), json_string_length(v), tcf, error) == 0;
-			if (ok && tcf->version != 2) {
-				/* TCF v1 strings are void since 2020: not a signal */
-				tcf_free(tcf);
-				ok = false;
-			}
+			const struct tcf *decoded =
+				json_is_string(v) && json_string_length(v) <= VALUE_MAX
+					? tcf_decoded(json_string_value(v), json_string_length(v))
+					: NULL;
+			bool ok = decoded != NULL;
+			if (ok)
+				*tcf = *decoded;
 			*have_tcf = ok;
 			if (!ok) {
 				json_decref(v);
@@ -1942,9 +1985,7 @@ static enum consent_decision decide(const struct eval *e, const struct signal_ru
 		}
 		break;
 	}
-	if (have_tcf)
-		tcf_free(&tcf);
-	json_decref(v);
+	json_decref(v); /* the decoded TC string is the memo's */
 	return result;
 }
 

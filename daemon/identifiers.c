@@ -84,14 +84,9 @@ static void set_error(char *err, size_t err_len, const char *format, ...)
 	va_end(ap);
 }
 
-int ident_key_load(struct ident_key *key, const char *path, char *err, size_t err_len)
+/* Reads a key from `fd` (closed here); `path` names it in messages. */
+static int key_from_fd(struct ident_key *key, int fd, const char *path, char *err, size_t err_len)
 {
-	memset(key, 0, sizeof *key);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		set_error(err, err_len, "key file %s: %s", path, strerror(errno));
-		return -1;
-	}
 	/* One byte more than a key may have, to tell a file that is too long. */
 	unsigned char secret[IDENT_KEY_MAX + 1];
 	size_t got = 0;
@@ -128,6 +123,17 @@ int ident_key_load(struct ident_key *key, const char *path, char *err, size_t er
 	return rc;
 }
 
+int ident_key_load(struct ident_key *key, const char *path, char *err, size_t err_len)
+{
+	memset(key, 0, sizeof *key);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		set_error(err, err_len, "key file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return key_from_fd(key, fd, path, err, err_len);
+}
+
 int ident_key_for_database(struct ident_key *key, const char *db_path, char *err, size_t err_len)
 {
 	char path[4096];
@@ -136,9 +142,28 @@ int ident_key_for_database(struct ident_key *key, const char *db_path, char *err
 		set_error(err, err_len, "%s.key: path too long", db_path);
 		return -1;
 	}
-	/* A new key is written whole under a temporary name, then linked in: never a partial key. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 && errno == ENOENT) {
+	for (int attempt = 0; attempt < 2; attempt++) {
+		/* The file read is the file checked: one descriptor, no link followed, no FIFO waited on. */
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+		if (fd >= 0) {
+			struct stat st;
+			const char *problem = fstat(fd, &st) != 0 ? strerror(errno)
+					      : !S_ISREG(st.st_mode) ? "not a regular file"
+					      : st.st_uid != geteuid() ? "owned by another user"
+					      : (st.st_mode & 077) ? "open to others (mode must be 600)"
+					      : NULL;
+			if (problem) {
+				close(fd);
+				set_error(err, err_len, "key file %s: %s", path, problem);
+				return -1;
+			}
+			return key_from_fd(key, fd, path, err, err_len);
+		}
+		if (errno != ENOENT || attempt) {
+			set_error(err, err_len, "key file %s: %s", path, strerror(errno));
+			return -1;
+		}
+		/* None yet: written whole under a temporary name, then linked in, never partial. */
 		unsigned char secret[IDENT_KEY_RANDOM];
 		size_t got = 0;
 		while (got < sizeof secret) {
@@ -161,7 +186,7 @@ int ident_key_for_database(struct ident_key *key, const char *db_path, char *err
 			ok = 0;
 			saved = errno;
 		}
-		/* link() fails when another process made the key first: then theirs is read. */
+		/* link() fails when another process made the key first: then theirs is read, checked. */
 		if (ok && link(tmp, path) != 0 && errno != EEXIST) {
 			ok = 0;
 			saved = errno;
@@ -172,21 +197,20 @@ int ident_key_for_database(struct ident_key *key, const char *db_path, char *err
 			set_error(err, err_len, "key file %s: cannot create it: %s", path, strerror(saved));
 			return -1;
 		}
-	} else if (fd >= 0) {
-		struct stat st;
-		int open_to_others = fstat(fd, &st) == 0 && (st.st_mode & 077);
-		close(fd);
-		if (open_to_others) {
-			set_error(err, err_len,
-				  "key file %s: readable by others (mode %03o): chmod 600 it",
-				  path, (unsigned)(st.st_mode & 0777));
-			return -1;
+		/* The new name survives a crash: hashes stored from now on need this key. */
+		char dir[4096];
+		snprintf(dir, sizeof dir, "%s", path);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
 		}
-	} else {
-		set_error(err, err_len, "key file %s: %s", path, strerror(errno));
-		return -1;
 	}
-	return ident_key_load(key, path, err, err_len);
+	set_error(err, err_len, "key file %s: not found after it was made", path);
+	return -1;
 }
 
 /*

@@ -1014,7 +1014,8 @@ int store_retain(struct store *s, uint64_t now_us, int force)
 		("DELETE FROM consent WHERE observation_id IN (SELECT o.id FROM observations o"
 		 " JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
 		 " ELSE coalesce(r.ended, r.started) END < ?1)"),
-		"DELETE FROM consent_marks WHERE ts < ?1",
+		/* By when they were made, not by their time: a mark on an old capture is as new as its run. */
+		"DELETE FROM consent_marks WHERE created < ?1",
 		("DELETE FROM observations WHERE id IN (SELECT o.id FROM observations o"
 		 " JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
 		 " ELSE coalesce(r.ended, r.started) END < ?1)"),

@@ -38,6 +38,10 @@ struct device_state {
 	uint64_t query_hash[2];     /* its latest DNS query's and answer's names, and when */
 	uint64_t query_us[2];
 	const char *name;           /* configured */
+	/* The site its latest request named (Referer, Origin) with no visit: for
+	   that request's cookies and consent signals, which follow it. */
+	char request_site[OBS_HOST_MAX];
+	uint64_t request_flow, request_us;
 };
 
 /*
@@ -575,6 +579,14 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 	memset(&m, 0, sizeof m);
 	m.decided.list = -1;
 	const char *site = d->visit ? d->site : how ? from : NULL;
+	if (kind == OBS_HTTP_REQUEST) {
+		snprintf(d->request_site, sizeof d->request_site, "%s", !d->visit && how ? from : "");
+		d->request_flow = obs->flow_id;
+		d->request_us = now;
+	} else if (!site && (kind == OBS_COOKIE_SENT || kind == OBS_CONSENT) && d->request_site[0] &&
+		   d->request_flow == obs->flow_id && d->request_us == now) {
+		site = d->request_site;
+	}
 	if (t->matcher)
 		matcher_lookup_host(t->matcher, host, strlen(host), site, &m);
 	const char *cname = NULL;

@@ -86,7 +86,7 @@ if [ "$(stat -c %a "$tmp/keyed.db.key")" = 600 ]; then ok; else bad "the databas
 if grep -qF "$raw_cookie" "$tmp/dbkey1.jsonl" "$tmp/keyed.db"; then bad "a raw cookie value with the database's key"; else ok; fi
 chmod 644 "$tmp/keyed.db.key"
 expect 1 "a key file others may read" -- "$d" -q -r "$browser" --db "$tmp/keyed.db" --force
-contains "$tmp/err" "readable by others" "a key file others may read is refused"
+contains "$tmp/err" "open to others" "a key file others may read is refused"
 
 # The same capture from a file and from standard input gives the same observations.
 expect 0 "read file" -- "$d" -q -r "$kakao" --jsonl "$tmp/file.jsonl"

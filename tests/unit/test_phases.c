@@ -220,6 +220,8 @@ static void test_collect(void **state)
 				      NULL, NULL, NULL), SQLITE_OK);
 	(void)ck;
 	add(db, 1, 1, 3, "connect.facebook.net", T0 + 9 * S + S / 2, 2); /* inside the window */
+	/* Inside the window too, but contacted before it: stays before the decision, not near. */
+	add(db, 1, 1, 3, "www.google-analytics.com", T0 + 9 * S + S / 4, 1);
 	signal_at(db, 1, 1, T0 + 10 * S, "reject");
 	add(db, 1, 1, 1, "www.google-analytics.com", T0 + 12 * S, 1);
 	struct phases *p = phases_load(db, S);
