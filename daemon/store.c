@@ -1022,7 +1022,10 @@ int store_retain(struct store *s, uint64_t now_us, int force)
 		("DELETE FROM visits WHERE last < ?1 AND id NOT IN"
 		 " (SELECT visit_id FROM observations WHERE visit_id IS NOT NULL)"),
 		/* Who was seen and what was contacted go too, once nothing refers to them. */
-		"DELETE FROM device_addresses WHERE last_seen < ?1",
+		/* Not the addresses of a device a capture file's kept rows hold: marks find it by them. */
+		("DELETE FROM device_addresses WHERE last_seen < ?1 AND device_id NOT IN"
+		 " (SELECT o.device_id FROM observations o JOIN runs r ON r.id = o.run_id"
+		 " WHERE NOT r.live)"),
 		("DELETE FROM devices WHERE last_seen < ?1 AND id NOT IN"
 		 " (SELECT device_id FROM observations UNION SELECT device_id FROM visits"
 		 " UNION SELECT device_id FROM device_addresses)"),

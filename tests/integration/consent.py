@@ -19,7 +19,11 @@ servers' logs and the browser driver, never from the capture.
    one value set as a cookie by ad.doubleclick.net (Google) and handed to
    ib.adnxs.com (Microsoft) in a URL is reported once, with both companies,
    as its keyed hash; a cookie seen at one company only is not.
-4. The sensor's own privacy: no cookie value of the truth (as sent or set)
+4. Cases a review found (each failed once): a site name holding escape
+   sequences is escaped in the verdict; a mark on an old capture survives
+   retention (store.max_days) on the next run; a mark's --site is reduced to
+   its registrable domain and --device takes a configured name in any case.
+5. The sensor's own privacy: no cookie value of the truth (as sent or set)
    and no identifier of the cookie sync (the uid ib.adnxs.com hands to
    news.example) is in the database file, the key-less JSONL, the report or
    the timeline; with --keep-identifiers the JSONL has them (the check can
@@ -168,6 +172,49 @@ def syncing(daemon, cli, tmp):
     check(value.encode() not in open(db, "rb").read(), "syncing: the raw value is in the database")
 
 
+def review_cases(daemon, cli, data, tmp):
+    here = os.path.dirname(os.path.abspath(__file__))
+    maker = os.path.join(here, "make-store-captures.py")
+    # A site name with escape sequences: escaped in the text verdict, valid JSON.
+    pcap = os.path.join(tmp, "hostile-site.pcap")
+    run(sys.executable, maker, "hostile-site", pcap)
+    db = os.path.join(tmp, "hostile-site.db")
+    run(daemon, "-q", "-r", pcap, "--db", db)
+    text = subprocess.run([cli, "report", "--db", db], check=True, capture_output=True).stdout
+    check(b"\x1b" not in text and b"\\x1b[2j\\x1b[31mevil.com: before any consent" in text,
+          "review: the verdict does not escape the site: %r" % text[-400:])
+    doc = json.loads(run(cli, "report", "--db", db, "--format", "json"))
+    verdicts = [s["verdict"] for d in doc["devices"] for s in d["sites"]]
+    check(any("after accept (from onetrust:OptanonConsent" in v for v in verdicts),
+          "review: hostile site: %s" % verdicts)
+    # A mark on an old capture (2023) and retention of 30 days: the mark stays.
+    sync = os.path.join(tmp, "old.pcap")
+    run(sys.executable, maker, "sync", sync)
+    conf = os.path.join(tmp, "retain.yaml")
+    open(conf, "w").write("store:\n  max_days: 30\n")
+    db = os.path.join(tmp, "retain.db")
+    run(daemon, "-q", "-c", conf, "-r", sync, "--db", db)
+    run(cli, "consent", "mark", "--db", db, "--device", "10.0.0.2", "--site", "news.example",
+        "--at", "1700000000.2", "reject")
+    run(daemon, "-q", "-c", conf, "-r", sync, "--db", db, "--force")
+    doc = json.loads(run(cli, "report", "--db", db, "--format", "json"))
+    sources = [c["source"] for d in doc["devices"] for s in d["sites"] for c in s["consent"]]
+    check("operator" in sources, "review: the mark is gone after a run with max_days: %s" % sources)
+    # --site as a host, --device as a configured name in another case.
+    conf = os.path.join(tmp, "names.yaml")
+    open(conf, "w").write("devices:\n  10.99.0.2: Test-Laptop\n")
+    db = os.path.join(tmp, "names.db")
+    run(daemon, "-q", "-c", conf, "-r", os.path.join(data, "browser-accept.pcap"), "--db", db)
+    truth = json.load(open(os.path.join(data, "browser-accept.truth.json")))
+    out = run(cli, "consent", "mark", "--db", db, "--device", "test-laptop", "--site",
+              "WWW.News.Example.", "--at", "%.3f" % truth["consent"]["click_t"], "accept")
+    check(" on news.example at " in out, "review: the mark's site is not news.example: %r" % out)
+    site = report(cli, db)
+    compare("review: marked by name, after_accept tracker hosts",
+            site["phases"]["after_accept"]["tracker_hosts"] if site else [],
+            truth["summary"]["after_click"]["tracker_hosts"])
+
+
 def main():
     daemon, cli, data = sys.argv[1:4]
     with tempfile.TemporaryDirectory() as tmp:
@@ -176,6 +223,7 @@ def main():
                             ("reject", False)):
             dbs[name] = scenario(daemon, cli, data, tmp, name, plain)
         syncing(daemon, cli, tmp)
+        review_cases(daemon, cli, data, tmp)
         privacy(daemon, cli, data, tmp, dbs)
     print("consent: %d checks, %d failed" % (checks, len(failures)))
     sys.exit(1 if failures else 0)

@@ -22,6 +22,10 @@
       then ib.adnxs.com (Microsoft's Xandr) gets the same value in
       /setuid?partner=google&uid=<value>; and a value seen at one company only
       (a second cookie) as a control. The value is written to OUT.pcap.value.
+  make-store-captures.py hostile-site OUT.pcap
+      A page on a host whose name holds escape sequences (ESC [2J, ESC [31m),
+      its OneTrust consent cookies (accepted) sent back, and a tracker request
+      from it: the report's verdict names the site and must escape it.
   make-store-captures.py repeat IN.pcap COPIES OUT.pcap
       IN.pcap COPIES times in a row, each copy 100 s later than the one
       before and with its client ports moved, so that every copy makes new
@@ -110,6 +114,19 @@ def sync(path):
     http_exchange(out, t + 0.3, 50003, b"ib.adnxs.com", b"/setuid?partner=google&uid=" + value, page)
     open(path, "wb").write(b"".join(out))
     open(path + ".value", "wb").write(value)
+
+
+def hostile_site(path):
+    host = b"www.\x1b[2j\x1b[31mevil.com"
+    consent = (b"Cookie: OptanonAlertBoxClosed=2023-11-14T22:13:20.000Z; OptanonConsent=isGpcEnabled=0"
+               b"&interactionCount=1&groups=C0001%3A1%2CC0002%3A1%2CC0003%3A1%2CC0004%3A1\r\n")
+    t = 1700000000.0
+    out = [pcap_header()]
+    http_exchange(out, t, 50000, host, b"/")
+    http_exchange(out, t + 0.1, 50001, b"ad.doubleclick.net", b"/pixel", b"Referer: http://" + host + b"/\r\n")
+    http_exchange(out, t + 5, 50002, host, b"/next", consent)
+    http_exchange(out, t + 5.1, 50003, b"ad.doubleclick.net", b"/pixel2", b"Referer: http://" + host + b"/next\r\n")
+    open(path, "wb").write(b"".join(out))
 
 
 def client_hello(sni):
@@ -247,6 +264,8 @@ if __name__ == "__main__":
         cases(sys.argv[2])
     elif sys.argv[1] == "sync":
         sync(sys.argv[2])
+    elif sys.argv[1] == "hostile-site":
+        hostile_site(sys.argv[2])
     elif sys.argv[1] == "repeat":
         repeat(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:
