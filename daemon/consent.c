@@ -1465,7 +1465,7 @@ static const struct tcf *tcf_decoded(const char *text, size_t len)
 		return tcf_memo.ok ? &tcf_memo.tcf : NULL;
 	tcf_memo_clear();
 	char error[TCF_ERROR_MAX];
-	tcf_memo.ok = tcf_decode(text, len, &tcf_memo.tcf, error) == 0;
+	tcf_memo.ok = tcf_decode_counts(text, len, &tcf_memo.tcf, error) == 0;
 	if (tcf_memo.ok && tcf_memo.tcf.version != 2) {
 		/* TCF v1 strings are void since 2020: not a signal */
 		tcf_free(&tcf_memo.tcf);

@@ -58,7 +58,12 @@ struct reader {
 	char where[64];          /* within the field ("range entry 3 of 5"), or "" */
 	char *error;
 	uint8_t *scratch;        /* BITMAP_MAX_BYTES for publisher restrictions */
+	/* tcf_decode_counts(): id sets counted, never made into bitmaps. */
+	bool counts_only;
+	uint32_t (*pairs)[2];    /* a range list's entries, RANGE_ENTRIES_MAX of them */
 };
+
+enum { RANGE_ENTRIES_MAX = 4095 }; /* the 12-bit NumEntries */
 
 static uint64_t bits_left(const struct reader *r)
 {
@@ -248,7 +253,9 @@ static void ids_free(struct tcf_ids *ids)
 /* Counts the set; an empty one keeps no bitmap. */
 static void ids_finish(struct tcf_ids *ids)
 {
-	ids->count = ids->bits ? bitmap_count(ids->bits, bitmap_bytes(ids->max)) : 0;
+	/* Without a bitmap the count stands: 0, or what tcf_decode_counts() counted. */
+	if (ids->bits)
+		ids->count = bitmap_count(ids->bits, bitmap_bytes(ids->max));
 	if (ids->count == 0) {
 		free(ids->bits);
 		ids->bits = NULL;
@@ -269,12 +276,38 @@ static int read_bitfield(struct reader *r, struct tcf_ids *ids)
 			    bits_left(r));
 	if (ids->max == 0)
 		return 0;
+	if (r->counts_only) {
+		for (uint32_t id = 1; id <= ids->max; id++)
+			ids->count += read_bit(r);
+		return 0;
+	}
 	if (ids_alloc(r, ids) < 0)
 		return -1;
 	for (uint32_t id = 1; id <= ids->max; id++)
 		if (read_bit(r))
 			bitmap_set(ids->bits, id);
 	return 0;
+}
+
+static int compare_pairs(const void *a, const void *b)
+{
+	const uint32_t *x = a, *y = b;
+	return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+/* How many ids `n` ranges cover together (they may overlap): sorted, then merged. */
+static uint32_t union_count(uint32_t (*pairs)[2], size_t n)
+{
+	qsort(pairs, n, sizeof *pairs, compare_pairs);
+	uint32_t count = 0, end = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t first = pairs[i][0] > end ? pairs[i][0] : end + 1;
+		if (pairs[i][1] >= first)
+			count += pairs[i][1] - first + 1;
+		if (pairs[i][1] > end)
+			end = pairs[i][1];
+	}
+	return count;
 }
 
 /*
@@ -314,11 +347,21 @@ static int read_range_list(struct reader *r, struct tcf_ids *ids, bool set, uint
 			return fail(r, NULL, "end %u < start %u", last, first);
 		if (last > ids->max)
 			return fail(r, NULL, "vendor id %u > maxVendorId %" PRIu32, last, ids->max);
+		if (last > *highest)
+			*highest = last;
+		if (r->counts_only) {
+			r->pairs[i][0] = first;
+			r->pairs[i][1] = last;
+			continue;
+		}
 		if (ids_alloc(r, ids) < 0)
 			return -1;
 		bitmap_range(ids->bits, first, last, set);
-		if (last > *highest)
-			*highest = last;
+	}
+	if (r->counts_only) {
+		/* TCF v1's DefaultConsent 1: every id but those listed. */
+		uint32_t listed = union_count(r->pairs, (size_t)entries);
+		ids->count = set ? listed : ids->max - listed;
 	}
 	r->where[where_len] = '\0';
 	return 0;
@@ -406,7 +449,7 @@ static int read_restrictions(struct reader *r, struct tcf *tcf)
 		return 0;
 	size_t kinds = count < RESTRICTION_KINDS ? (size_t)count : RESTRICTION_KINDS;
 	if (!(tcf->restrictions = calloc(kinds, sizeof *tcf->restrictions)) ||
-	    !(r->scratch = calloc(1, BITMAP_MAX_BYTES)))
+	    (!r->counts_only && !(r->scratch = calloc(1, BITMAP_MAX_BYTES))))
 		return fail(r, NULL, "out of memory");
 	size_t scratch_used = 0;
 	for (uint64_t i = 0; i < count; i++) {
@@ -421,6 +464,15 @@ static int read_restrictions(struct reader *r, struct tcf *tcf)
 		/* The restriction's vendors have no MaxVendorId: any id 1..65535. The
 		   scratch is cleared as far as the last entry wrote (the whole of it
 		   for each of 1024 restrictions cost 10 ms a string: wire input). */
+		if (r->counts_only) {
+			/* Only read: the restriction is kept without its vendors. */
+			struct tcf_ids vendors = { .max = TCF_MAX_VENDOR_ID };
+			uint32_t highest;
+			if (read_range_list(r, &vendors, true, &highest) < 0 ||
+			    add_restriction(r, tcf, purpose, type, 0) < 0)
+				return -1;
+			continue;
+		}
 		memset(r->scratch, 0, scratch_used);
 		struct tcf_ids vendors = { .bits = r->scratch, .max = TCF_MAX_VENDOR_ID };
 		uint32_t highest;
@@ -522,7 +574,8 @@ static int read_v1_rest(struct reader *r, struct tcf *tcf)
 		bool default_consent;
 		uint32_t highest;
 		rc = read_bool(r, "defaultConsent", &default_consent);
-		if (rc == 0 && default_consent && max > 0) {
+		/* Counting, read_range_list() counts the default in (max less the ids listed). */
+		if (rc == 0 && default_consent && max > 0 && !r->counts_only) {
 			rc = ids_alloc(r, ids);
 			if (rc == 0)
 				bitmap_range(ids->bits, 1, max, true);
@@ -624,14 +677,19 @@ static int check_characters(const char *text, size_t len, char *error)
 	return 0;
 }
 
-int tcf_decode(const char *text, size_t len, struct tcf *out, char error[TCF_ERROR_MAX])
+static int decode(const char *text, size_t len, struct tcf *out, char error[TCF_ERROR_MAX],
+		  bool counts_only)
 {
 	memset(out, 0, sizeof *out);
 	error[0] = '\0';
 	if (check_characters(text, len, error) < 0)
 		return -1;
 
-	struct reader r = { .error = error };
+	struct reader r = { .error = error, .counts_only = counts_only };
+	if (counts_only && !(r.pairs = malloc(RANGE_ENTRIES_MAX * sizeof *r.pairs))) {
+		snprintf(error, TCF_ERROR_MAX, "tcString: out of memory");
+		return -1;
+	}
 	unsigned seen = 1u << SEGMENT_CORE;
 	unsigned number = 0;
 	int rc = 0;
@@ -671,6 +729,7 @@ int tcf_decode(const char *text, size_t len, struct tcf *out, char error[TCF_ERR
 		start = end + 1;
 	}
 	free(r.scratch);
+	free(r.pairs);
 	if (rc < 0) {
 		tcf_free(out);
 		memset(out, 0, sizeof *out);
@@ -678,4 +737,14 @@ int tcf_decode(const char *text, size_t len, struct tcf *out, char error[TCF_ERR
 			snprintf(error, TCF_ERROR_MAX, "tcString: cannot decode");
 	}
 	return rc;
+}
+
+int tcf_decode(const char *text, size_t len, struct tcf *out, char error[TCF_ERROR_MAX])
+{
+	return decode(text, len, out, error, false);
+}
+
+int tcf_decode_counts(const char *text, size_t len, struct tcf *out, char error[TCF_ERROR_MAX])
+{
+	return decode(text, len, out, error, true);
 }

@@ -86,6 +86,14 @@ struct tcf {
  */
 int tcf_decode(const char *text, size_t len, struct tcf *out, char error[TCF_ERROR_MAX]);
 
+/*
+ * The same, but every id set only counted (bits NULL, count set; a
+ * restriction's vendors left empty): what the consent rules read. Its cost
+ * grows with the string's length only, whatever ranges it names (the
+ * bitmaps of tcf_decode() cost up to 8 KiB for each range entry).
+ */
+int tcf_decode_counts(const char *text, size_t len, struct tcf *out, char error[TCF_ERROR_MAX]);
+
 void tcf_free(struct tcf *tcf);
 
 /* Whether id (1..65535) is in the set. */

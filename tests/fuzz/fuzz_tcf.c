@@ -139,6 +139,23 @@ static int decode_copy(const uint8_t *data, size_t size, char extra, struct tcf 
 		text[size] = extra;
 	memset(error, 'x', TCF_ERROR_MAX);
 	int rc = tcf_decode(text, len, out, error);
+	/* The counting decoder (the consent rules') agrees: same result, same counts. */
+	struct tcf counted;
+	char counted_error[TCF_ERROR_MAX];
+	int counted_rc = tcf_decode_counts(text, len, &counted, counted_error);
+	if (counted_rc != rc)
+		abort();
+	if (rc == 0) {
+		if (counted.version != out->version || counted.purpose_consents != out->purpose_consents ||
+		    counted.vendor_consents.count != out->vendor_consents.count ||
+		    counted.vendor_legitimate_interests.count != out->vendor_legitimate_interests.count ||
+		    counted.disclosed_vendors.count != out->disclosed_vendors.count ||
+		    counted.restriction_count != out->restriction_count || counted.vendor_consents.bits)
+			abort();
+		tcf_free(&counted);
+	} else if (strcmp(counted_error, error) != 0) {
+		abort();
+	}
 	free(text);
 	if (rc == 0) {
 		if (error[0] != '\0')

@@ -34,6 +34,26 @@ static int decode_n(const char *text, size_t len, struct tcf *out, char error[TC
 	memcpy(copy, text, len);
 	memset(error, 'x', TCF_ERROR_MAX); /* a failure must write a whole, terminated message */
 	int rc = tcf_decode(copy, len, out, error);
+	/* The counting decoder (what the consent rules use) agrees on every input. */
+	struct tcf counted;
+	char counted_error[TCF_ERROR_MAX];
+	int counted_rc = tcf_decode_counts(copy, len, &counted, counted_error);
+	assert_int_equal(counted_rc, rc);
+	if (rc == 0) {
+		assert_int_equal(counted.version, out->version);
+		assert_int_equal(counted.purpose_consents, out->purpose_consents);
+		assert_int_equal(counted.special_feature_optins, out->special_feature_optins);
+		assert_int_equal(counted.vendor_consents.count, out->vendor_consents.count);
+		assert_int_equal(counted.vendor_legitimate_interests.count,
+				 out->vendor_legitimate_interests.count);
+		assert_int_equal(counted.disclosed_vendors.count, out->disclosed_vendors.count);
+		assert_int_equal(counted.restriction_count, out->restriction_count);
+		assert_null(counted.vendor_consents.bits);
+		assert_null(counted.vendor_legitimate_interests.bits);
+		tcf_free(&counted);
+	} else {
+		assert_string_equal(counted_error, error);
+	}
 	free(copy);
 	if (rc == 0) {
 		assert_int_equal(error[0], '\0');
