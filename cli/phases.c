@@ -500,8 +500,9 @@ bool phases_first_decision(const struct phases *p, int64_t device, const char *s
 						 find(p, device, NULL) };
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; sets[k] && i < sets[k]->count; i++)
+			/* At one time the last in order holds (compare_decisions()): so it is told. */
 			if (sets[k]->d[i].is_decision &&
-			    (!first || sets[k]->d[i].effective_us < first->effective_us))
+			    (!first || sets[k]->d[i].effective_us <= first->effective_us))
 				first = &sets[k]->d[i];
 	if (!first)
 		return false;

@@ -839,11 +839,9 @@ static void text_syncing(struct report *r)
 		fputs("\n  Identifier syncing (one value at several companies)\n", r->out);
 	json_array_foreach(list, i, v) {
 		/* The JSON strings hold wire bytes escaped already; company names are kept UTF-8. */
+		/* Escaped already when loaded (cli/syncing.c): printed as it is, cut to the line. */
 		const char *value = json_string_value(json_object_get(v, "value"));
-		fputs("    value ", r->out);
-		db_text_value(r->out, &r->buf, value ? value : "", value ? strlen(value) : 0, 0,
-			      LINE_WIDTH - 10, 0);
-		putc('\n', r->out);
+		fprintf(r->out, "    value %.*s\n", LINE_WIDTH - 11, value ? value : "");
 		json_array_foreach(json_object_get(v, "seen"), k, seen) {
 			const char *as = json_string_value(json_object_get(seen, "as"));
 			const char *name = json_string_value(json_object_get(seen, "name"));

@@ -438,20 +438,37 @@ static const char *pattern_problem(const char *p)
 static void regex_prefix(const char *pattern, struct regex *out)
 {
 	out->prefix_len = 0;
-	int depth = 0, bracket = 0;
+	int depth = 0;
 	for (const char *p = pattern; *p; p++) {
-		if (bracket) {
-			bracket = *p != ']'; /* a backslash in brackets is itself (POSIX) */
-		} else if (*p == '\\' && p[1]) {
+		if (*p == '\\' && p[1]) {
 			p++;
 		} else if (*p == '[') {
-			bracket = 1;
-			if (p[1] == ']' || (p[1] == '^' && p[2] == ']'))
-				p += p[1] == ']' ? 1 : 2;
+			/* A bracket expression as regcomp() reads it: ']' first is a member; [:class:] [.x.] [=x=] inside. */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']') {
+				if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+					char close = p[1];
+					const char *e = p + 2;
+					while (*e && !(e[0] == close && e[1] == ']'))
+						e++;
+					if (!*e)
+						return;
+					p = e + 2;
+					continue;
+				}
+				p++;
+			}
+			if (!*p)
+				return;
 		} else if (*p == '(') {
 			depth++;
 		} else if (*p == ')') {
-			depth--;
+			if (depth > 0) /* an unmatched ')' is an ordinary character in glibc's ERE */
+				depth--;
 		} else if (*p == '|' && depth == 0) {
 			return;
 		}
@@ -472,7 +489,8 @@ static void regex_prefix(const char *pattern, struct regex *out)
 		}
 		out->prefix[n++] = c;
 	}
-	if (n && (*p == '*' || *p == '?' || *p == '{'))
+	/* Quantifiers stack in ERE ("b+?" is "(b+)?"): any of them makes the last literal optional. */
+	if (n && *p && strchr("*+?{", *p))
 		n--;
 	/* Cut at the buffer's end: what is left is still a prefix of every match. */
 	out->prefix_len = (uint8_t)n;

@@ -146,21 +146,25 @@ int ident_key_for_database(struct ident_key *key, const char *db_path, char *err
 		/* The file read is the file checked: one descriptor, no link followed, no FIFO waited on. */
 		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
 		if (fd >= 0) {
-			struct stat st;
+			struct stat st = { 0 };
 			const char *problem = fstat(fd, &st) != 0 ? strerror(errno)
 					      : !S_ISREG(st.st_mode) ? "not a regular file"
 					      : st.st_uid != geteuid() ? "owned by another user"
-					      : (st.st_mode & 077) ? "open to others (mode must be 600)"
+					      : (st.st_mode & 077) ? "open to others"
 					      : NULL;
 			if (problem) {
 				close(fd);
-				set_error(err, err_len, "key file %s: %s", path, problem);
+				set_error(err, err_len, "key file %s: %s (mode %03o, uid %u; it must be a"
+					  " regular file of this user, mode 600)", path, problem,
+					  (unsigned)(st.st_mode & 0777), (unsigned)st.st_uid);
 				return -1;
 			}
 			return key_from_fd(key, fd, path, err, err_len);
 		}
 		if (errno != ENOENT || attempt) {
-			set_error(err, err_len, "key file %s: %s", path, strerror(errno));
+			set_error(err, err_len, "key file %s: %s%s", path, strerror(errno),
+				  errno == ELOOP ? " (a symbolic link: the key file must be the file itself)"
+						 : "");
 			return -1;
 		}
 		/* None yet: written whole under a temporary name, then linked in, never partial. */

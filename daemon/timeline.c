@@ -583,8 +583,10 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 		snprintf(d->request_site, sizeof d->request_site, "%s", !d->visit && how ? from : "");
 		d->request_flow = obs->flow_id;
 		d->request_us = now;
-	} else if (!site && (kind == OBS_COOKIE_SENT || kind == OBS_CONSENT) && d->request_site[0] &&
-		   d->request_flow == obs->flow_id && d->request_us == now) {
+	} else if (!site && d->request_site[0] && d->request_flow == obs->flow_id &&
+		   (((kind == OBS_COOKIE_SENT || kind == OBS_CONSENT) && d->request_us == now) ||
+		    kind == OBS_COOKIE_SET)) {
+		/* The request's cookies and signals, and its reply's Set-Cookie (and their signals, on the flow). */
 		site = d->request_site;
 	}
 	if (t->matcher)

@@ -1025,7 +1025,11 @@ static void test_regex_prefix(void **state)
 		"      - {kind: cookie, name: '^p|q$', match: regex, decide: [{then: accept}]}\n"
 		"      - {kind: cookie, name: '^[]a]z', match: regex, decide: [{then: accept}]}\n"
 		"      - {kind: cookie, name: '^long(er)?$', match: regex, decide: [{then: accept}]}\n"
-		"      - {kind: cookie, name: '^m{2}n', match: regex, decide: [{then: accept}]}\n";
+		"      - {kind: cookie, name: '^m{2}n', match: regex, decide: [{then: accept}]}\n"
+		/* found by a review: stacked quantifiers, an unmatched ')', a class in brackets */
+		"      - {kind: cookie, name: '^db+?$', match: regex, decide: [{then: accept}]}\n"
+		"      - {kind: cookie, name: '^e)|f1', match: regex, decide: [{then: accept}]}\n"
+		"      - {kind: cookie, name: '^g[[:alpha:](]|h1', match: regex, decide: [{then: accept}]}\n";
 	char err[CONSENT_ERROR_MAX];
 	struct consent_rules *r = consent_rules_parse(text, sizeof text - 1, "re.yaml", err, sizeof err);
 	if (!r)
@@ -1037,6 +1041,7 @@ static void test_regex_prefix(void **state)
 		{ "]z", 1 }, { "az", 1 }, { "bz", 0 },
 		{ "long", 1 }, { "longer", 1 }, { "lon", 0 }, { "longest", 0 },
 		{ "mmn", 1 }, { "mn", 0 },
+		{ "d", 1 }, { "dbb", 1 }, { "f1", 1 }, { "e)", 1 }, { "h1", 1 }, { "gx", 1 },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		if (consent_is_consent_cookie(r, cases[i].name, strlen(cases[i].name)) != cases[i].want)
