@@ -57,7 +57,8 @@ struct phases {
 	struct site_decisions *sites;
 	size_t count, cap;
 	json_t *sets;            /* phases_collect(): "<device>\t<site>" -> phase -> set -> names */
-	json_t *contacted;       /* phases_contact(): "<device>\t<site>\t<host>" -> first contact */
+	sqlite3 *db;             /* for phases_contact() */
+	sqlite3_stmt *earlier;   /* a contact of a host before a time (phases_contact()) */
 	json_t *index;           /* site_key() -> index in sites */
 };
 
@@ -328,6 +329,7 @@ struct phases *phases_load(sqlite3 *db, int64_t settle_us)
 	if (!p)
 		return NULL;
 	p->settle_us = settle_us;
+	p->db = db;
 	p->index = json_object();
 	if (!p->index || load_signals(p, db) < 0 || load_marks(p, db) < 0) {
 		phases_free(p);
@@ -353,61 +355,110 @@ void phases_free(struct phases *p)
 	}
 	free(p->sites);
 	json_decref(p->sets);
-	json_decref(p->contacted);
+	sqlite3_finalize(p->earlier);
 	json_decref(p->index);
 	free(p);
 }
 
-/* The decision in effect at `ts_us` in `s` (may be NULL), or NULL. */
-static const struct decision *in_effect(const struct site_decisions *s, int64_t ts_us)
+/*
+ * What holds for `device` on `site` at `ts_us`, from the site's decisions and
+ * those for every site: the latest mark, unless a source read on the wire
+ * said something after it; then, of what each source said last (after that
+ * mark), the one that holds back most: two sources that disagree on every
+ * request (OneTrust's cookie says accept, the TC string partial) give the
+ * stricter phase, whichever came a few milliseconds later. *latest gets the
+ * latest decision in effect (for its settle window), NULL when none.
+ */
+static enum phase holding_at(const struct phases *p, int64_t device, const char *site,
+			     int64_t ts_us, const struct decision **latest)
 {
-	const struct decision *best = NULL;
-	for (size_t i = 0; s && i < s->count; i++)
-		if (s->d[i].is_decision && s->d[i].effective_us <= ts_us)
-			best = &s->d[i];
-	return best;
-}
-
-/* The decision in effect for `device` on `site` at `ts_us`, of the site's or of every site's; NULL when none. */
-static const struct decision *decision_at(const struct phases *p, int64_t device, const char *site,
-					  int64_t ts_us)
-{
-	const struct decision *own = site ? in_effect(find(p, device, site), ts_us) : NULL;
-	const struct decision *every = in_effect(find(p, device, NULL), ts_us);
-	return !own ? every : !every ? own : every->effective_us > own->effective_us ? every : own;
+	const struct site_decisions *sets[2] = { site ? find(p, device, site) : NULL,
+						 find(p, device, NULL) };
+	const struct decision *mark = NULL;
+	*latest = NULL;
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; sets[k] && i < sets[k]->count; i++) {
+			const struct decision *d = &sets[k]->d[i];
+			if (!d->is_decision || d->effective_us > ts_us)
+				continue;
+			if (!*latest || d->effective_us >= (*latest)->effective_us)
+				*latest = d;
+			if (d->is_mark && (!mark || d->effective_us >= mark->effective_us))
+				mark = d;
+		}
+	if (!*latest)
+		return PHASE_BEFORE;
+	/* Each wire source's last word after the mark; the strictest of them holds. */
+	enum phase held = PHASE_BEFORE;
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; sets[k] && i < sets[k]->count; i++) {
+			const struct decision *d = &sets[k]->d[i];
+			if (!d->is_decision || d->is_mark || d->effective_us > ts_us ||
+			    (mark && d->effective_us <= mark->effective_us))
+				continue;
+			bool later_word = false; /* does the same source speak again, still in effect? */
+			for (int k2 = 0; k2 < 2 && !later_word; k2++)
+				for (size_t j = 0; sets[k2] && j < sets[k2]->count && !later_word; j++) {
+					const struct decision *e = &sets[k2]->d[j];
+					later_word = e != d && e->is_decision && !e->is_mark &&
+						     e->effective_us <= ts_us &&
+						     (e->effective_us > d->effective_us ||
+						      (e->effective_us == d->effective_us && e > d)) &&
+						     strcmp(e->source, d->source) == 0;
+				}
+			if (!later_word && restraint(d->phase) > restraint(held))
+				held = d->phase;
+		}
+	return held != PHASE_BEFORE ? held : mark ? mark->phase : PHASE_BEFORE;
 }
 
 enum phase phases_at(const struct phases *p, int64_t device, const char *site, int64_t ts_us,
 		     bool *near)
 {
-	const struct decision *d = decision_at(p, device, site, ts_us);
+	const struct decision *d;
+	enum phase phase = holding_at(p, device, site, ts_us, &d);
 	if (near)
 		*near = d && ts_us < d->evidence_us;
-	return d ? d->phase : PHASE_BEFORE;
+	return phase;
 }
 
 enum phase phases_contact(struct phases *p, int64_t device, const char *site, const char *host,
 			  int64_t ts_us, bool *near)
 {
-	const struct decision *d = decision_at(p, device, site, ts_us);
-	bool in_window = d && ts_us < d->evidence_us;
-	char *key = NULL;
-	if (!p->contacted)
-		p->contacted = json_object();
-	if (!p->contacted ||
-	    asprintf(&key, "%lld\t%s\t%s", (long long)device, site ? site : "", host) < 0)
-		key = NULL;
-	json_t *first = key ? json_object_getn(p->contacted, key, strlen(key)) : NULL;
-	if (key && !first)
-		json_object_setn_new_nocheck(p->contacted, key, strlen(key), json_integer(ts_us));
-	free(key);
-	/* Inside the window only hosts contacted for the first time move after the decision. */
-	if (in_window && first && json_integer_value(first) < d->effective_us) {
-		*near = false;
-		return phases_at(p, device, site, d->effective_us - 1, NULL);
+	const struct decision *d;
+	enum phase phase = holding_at(p, device, site, ts_us, &d);
+	*near = d && ts_us < d->evidence_us;
+	if (!*near)
+		return phase;
+	/*
+	 * Inside the window only a host contacted for the first time moves after
+	 * the decision: asked of the database, whatever the report selects
+	 * (--since), so that no option changes a phase.
+	 */
+	if (!p->earlier) {
+		static const char sql[] =
+			"SELECT 1 FROM observations o JOIN hosts h ON h.id = o.host_id"
+			" JOIN kinds k ON k.id = o.kind_id LEFT JOIN sites s ON s.id = o.site_id"
+			" WHERE o.device_id = ?1 AND h.name = ?2 AND s.name IS ?3 AND o.ts < ?4"
+			" AND k.name IN ('tls_sni', 'dtls_sni', 'quic_sni', 'http_request', 'resumed',"
+			" 'connection') LIMIT 1";
+		if (sqlite3_prepare_v2(p->db, sql, -1, &p->earlier, NULL) != SQLITE_OK)
+			return phase; /* cannot tell: after the decision, near it */
 	}
-	*near = in_window;
-	return d ? d->phase : PHASE_BEFORE;
+	sqlite3_reset(p->earlier);
+	sqlite3_bind_int64(p->earlier, 1, device);
+	sqlite3_bind_text(p->earlier, 2, host, -1, SQLITE_TRANSIENT);
+	if (site)
+		sqlite3_bind_text(p->earlier, 3, site, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(p->earlier, 3);
+	sqlite3_bind_int64(p->earlier, 4, d->effective_us);
+	if (sqlite3_step(p->earlier) == SQLITE_ROW) {
+		*near = false;
+		const struct decision *before;
+		return holding_at(p, device, site, d->effective_us - 1, &before);
+	}
+	return phase;
 }
 
 static json_t *json_time(int64_t us)

@@ -39,8 +39,9 @@ enum { PHASES_DEFAULT_SETTLE_US = 1000000 };
 struct phases;
 
 /*
- * Loads every decision of the database (signals and marks). NULL on a
- * database error or when out of memory (sqlite3_errmsg() may say which).
+ * Loads every decision of the database (signals and marks); `db` must
+ * outlive the phases (phases_contact() reads it). NULL on a database error
+ * or when out of memory (sqlite3_errmsg() may say which).
  */
 struct phases *phases_load(sqlite3 *db, int64_t settle_us);
 void phases_free(struct phases *p);
@@ -54,11 +55,11 @@ enum phase phases_at(const struct phases *p, int64_t device, const char *site, i
 		     bool *near);
 
 /*
- * The phase of a contact of `host` (a tracker's server name, request, ...),
- * events given in time order: as phases_at(), except that inside a settle
- * window only a host contacted for the first time (by the device, on the
- * site) is after the decision (and *near); one contacted before keeps the
- * phase before it. Remembers each host's first contact.
+ * The phase of a contact of `host` (a tracker's server name, request, ...):
+ * as phases_at(), except that inside a settle window only a host contacted
+ * for the first time (by the device, on the site: the database is asked,
+ * whatever a query selects) is after the decision (and *near); one contacted
+ * before keeps the phase before it.
  */
 enum phase phases_contact(struct phases *p, int64_t device, const char *site, const char *host,
 			  int64_t ts_us, bool *near);

@@ -78,13 +78,19 @@ static int64_t add(sqlite3 *db, int64_t device, int site, int kind, const char *
 	return id;
 }
 
-static void signal_at(sqlite3 *db, int64_t device, int site, int64_t ts, const char *decision)
+static void signal_from(sqlite3 *db, int64_t device, int site, int64_t ts, const char *decision,
+			const char *source)
 {
 	int64_t id = add(db, device, site, 2, "news.example", ts, 0);
 	char sql[256];
-	snprintf(sql, sizeof sql, "INSERT INTO consent VALUES (%lld, '%s', 'onetrust:OptanonConsent',"
-		 " 'groups')", (long long)id, decision);
+	snprintf(sql, sizeof sql, "INSERT INTO consent VALUES (%lld, '%s', '%s', 'groups')",
+		 (long long)id, decision, source);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+static void signal_at(sqlite3 *db, int64_t device, int site, int64_t ts, const char *decision)
+{
+	signal_from(db, device, site, ts, decision, "onetrust:OptanonConsent");
 }
 
 static void mark_at(sqlite3 *db, const char *device, const char *site, int64_t ts,
@@ -175,6 +181,25 @@ static void test_changes_and_marks(void **state)
 	sqlite3_close(db);
 }
 
+/* Two sources that disagree on every request: the stricter holds, whichever comes later. */
+static void test_disagreeing_sources(void **state)
+{
+	(void)state;
+	sqlite3 *db = new_db();
+	for (int i = 0; i < 5; i++) {
+		signal_from(db, 1, 1, T0 + (10 + i) * S, "reject", "onetrust:OptanonConsent");
+		signal_from(db, 1, 1, T0 + (10 + i) * S + 50000, "accept", "tcf:euconsent-v2");
+	}
+	struct phases *p = phases_load(db, S);
+	assert_non_null(p);
+	assert_int_equal(phases_at(p, 1, "news.example", T0 + 30 * S, NULL), PHASE_REJECT);
+	assert_int_equal(phases_at(p, 1, "news.example", T0 + 12 * S, NULL), PHASE_REJECT);
+	/* One entry per source, not one per request. */
+	assert_int_equal(phases_decision_count(p, 1, "news.example"), 2);
+	phases_free(p);
+	sqlite3_close(db);
+}
+
 /* A mark without a site: the site of the device's visit then, else every site. */
 static void test_mark_without_site(void **state)
 {
@@ -239,6 +264,21 @@ static void test_collect(void **state)
 	assert_json(json_object_get(after, "tracker_hosts"), "[\"connect.facebook.net\",\"www.google-analytics.com\"]");
 	assert_json(json_object_get(after, "entities"), "[\"Google\",\"Meta\"]");
 	assert_json(json_object_get(after, "near_decision"), "[\"connect.facebook.net\"]");
+	/* Selecting from the window on (--since) changes no phase: GA was contacted before it. */
+	struct phases *p2 = phases_load(db, S);
+	struct db_query since;
+	db_query_init(&since, "test");
+	since.has_since = true;
+	since.since_us = T0 + 9 * S;
+	assert_int_equal(phases_collect(p2, db, &since), 0);
+	json_t *sets2 = phases_sets_json(p2, 1, "news.example");
+	assert_json(json_object_get(json_object_get(sets2, "after_reject"), "near_decision"),
+		    "[\"connect.facebook.net\"]");
+	assert_json(json_object_get(json_object_get(sets2, "before_consent"), "tracker_hosts"),
+		    "[\"www.google-analytics.com\"]");
+	json_decref(sets2);
+	db_query_free(&since);
+	phases_free(p2);
 	char *verdict = phases_verdict(p, 1, "news.example");
 	assert_string_equal(verdict,
 			    "news.example: before any consent, 1 tracker host of 1 company was contacted"
@@ -257,6 +297,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_settle_window),
 		cmocka_unit_test(test_changes_and_marks),
+		cmocka_unit_test(test_disagreeing_sources),
 		cmocka_unit_test(test_mark_without_site),
 		cmocka_unit_test(test_collect),
 	};
