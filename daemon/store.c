@@ -1002,30 +1002,29 @@ int store_retain(struct store *s, uint64_t now_us, int force)
 	 * itself (no cascades), so hits go first.
 	 */
 	static const char *const steps[] = {
-		("DELETE FROM hits WHERE observation_id IN (SELECT o.id FROM observations o"
+		/* The rows that go, found once (a scan of observations), then each table's. */
+		"DROP TABLE IF EXISTS temp.retain_gone",
+		"DROP TABLE IF EXISTS temp.retain_file_devices",
+		"CREATE TEMP TABLE retain_gone (id INTEGER PRIMARY KEY)",
+		("INSERT INTO retain_gone SELECT o.id FROM observations o"
 		 " JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
-		 " ELSE coalesce(r.ended, r.started) END < ?1)"),
-		("DELETE FROM cookies WHERE observation_id IN (SELECT o.id FROM observations o"
-		 " JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
-		 " ELSE coalesce(r.ended, r.started) END < ?1)"),
-		("DELETE FROM url_values WHERE observation_id IN (SELECT o.id FROM observations o"
-		 " JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
-		 " ELSE coalesce(r.ended, r.started) END < ?1)"),
-		("DELETE FROM consent WHERE observation_id IN (SELECT o.id FROM observations o"
-		 " JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
-		 " ELSE coalesce(r.ended, r.started) END < ?1)"),
+		 " ELSE coalesce(r.ended, r.started) END < ?1"),
+		"DELETE FROM hits WHERE observation_id IN (SELECT id FROM retain_gone)",
+		"DELETE FROM cookies WHERE observation_id IN (SELECT id FROM retain_gone)",
+		"DELETE FROM url_values WHERE observation_id IN (SELECT id FROM retain_gone)",
+		"DELETE FROM consent WHERE observation_id IN (SELECT id FROM retain_gone)",
+		"DELETE FROM observations WHERE id IN (SELECT id FROM retain_gone)",
 		/* By when they were made, not by their time: a mark on an old capture is as new as its run. */
 		"DELETE FROM consent_marks WHERE created < ?1",
-		("DELETE FROM observations WHERE id IN (SELECT o.id FROM observations o"
-		 " JOIN runs r ON r.id = o.run_id WHERE CASE WHEN r.live THEN o.ts"
-		 " ELSE coalesce(r.ended, r.started) END < ?1)"),
 		("DELETE FROM visits WHERE last < ?1 AND id NOT IN"
 		 " (SELECT visit_id FROM observations WHERE visit_id IS NOT NULL)"),
-		/* Who was seen and what was contacted go too, once nothing refers to them. */
-		/* Not the addresses of a device a capture file's kept rows hold: marks find it by them. */
+		/* Who was seen and what was contacted go too, once nothing refers to them; not
+		   the addresses of a device a capture file's kept rows hold: marks find it by them. */
+		"CREATE TEMP TABLE retain_file_devices (id INTEGER PRIMARY KEY)",
+		("INSERT OR IGNORE INTO retain_file_devices SELECT o.device_id FROM observations o"
+		 " JOIN runs r ON r.id = o.run_id WHERE NOT r.live"),
 		("DELETE FROM device_addresses WHERE last_seen < ?1 AND device_id NOT IN"
-		 " (SELECT o.device_id FROM observations o JOIN runs r ON r.id = o.run_id"
-		 " WHERE NOT r.live)"),
+		 " (SELECT id FROM retain_file_devices)"),
 		("DELETE FROM devices WHERE last_seen < ?1 AND id NOT IN"
 		 " (SELECT device_id FROM observations UNION SELECT device_id FROM visits"
 		 " UNION SELECT device_id FROM device_addresses)"),
@@ -1035,6 +1034,8 @@ int store_retain(struct store *s, uint64_t now_us, int force)
 		("DELETE FROM sites WHERE ?1 IS NOT NULL AND id NOT IN"
 		 " (SELECT site_id FROM observations WHERE site_id IS NOT NULL"
 		 " UNION SELECT site_id FROM visits)"),
+		"DROP TABLE temp.retain_gone",
+		"DROP TABLE temp.retain_file_devices",
 	};
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
 		sqlite3_stmt *st;
