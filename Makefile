@@ -256,6 +256,11 @@ install-test: all
 
 man-check:
 	tests/integration/man.sh
+	@w=$$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l man/trackwatch.yaml.5 2>&1 >/dev/null); \
+	if [ -n "$$w" ]; then echo "FAIL: trackwatch.yaml.5: $$w"; exit 1; fi
+	@# Every key of the settings table in trackwatch.yaml(5) and in --dump-config.
+	@$(MAKE) --no-print-directory $(B)/asan/test_config
+	$(B)/asan/test_config
 
 # `trackwatch lists update` downloads against a local HTTPS server. libcurl needs no
 # cflags here: pkg-config names only the multiarch include dir, a default one.
@@ -298,11 +303,12 @@ oracle: all
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(B)/trackwatchd $(DESTDIR)$(SBINDIR)/trackwatchd
 	install -m 0755 $(B)/trackwatch $(DESTDIR)$(BINDIR)/trackwatch
 	install -m 0644 man/trackwatchd.8 $(DESTDIR)$(MANDIR)/man8/trackwatchd.8
 	install -m 0644 man/trackwatch.1 $(DESTDIR)$(MANDIR)/man1/trackwatch.1
+	install -m 0644 man/trackwatch.yaml.5 $(DESTDIR)$(MANDIR)/man5/trackwatch.yaml.5
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -d $(DESTDIR)$(DATADIR)/lists/disconnect $(DESTDIR)$(DATADIR)/lists/open-cookie-database \
 		$(DESTDIR)$(DATADIR)/lists/duckduckgo
@@ -317,6 +323,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/trackwatchd $(DESTDIR)$(BINDIR)/trackwatch \
 		$(DESTDIR)$(MANDIR)/man8/trackwatchd.8 $(DESTDIR)$(MANDIR)/man1/trackwatch.1 \
+		$(DESTDIR)$(MANDIR)/man5/trackwatch.yaml.5 \
 		$(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/examples/trackwatch.yaml
 	rm -rf $(DESTDIR)$(DATADIR)/lists
 	rm -f $(DESTDIR)$(DATADIR)/consent-signals.yaml

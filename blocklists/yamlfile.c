@@ -29,12 +29,13 @@ int yaml_file_fail(struct yaml_file *y, const yaml_node_t *node, const char *fmt
 
 const char *yaml_file_top_key(struct yaml_file *y, const yaml_node_t *key_node)
 {
-	static const char *const known[] = { "lists", "devices", "store", "consent" };
+	static const char *const known[] = { "lists", "devices", "capture", "flows", "identifiers",
+					      "store", "consent" };
 	const char *key = yaml_scalar(key_node);
 	for (size_t i = 0; key && i < sizeof known / sizeof known[0]; i++)
 		if (strcmp(key, known[i]) == 0)
 			return key;
-	yaml_file_fail(y, key_node, "unknown key '%s' (this version knows: lists, devices, store, consent)",
+	yaml_file_fail(y, key_node, "unknown key '%s' (this version knows: lists, devices, capture, flows, identifiers, store, consent)",
 		       key ? key : "?");
 	return NULL;
 }

@@ -1,7 +1,7 @@
 /*
  * yamlfile: a configuration file read as one YAML document (libyaml), for
  * the loaders of its sections (blocklists/lists.c: `lists:`, daemon/config.c:
- * `devices:`, `store:`, `consent:`) and of the consent rules
+ * the other sections) and of the consent rules
  * (daemon/consent.c). Errors are "file:line: reason".
  */
 #ifndef TRACKWATCH_YAMLFILE_H
@@ -43,8 +43,10 @@ yaml_node_t *yaml_file_node(struct yaml_file *y, int id);
 
 /*
  * The top-level key of pair `key_node`, when it is one this version knows
- * (lists, devices, store: each loader reads its own); NULL, with the error
- * written, for another.
+ * (lists, devices, capture, flows, identifiers, store, consent: each loader
+ * reads its own; daemon/config.c's table is the daemon's list, and
+ * test_config checks that this one agrees); NULL, with the error written,
+ * for another.
  */
 const char *yaml_file_top_key(struct yaml_file *y, const yaml_node_t *key_node);
 

@@ -1,4 +1,8 @@
-/* config: see config.h. */
+/*
+ * config: see config.h. The table below is the one place a setting is
+ * described; the loader, the dump and (by hand, checked by test_config)
+ * trackwatch.yaml(5) follow it.
+ */
 #include "config.h"
 
 #include <ctype.h>
@@ -8,13 +12,87 @@
 #include <string.h>
 
 #include <arpa/inet.h>
+#include <pcap/pcap.h>
 
 #include "../blocklists/yamlfile.h"
+
+#define AT(member) offsetof(struct daemon_config, member)
+
+/*
+ * In the order of the dump and the manual; the settings of a section are
+ * together. Bounds and defaults are those of the command-line options
+ * (--max-flows, --tcp-timeout, --udp-timeout) and of store_options_defaults().
+ */
+const struct config_setting config_settings[] = {
+	{ "lists", CONFIG_ELSEWHERE, 0, 0, 0, 0, "the built-in lists",
+	  "tracker lists in precedence order, read by the lists loader (see trackwatch(1), LISTS)" },
+	{ "devices", CONFIG_MAP, 0, 0, 0, 0, "none",
+	  "names for devices: a MAC (aa:bb:cc:dd:ee:ff) or an IP address, to a name of 1 to 64 characters" },
+	{ "capture.interface", CONFIG_STRING, AT(interface), 0, 0, 0, "none",
+	  "the interface to capture on live, as -i gives it (one interface for now)" },
+	{ "capture.filter", CONFIG_STRING, AT(filter), 0, 0, 0, "every packet",
+	  "a BPF filter (pcap-filter(7)) for live capture and files alike, as -f gives it" },
+	{ "flows.max", CONFIG_UNSIGNED, AT(max_flows), 1, 1UL << 28, 65536, NULL,
+	  "flows tracked at once; beyond it the least recently used is evicted (--max-flows)" },
+	{ "flows.tcp_timeout", CONFIG_UNSIGNED, AT(tcp_timeout), 1, 86400, 300, NULL,
+	  "seconds a TCP flow may stay idle before it ends (--tcp-timeout)" },
+	{ "flows.udp_timeout", CONFIG_UNSIGNED, AT(udp_timeout), 1, 86400, 60, NULL,
+	  "seconds a UDP flow may stay idle before it ends (--udp-timeout)" },
+	{ "identifiers.keep", CONFIG_BOOL, AT(keep_identifiers), 0, 0, 0, NULL,
+	  "write cookie and query values as they are, not hashed: for a lab (--keep-identifiers)" },
+	{ "identifiers.key", CONFIG_PATH, AT(identifier_key), 0, 0, 0, "the database's key, else a random one",
+	  "a file of 16 to 1024 bytes to hash identifiers with (--identifier-key)" },
+	{ "store.path", CONFIG_PATH, AT(db_path), 0, 0, 0, "none",
+	  "the timeline database of live capture; a file run writes one only with --db" },
+	{ "store.max_days", CONFIG_UNSIGNED, AT(store.max_days), 0, 36500, 0, NULL,
+	  "retention: rows older than this many days are deleted; 0 keeps everything" },
+	{ "store.batch_rows", CONFIG_UNSIGNED, AT(store.batch_rows), 1, 1000000, 16384, NULL,
+	  "rows written to the database in one transaction at most" },
+	{ "store.batch_ms", CONFIG_UNSIGNED, AT(store.batch_ms), 1, 3600000, 1000, NULL,
+	  "milliseconds after a batch's first row before it is committed" },
+	{ "consent.rules", CONFIG_PATH, AT(consent_rules), 0, 0, 0, "the shipped rules",
+	  "the consent rules file (trackwatchd(8), CONSENT SIGNALS); a relative name is from the current directory" },
+};
+const size_t config_setting_count = sizeof config_settings / sizeof config_settings[0];
+
+const char *config_type_name(enum config_type type)
+{
+	switch (type) {
+	case CONFIG_BOOL: return "bool";
+	case CONFIG_UNSIGNED: return "unsigned";
+	case CONFIG_STRING: return "string";
+	case CONFIG_PATH: return "path";
+	case CONFIG_MAP: return "map";
+	case CONFIG_ELSEWHERE: return "section";
+	}
+	return "?";
+}
+
+static unsigned *unsigned_at(struct daemon_config *config, const struct config_setting *s)
+{
+	return (unsigned *)((char *)config + s->offset);
+}
+
+static bool *bool_at(struct daemon_config *config, const struct config_setting *s)
+{
+	return (bool *)((char *)config + s->offset);
+}
+
+static char **text_at(struct daemon_config *config, const struct config_setting *s)
+{
+	return (char **)((char *)config + s->offset);
+}
 
 void config_defaults(struct daemon_config *config)
 {
 	memset(config, 0, sizeof *config);
-	store_options_defaults(&config->store);
+	for (size_t i = 0; i < config_setting_count; i++) {
+		const struct config_setting *s = &config_settings[i];
+		if (s->type == CONFIG_UNSIGNED)
+			*unsigned_at(config, s) = (unsigned)s->default_number;
+		else if (s->type == CONFIG_BOOL)
+			*bool_at(config, s) = s->default_number != 0;
+	}
 }
 
 void config_free(struct daemon_config *config)
@@ -24,8 +102,9 @@ void config_free(struct daemon_config *config)
 		free(config->devices[i].name);
 	}
 	free(config->devices);
-	free(config->db_path);
-	free(config->consent_rules);
+	for (size_t i = 0; i < config_setting_count; i++)
+		if (config_settings[i].type == CONFIG_STRING || config_settings[i].type == CONFIG_PATH)
+			free(*text_at(config, &config_settings[i]));
 	free(config->path);
 	config_defaults(config);
 }
@@ -100,73 +179,164 @@ static int load_devices(struct yaml_file *c, struct daemon_config *config, yaml_
 	return 0;
 }
 
-static int unsigned_value(struct yaml_file *c, const char *key, yaml_node_t *v, unsigned long min,
-			  unsigned long max, unsigned *out)
+/* The part of a dotted key after its section: "max_days" of "store.max_days". */
+static const char *leaf(const char *key)
 {
-	const char *s = yaml_scalar(v);
-	char *end;
-	errno = 0;
-	unsigned long n = s && *s && *s != '-' ? strtoul(s, &end, 10) : 0;
-	if (!s || !*s || *s == '-' || errno || *end || n < min || n > max) {
-		char reason[160];
-		snprintf(reason, sizeof reason, "store: '%s' must be a whole number from %lu to %lu", key,
-			 min, max);
+	const char *dot = strchr(key, '.');
+	return dot ? dot + 1 : key;
+}
+
+/* Whether `key` is in section `section` (or is that section). */
+static bool in_section(const char *key, const char *section)
+{
+	size_t n = strlen(section);
+	return strncmp(key, section, n) == 0 && (key[n] == '\0' || key[n] == '.');
+}
+
+/* The settings of `section`'s names, ", "-separated, into out (for messages). */
+static void section_names(const char *section, char *out, size_t size)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < config_setting_count && used < size; i++)
+		if (in_section(config_settings[i].key, section) && strchr(config_settings[i].key, '.'))
+			used += (size_t)snprintf(out + used, size - used, "%s%s", used ? ", " : "",
+						 leaf(config_settings[i].key));
+}
+
+/* The top-level sections, ", "-separated. */
+static void top_names(char *out, size_t size)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < config_setting_count && used < size; i++) {
+		const char *key = config_settings[i].key;
+		size_t n = strcspn(key, ".");
+		if (i > 0 && strncmp(config_settings[i - 1].key, key, n) == 0 &&
+		    strcspn(config_settings[i - 1].key, ".") == n)
+			continue;
+		used += (size_t)snprintf(out + used, size - used, "%s%.*s", used ? ", " : "", (int)n, key);
+	}
+}
+
+/* A plain null (`key:`, `key: ~`, `key: null`): a setting without a default is left unset. */
+static bool is_null(const yaml_node_t *node)
+{
+	const char *s = yaml_scalar(node);
+	return s && node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       (!*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
+		strcmp(s, "NULL") == 0);
+}
+
+/* Fails with "section: 'leaf' " and the rest, at node. */
+static int fail_setting(struct yaml_file *c, const yaml_node_t *node, const struct config_setting *s,
+			const char *what)
+{
+	char reason[300];
+	snprintf(reason, sizeof reason, "%.*s: '%s' %s", (int)strcspn(s->key, "."), s->key, leaf(s->key),
+		 what);
+	return yaml_file_fail(c, node, "%s", reason);
+}
+
+int config_filter_check(const char *filter, char *err, size_t err_len)
+{
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
+	if (!dead) {
+		snprintf(err, err_len, "%s", "out of memory");
+		return -1;
+	}
+	struct bpf_program code;
+	int rc = pcap_compile(dead, &code, filter, 1, PCAP_NETMASK_UNKNOWN) == 0 ? 0 : -1;
+	if (rc == 0)
+		pcap_freecode(&code);
+	else
+		snprintf(err, err_len, "%s", pcap_geterr(dead));
+	pcap_close(dead);
+	return rc;
+}
+
+static int load_value(struct yaml_file *c, struct daemon_config *config, const struct config_setting *s,
+		      yaml_node_t *v)
+{
+	const char *text = yaml_scalar(v);
+	char what[300];
+	switch (s->type) {
+	case CONFIG_BOOL:
+		if (text && strcmp(text, "true") == 0)
+			*bool_at(config, s) = true;
+		else if (text && strcmp(text, "false") == 0)
+			*bool_at(config, s) = false;
+		else
+			return fail_setting(c, v, s, "must be true or false");
+		return 0;
+	case CONFIG_UNSIGNED: {
+		char *end = NULL;
+		errno = 0;
+		unsigned long n = text && *text && *text != '-' ? strtoul(text, &end, 10) : 0;
+		if (!text || !*text || *text == '-' || errno || *end || n < s->min || n > s->max) {
+			snprintf(what, sizeof what, "must be a whole number from %lu to %lu", s->min, s->max);
+			return fail_setting(c, v, s, what);
+		}
+		*unsigned_at(config, s) = (unsigned)n;
+		return 0;
+	}
+	case CONFIG_STRING:
+	case CONFIG_PATH: {
+		char **at = text_at(config, s);
+		if (is_null(v)) {
+			free(*at);
+			*at = NULL;
+			return 0;
+		}
+		if (!text || !*text)
+			return fail_setting(c, v, s, s->type == CONFIG_PATH ? "must be a file name"
+									   : "must be a non-empty string");
+		char reason[256];
+		if (s->offset == AT(filter) && config_filter_check(text, reason, sizeof reason) != 0) {
+			snprintf(what, sizeof what, "does not compile: %s", reason);
+			return fail_setting(c, v, s, what);
+		}
+		char *copy = strdup(text);
+		if (!copy)
+			return yaml_file_fail(c, v, "%s", "out of memory");
+		free(*at);
+		*at = copy;
+		return 0;
+	}
+	case CONFIG_MAP:
+	case CONFIG_ELSEWHERE:
+		break;
+	}
+	return yaml_file_fail(c, v, "%s", "internal error: no loader for this setting");
+}
+
+/* A section of settings: each key must be one of the table's. */
+static int load_section(struct yaml_file *c, struct daemon_config *config, const char *section,
+			yaml_node_t *v, const yaml_node_t **identifiers_node)
+{
+	char names[300], reason[400];
+	section_names(section, names, sizeof names);
+	if (v->type != YAML_MAPPING_NODE) {
+		snprintf(reason, sizeof reason, "'%s' must be a mapping (%s)", section, names);
 		return yaml_file_fail(c, v, "%s", reason);
 	}
-	*out = (unsigned)n;
-	return 0;
-}
-
-static int load_store(struct yaml_file *c, struct daemon_config *config, yaml_node_t *v)
-{
-	if (v->type != YAML_MAPPING_NODE)
-		return yaml_file_fail(c, v, "%s", "'store' must be a mapping (path, max_days, batch_rows, batch_ms)");
 	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_file_node(c, p->key);
 		yaml_node_t *n = yaml_file_node(c, p->value);
 		const char *key = yaml_scalar(k);
-		int rc;
-		if (key && strcmp(key, "path") == 0) {
-			const char *s = yaml_scalar(n);
-			if (!s || !*s)
-				return yaml_file_fail(c, n, "%s", "store: 'path' must be a file name");
-			free(config->db_path);
-			config->db_path = strdup(s);
-			rc = config->db_path ? 0 : yaml_file_fail(c, n, "%s", "out of memory");
-		} else if (key && strcmp(key, "max_days") == 0) {
-			rc = unsigned_value(c, key, n, 0, 36500, &config->store.max_days);
-		} else if (key && strcmp(key, "batch_rows") == 0) {
-			rc = unsigned_value(c, key, n, 1, 1000000, &config->store.batch_rows);
-		} else if (key && strcmp(key, "batch_ms") == 0) {
-			rc = unsigned_value(c, key, n, 1, 3600000, &config->store.batch_ms);
-		} else {
-			rc = yaml_file_fail(c, k, "store: unknown key '%s' (known: path, max_days, batch_rows, batch_ms)",
-				  key ? key : "?");
+		const struct config_setting *s = NULL;
+		for (size_t i = 0; key && !s && i < config_setting_count; i++)
+			if (in_section(config_settings[i].key, section) &&
+			    strchr(config_settings[i].key, '.') && strcmp(leaf(config_settings[i].key), key) == 0)
+				s = &config_settings[i];
+		if (!s) {
+			snprintf(reason, sizeof reason, "%s: unknown key '%%s' (known: %s)", section, names);
+			return yaml_file_fail(c, k, reason, key ? key : "?");
 		}
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
-}
-
-static int load_consent(struct yaml_file *c, struct daemon_config *config, yaml_node_t *v)
-{
-	if (v->type != YAML_MAPPING_NODE)
-		return yaml_file_fail(c, v, "%s", "'consent' must be a mapping (rules)");
-	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_file_node(c, p->key);
-		yaml_node_t *n = yaml_file_node(c, p->value);
-		const char *key = yaml_scalar(k);
-		if (!key || strcmp(key, "rules") != 0)
-			return yaml_file_fail(c, k, "consent: unknown key '%s' (known: rules)",
-					      key ? key : "?");
-		const char *s = yaml_scalar(n);
-		if (!s || !*s)
-			return yaml_file_fail(c, n, "%s", "consent: 'rules' must be a file name");
-		free(config->consent_rules);
-		config->consent_rules = strdup(s);
-		if (!config->consent_rules)
-			return yaml_file_fail(c, n, "%s", "out of memory");
+		if (load_value(c, config, s, n) != 0)
+			return -1;
+		if (strcmp(section, "identifiers") == 0)
+			*identifiers_node = n;
 	}
 	return 0;
 }
@@ -177,22 +347,33 @@ int config_load(struct daemon_config *config, const char *path, char *err, size_
 	if (yaml_file_load(&y, path, err, err_len) != 0)
 		return -1;
 	memcpy(config->sha256, y.sha256, sizeof config->sha256);
+	const yaml_node_t *identifiers_node = NULL;
 	int rc = 0;
 	for (yaml_node_pair_t *p = y.root ? y.root->data.mapping.pairs.start : NULL;
 	     rc == 0 && p && p < y.root->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_file_node(&y, p->key);
 		yaml_node_t *v = yaml_file_node(&y, p->value);
-		const char *key = yaml_file_top_key(&y, k);
-		if (!key)
-			rc = -1;
-		else if (strcmp(key, "devices") == 0)
+		const char *key = yaml_scalar(k);
+		const struct config_setting *s = NULL;
+		for (size_t i = 0; key && !s && i < config_setting_count; i++)
+			if (in_section(config_settings[i].key, key))
+				s = &config_settings[i];
+		if (!s) {
+			char names[200], reason[300];
+			top_names(names, sizeof names);
+			snprintf(reason, sizeof reason, "unknown key '%%s' (this version knows: %s)", names);
+			rc = yaml_file_fail(&y, k, reason, key ? key : "?");
+		} else if (s->type == CONFIG_ELSEWHERE || is_null(v)) {
+			/* another loader's, or a section left empty (its settings commented out) */
+		} else if (s->type == CONFIG_MAP) {
 			rc = load_devices(&y, config, v);
-		else if (strcmp(key, "store") == 0)
-			rc = load_store(&y, config, v);
-		else if (strcmp(key, "consent") == 0)
-			rc = load_consent(&y, config, v);
-		/* lists: blocklists/lists.c */
+		} else {
+			rc = load_section(&y, config, key, v, &identifiers_node);
+		}
 	}
+	if (rc == 0 && config->keep_identifiers && config->identifier_key)
+		rc = yaml_file_fail(&y, identifiers_node, "%s",
+				    "identifiers: 'keep' and 'key' cannot both be set (kept values are not hashed)");
 	yaml_file_free(&y);
 	if (rc == 0) {
 		free(config->path);
@@ -203,6 +384,97 @@ int config_load(struct daemon_config *config, const char *path, char *err, size_
 		}
 	}
 	return rc;
+}
+
+void config_write_quoted(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\x%02x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+/* "# store.max_days (unsigned, 0 to 36500, default 0): help" */
+static void write_help(FILE *out, const struct config_setting *s, const char *indent)
+{
+	fprintf(out, "%s# %s (%s", indent, s->key, config_type_name(s->type));
+	if (s->type == CONFIG_UNSIGNED)
+		fprintf(out, ", %lu to %lu, default %lu", s->min, s->max, s->default_number);
+	else if (s->type == CONFIG_BOOL)
+		fprintf(out, ", default %s", s->default_number ? "true" : "false");
+	else if (s->default_text)
+		fprintf(out, ", default %s", s->default_text);
+	fprintf(out, "):\n%s#   %s\n", indent, s->help);
+}
+
+void config_dump(const struct daemon_config *config, FILE *out,
+		 void (*write_section)(FILE *out, const char *section, void *context), void *context)
+{
+	fprintf(out, "# trackwatchd --dump-config: the effective configuration, from %s\n"
+		"# and the command line. `trackwatchd -c FILE` reads it back; see trackwatch.yaml(5).\n",
+		config->path ? config->path : "the built-in defaults");
+	const char *section = NULL;
+	size_t section_len = 0;
+	for (size_t i = 0; i < config_setting_count; i++) {
+		const struct config_setting *s = &config_settings[i];
+		size_t n = strcspn(s->key, ".");
+		if (s->type == CONFIG_MAP || s->type == CONFIG_ELSEWHERE) {
+			fputc('\n', out);
+			write_help(out, s, "");
+			section = NULL;
+			if (s->type == CONFIG_ELSEWHERE) {
+				if (write_section)
+					write_section(out, s->key, context);
+				continue;
+			}
+			if (!config->device_count)
+				fprintf(out, "%s: {}\n", s->key);
+			else
+				fprintf(out, "%s:\n", s->key);
+			for (size_t d = 0; d < config->device_count; d++) {
+				fputs("  ", out);
+				config_write_quoted(out, config->devices[d].match);
+				fputs(": ", out);
+				config_write_quoted(out, config->devices[d].name);
+				fputc('\n', out);
+			}
+			continue;
+		}
+		if (!section || section_len != n || strncmp(section, s->key, n) != 0) {
+			section = s->key;
+			section_len = n;
+			fprintf(out, "\n%.*s:\n", (int)n, s->key);
+		}
+		write_help(out, s, "  ");
+		fprintf(out, "  %s: ", leaf(s->key));
+		switch (s->type) {
+		case CONFIG_BOOL:
+			fputs(*(const bool *)((const char *)config + s->offset) ? "true" : "false", out);
+			break;
+		case CONFIG_UNSIGNED:
+			fprintf(out, "%u", *(const unsigned *)((const char *)config + s->offset));
+			break;
+		case CONFIG_STRING:
+		case CONFIG_PATH: {
+			const char *text = *(char *const *)((const char *)config + s->offset);
+			if (text)
+				config_write_quoted(out, text);
+			else
+				fputc('~', out);
+			break;
+		}
+		case CONFIG_MAP:
+		case CONFIG_ELSEWHERE:
+			break;
+		}
+		fputc('\n', out);
+	}
 }
 
 const char *config_device_name(const struct daemon_config *config, const char *mac,

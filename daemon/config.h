@@ -1,25 +1,32 @@
 /*
- * config: the daemon's own sections of trackwatch.yaml (the `lists:`
- * section is blocklists/lists.c's):
+ * config: the daemon's settings in trackwatch.yaml. One table of settings
+ * (config_settings[]: dotted key, type, default, bounds, help) drives the
+ * loader, `trackwatchd --dump-config` and trackwatch.yaml(5); a unit test
+ * checks that every key of the table is in the dump and the manual.
  *
  *   devices:                 # names for devices, by MAC or IP address
  *     "aa:bb:cc:dd:ee:ff": kitchen-tablet
- *     10.99.0.2: test-laptop
- *   store:
- *     path: /var/lib/trackwatch/trackwatch.db
- *     max_days: 90           # retention; 0 keeps everything
- *     batch_rows: 16384      # commit after this many rows
- *     batch_ms: 1000         # or this long after the batch began
- *   consent:
- *     rules: /etc/trackwatch/consent-signals.yaml  # default: the shipped rules
+ *   capture:
+ *     interface: eth0        # what -i gives (one interface for now)
+ *     filter: "port 53 or port 443"
+ *   flows: { max: 65536, tcp_timeout: 300, udp_timeout: 60 }
+ *   identifiers: { keep: false, key: /etc/trackwatch/identifier.key }
+ *   store: { path: ..., max_days: 90, batch_rows: 16384, batch_ms: 1000 }
+ *   consent: { rules: /etc/trackwatch/consent-signals.yaml }
  *
- * Unknown keys, wrong types and out-of-range values are errors naming the
- * file, line and key.
+ * The `lists:` section is blocklists/lists.c's; the table names it so that
+ * unknown keys are still found. A plain null (`key: ~` or `key:`) leaves a
+ * setting without a default unset, as the dump writes it; a section that
+ * is a plain null (its settings all commented out) sets nothing. Unknown keys,
+ * wrong types and out-of-range values are errors naming the file, line and
+ * key.
  */
 #ifndef TRACKWATCH_CONFIG_H
 #define TRACKWATCH_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "store.h"
 
@@ -35,16 +42,63 @@ struct daemon_config {
 	char sha256[65];         /* of its bytes, hex; "" without a file */
 	struct device_name *devices;
 	size_t device_count;
+	char *interface;         /* capture.interface, or NULL */
+	char *filter;            /* capture.filter (compiles), or NULL */
+	unsigned max_flows;      /* flows.max */
+	unsigned tcp_timeout;    /* flows.tcp_timeout, seconds */
+	unsigned udp_timeout;    /* flows.udp_timeout, seconds */
+	bool keep_identifiers;   /* identifiers.keep */
+	char *identifier_key;    /* identifiers.key, or NULL */
 	char *db_path;           /* store.path, or NULL */
 	struct store_options store;
 	char *consent_rules;     /* consent.rules, or NULL for the shipped file */
 };
 
-/* Defaults: no device names, no database path, store_options_defaults(). */
+enum config_type {
+	CONFIG_BOOL,             /* true or false */
+	CONFIG_UNSIGNED,         /* a whole number within [min, max] */
+	CONFIG_STRING,           /* a non-empty string */
+	CONFIG_PATH,             /* a file name */
+	CONFIG_MAP,              /* a mapping read by its own loader (devices) */
+	CONFIG_ELSEWHERE,        /* a section another module reads (lists) */
+};
+
+struct config_setting {
+	const char *key;         /* dotted: "store.max_days"; a section alone for MAP, ELSEWHERE */
+	enum config_type type;
+	size_t offset;           /* of the value in struct daemon_config */
+	unsigned long min, max;  /* CONFIG_UNSIGNED */
+	unsigned long default_number; /* CONFIG_UNSIGNED, CONFIG_BOOL */
+	const char *default_text; /* how the default reads, for the dump and the manual */
+	const char *help;        /* one line */
+};
+
+extern const struct config_setting config_settings[];
+extern const size_t config_setting_count;
+
+/* The name of a type, as the manual and the dump say it: "bool", "unsigned", ... */
+const char *config_type_name(enum config_type type);
+
+/* Defaults: every setting's default, no device names, no file. */
 void config_defaults(struct daemon_config *config);
 
 /* Reads `path` over the defaults; 0, or -1 with "file:line: reason" in err. */
 int config_load(struct daemon_config *config, const char *path, char *err, size_t err_len);
+
+/*
+ * Writes the configuration as YAML that config_load() reads back to the
+ * same values, each key after its help as a comment. An ELSEWHERE section
+ * is written by `write_section` (may be NULL: then a comment only).
+ */
+void config_dump(const struct daemon_config *config, FILE *out,
+		 void (*write_section)(FILE *out, const char *section, void *context),
+		 void *context);
+
+/* Writes s as a YAML double-quoted scalar. */
+void config_write_quoted(FILE *out, const char *s);
+
+/* Whether a BPF filter compiles (for Ethernet); 0, or -1 with pcap's reason in err. */
+int config_filter_check(const char *filter, char *err, size_t err_len);
 
 /* The configured name of a device with this MAC text (may be NULL) or address text; NULL when none. */
 const char *config_device_name(const struct daemon_config *config, const char *mac,

@@ -53,13 +53,15 @@ static void usage(FILE *out)
 	fprintf(out,
 "Usage: trackwatchd [OPTION]... -r FILE [-r FILE]...\n"
 "       trackwatchd [OPTION]... -i INTERFACE\n"
+"       trackwatchd [OPTION]... -n | --dump-config\n"
 "Watch traffic for the names devices contact (DNS, TLS and QUIC SNI, HTTP Host)\n"
 "and the cookies they carry, and write one observation per fact seen.\n"
 "\n"
 "Input:\n"
 "  -r, --read=FILE          read a pcap or pcapng file; '-' reads standard input;\n"
 "                           repeat for several files, read in order as one stream\n"
-"  -i, --interface=IFACE    capture live on IFACE, in promiscuous mode\n"
+"  -i, --interface=IFACE    capture live on IFACE, in promiscuous mode (one\n"
+"                           interface; default capture.interface)\n"
 "  -f, --filter=EXPR        only packets matching the BPF filter EXPR\n"
 "\n"
 "Output:\n"
@@ -78,9 +80,14 @@ static void usage(FILE *out)
 "                           key is made for each run\n"
 "      --keep-identifiers   write cookie and query values as they are (a lab)\n"
 "\n"
-"Configuration:\n"
+"Configuration (see trackwatch.yaml(5); these options override the file):\n"
 "  -c, --config=FILE        read FILE (default " DEFAULT_CONFIG " when it\n"
-"                           exists): tracker lists, device names, the store\n"
+"                           exists): lists, devices, capture, flows, store, ...\n"
+"  -n, --check              check the configuration, the lists and consent rules\n"
+"                           it names and the identifier key, say so, and exit\n"
+"                           (no capture: the interface is not opened)\n"
+"      --dump-config        print the effective configuration as YAML that -c\n"
+"                           reads back, each key after its help, and exit\n"
 "\n"
 "Limits:\n"
 "      --max-flows=N        flows tracked at once; the least recently used is\n"
@@ -91,8 +98,8 @@ static void usage(FILE *out)
 "  -h, --help               show this help and exit\n"
 "  -V, --version            show version information and exit\n"
 "\n"
-"Exit status: 0 on success, 1 if input could not be read in full or output\n"
-"could not be written, 2 on a usage error.\n"
+"Exit status: 0 on success, 1 if input could not be read in full, output\n"
+"could not be written or the configuration is bad, 2 on a usage error.\n"
 "See trackwatchd(8).\n");
 }
 
@@ -122,18 +129,59 @@ static int parse_number(const char *text, unsigned long long min, unsigned long 
 /* A filter that does not compile is a usage error, found before any input is read. */
 static int filter_compiles(const char *filter)
 {
-	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
-	if (!dead)
-		return 1; /* cannot tell here; opening the capture will */
-	struct bpf_program code;
-	int ok = pcap_compile(dead, &code, filter, 1, PCAP_NETMASK_UNKNOWN) == 0;
-	if (ok)
-		pcap_freecode(&code);
-	else
-		fprintf(stderr, "%s: bad filter '%s': %s\n", program, filter,
-			pcap_geterr(dead));
-	pcap_close(dead);
-	return ok;
+	char reason[PCAP_ERRBUF_SIZE + 64];
+	if (config_filter_check(filter, reason, sizeof reason) == 0)
+		return 1;
+	fprintf(stderr, "%s: bad filter '%s': %s\n", program, filter, reason);
+	return 0;
+}
+
+/* Replaces a string setting with a command-line value (NULL clears it); 0 or -1. */
+static int override_text(char **at, const char *value)
+{
+	char *copy = value ? strdup(value) : NULL;
+	if (value && !copy)
+		return -1;
+	free(*at);
+	*at = copy;
+	return 0;
+}
+
+/* The `lists:` section for --dump-config: the set in use, as lists.c reads it. */
+static void dump_lists(FILE *out, const char *section, void *context)
+{
+	const struct list_set *set = context;
+	(void)section;
+	if (!set->count) {
+		fputs("lists: []\n", out);
+		return;
+	}
+	fputs("lists:\n", out);
+	for (int i = 0; i < set->count; i++) {
+		const struct list_source *src = &set->lists[i];
+		const struct { const char *key, *value; } fields[] = {
+			{ "path", src->path }, { "entities", src->entities }, { "url", src->url },
+			{ "entities_url", src->entities_url }, { "category", src->category },
+		};
+		fputs("  - name: ", out);
+		config_write_quoted(out, src->name);
+		fprintf(out, "\n    format: %s\n", list_format_name(src->format));
+		for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+			if (!fields[f].value)
+				continue;
+			fprintf(out, "    %s: ", fields[f].key);
+			config_write_quoted(out, fields[f].value);
+			fputc('\n', out);
+		}
+		if (src->not_tracking_set) {
+			fputs("    not_tracking: [", out);
+			for (size_t k = 0; src->not_tracking[k]; k++) {
+				fputs(k ? ", " : "", out);
+				config_write_quoted(out, src->not_tracking[k]);
+			}
+			fputs("]\n", out);
+		}
+	}
 }
 
 /*
@@ -500,10 +548,93 @@ static void print_stats(const struct pipeline *pipeline)
 			s->out_of_memory);
 }
 
+/* The lists of the configuration (or the defaults); 0, or -1 with the error printed. */
+static int load_list_set(struct list_set *set, const char *config_path)
+{
+	char lerr[512];
+	if (config_path ? lists_load_config(set, config_path, lerr, sizeof lerr) != 0
+			: lists_default(set) != 0) {
+		fprintf(stderr, "%s: %s\n", program, config_path ? lerr : "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * -n: everything a run would load before capture, loaded and let go: the
+ * lists (each file parsed), the consent rules, the identifier key. The
+ * interface is not opened and the database not touched.
+ */
+static int check_config(const struct daemon_config *dconfig, const char *config_path)
+{
+	const char *what = config_path ? config_path : "the built-in defaults";
+	struct list_set set;
+	memset(&set, 0, sizeof set);
+	if (load_list_set(&set, config_path) != 0)
+		return EXIT_RUNTIME;
+	struct list_load_error lerror;
+	struct matcher *m = lists_build(&set, -1, &lerror);
+	int lists = set.count;
+	lists_free(&set);
+	if (!m) {
+		if (lerror.line)
+			fprintf(stderr, "%s: %s:%u: %s\n", program, lerror.file, lerror.line, lerror.reason);
+		else
+			fprintf(stderr, "%s: %s: %s\n", program, lerror.file, lerror.reason);
+		return EXIT_RUNTIME;
+	}
+	matcher_free(m);
+	char rules_path[LISTS_PATH_MAX + 32], rerr[CONSENT_ERROR_MAX];
+	if (dconfig->consent_rules)
+		snprintf(rules_path, sizeof rules_path, "%s", dconfig->consent_rules);
+	else
+		shipped_consent_rules(rules_path, sizeof rules_path);
+	struct consent_rules *rules = consent_rules_load(rules_path, rerr, sizeof rerr);
+	if (!rules && dconfig->consent_rules) {
+		fprintf(stderr, "%s: %s\n", program, rerr);
+		return EXIT_RUNTIME;
+	}
+	if (!rules)
+		fprintf(stderr, "%s: warning: no consent rules, consent signals would not be read: %s\n",
+			program, rerr);
+	size_t rule_count = rules ? consent_rules_count(rules) : 0;
+	consent_rules_free(rules);
+	if (dconfig->identifier_key) {
+		struct ident_key key;
+		char kerr[512];
+		if (ident_key_load(&key, dconfig->identifier_key, kerr, sizeof kerr) != 0) {
+			fprintf(stderr, "%s: %s\n", program, kerr);
+			return EXIT_RUNTIME;
+		}
+		ident_key_free(&key);
+	}
+	printf("%s: %s: configuration OK (%d list%s, %zu consent rule%s%s%s)\n", program, what, lists,
+	       lists == 1 ? "" : "s", rule_count, rule_count == 1 ? "" : "s",
+	       dconfig->interface ? "; interface not opened: " : "",
+	       dconfig->interface ? dconfig->interface : "");
+	return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_RUNTIME;
+}
+
+/* --dump-config: the table's settings with their values, and the lists in use. */
+static int dump_config(const struct daemon_config *dconfig, const char *config_path)
+{
+	struct list_set set;
+	memset(&set, 0, sizeof set);
+	if (load_list_set(&set, config_path) != 0)
+		return EXIT_RUNTIME;
+	config_dump(dconfig, stdout, dump_lists, &set);
+	lists_free(&set);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: cannot write to standard output: %s\n", program, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	enum { OPT_JSONL = 256, OPT_MAX_FLOWS, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_KEY_FILE,
-	       OPT_KEEP_IDENTIFIERS, OPT_DB, OPT_FORCE };
+	       OPT_KEEP_IDENTIFIERS, OPT_DB, OPT_FORCE, OPT_DUMP_CONFIG };
 	static const struct option options[] = {
 		{ "read", required_argument, NULL, 'r' },
 		{ "interface", required_argument, NULL, 'i' },
@@ -512,6 +643,8 @@ int main(int argc, char **argv)
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "dump-config", no_argument, NULL, OPT_DUMP_CONFIG },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 		{ "tcp-timeout", required_argument, NULL, OPT_TCP_TIMEOUT },
@@ -526,12 +659,14 @@ int main(int argc, char **argv)
 	size_t file_count = 0;
 	const char *interface = NULL, *filter = NULL, *jsonl = NULL;
 	const char *key_file = NULL, *db_path = NULL, *config_path = NULL;
-	int quiet = 0, keep_identifiers = 0, force = 0;
+	int quiet = 0, keep_identifiers = 0, force = 0, check = 0, dump = 0;
+	/* Options that override the configuration file: 0 when not given. */
+	unsigned max_flows = 0, tcp_timeout = 0, udp_timeout = 0;
 	struct pipeline_config config;
 	pipeline_config_defaults(&config);
 
 	int c;
-	while ((c = getopt_long(argc, argv, "r:i:f:c:qhV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:i:f:c:nqhV", options, NULL)) != -1) {
 		unsigned long long n;
 		switch (c) {
 		case 'r':
@@ -559,6 +694,12 @@ int main(int argc, char **argv)
 		case 'c':
 			config_path = optarg;
 			break;
+		case 'n':
+			check = 1;
+			break;
+		case OPT_DUMP_CONFIG:
+			dump = 1;
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -566,7 +707,7 @@ int main(int argc, char **argv)
 			if (parse_number(optarg, 1, 1ULL << 28, &n) != 0)
 				return usage_error("--max-flows: '%s' is not a number from 1 to 268435456",
 						   optarg);
-			config.flows.max_flows = (size_t)n;
+			max_flows = (unsigned)n;
 			break;
 		case OPT_TCP_TIMEOUT:
 		case OPT_UDP_TIMEOUT:
@@ -574,9 +715,9 @@ int main(int argc, char **argv)
 				return usage_error("timeout: '%s' is not a number of seconds from 1 to 86400",
 						   optarg);
 			if (c == OPT_TCP_TIMEOUT)
-				config.flows.tcp_timeout_us = n * 1000000;
+				tcp_timeout = (unsigned)n;
 			else
-				config.flows.udp_timeout_us = n * 1000000;
+				udp_timeout = (unsigned)n;
 			break;
 		case OPT_KEY_FILE:
 			key_file = optarg;
@@ -600,8 +741,8 @@ int main(int argc, char **argv)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (file_count && interface)
 		return usage_error("-r and -i cannot be used together%s", "");
-	if (!file_count && !interface)
-		return usage_error("nothing to read: give -r FILE or -i INTERFACE%s", "");
+	if (check && dump)
+		return usage_error("-n and --dump-config cannot be used together%s", "");
 	if (key_file && keep_identifiers)
 		return usage_error("--identifier-key and --keep-identifiers cannot be used together%s",
 				   "");
@@ -627,8 +768,46 @@ int main(int argc, char **argv)
 		char cerr[512];
 		if (config_load(&dconfig, config_path, cerr, sizeof cerr) != 0) {
 			fprintf(stderr, "%s: %s\n", program, cerr);
+			config_free(&dconfig);
 			return EXIT_RUNTIME;
 		}
+	}
+	/* The command line overrides the file. */
+	if (max_flows)
+		dconfig.max_flows = max_flows;
+	if (tcp_timeout)
+		dconfig.tcp_timeout = tcp_timeout;
+	if (udp_timeout)
+		dconfig.udp_timeout = udp_timeout;
+	if (keep_identifiers)
+		dconfig.keep_identifiers = true;
+	if ((keep_identifiers && override_text(&dconfig.identifier_key, NULL) != 0) ||
+	    (key_file && override_text(&dconfig.identifier_key, key_file) != 0) ||
+	    (interface && override_text(&dconfig.interface, interface) != 0) ||
+	    (filter && override_text(&dconfig.filter, filter) != 0)) {
+		fprintf(stderr, "%s: out of memory\n", program);
+		config_free(&dconfig);
+		return EXIT_RUNTIME;
+	}
+	if (key_file)
+		dconfig.keep_identifiers = false;
+	if (check || dump) {
+		status = check ? check_config(&dconfig, config_path) : dump_config(&dconfig, config_path);
+		config_free(&dconfig);
+		return status;
+	}
+	/* A file run reads its files; the configured interface is for live capture. */
+	if (!file_count)
+		interface = dconfig.interface;
+	filter = dconfig.filter;
+	keep_identifiers = dconfig.keep_identifiers;
+	key_file = dconfig.identifier_key;
+	config.flows.max_flows = dconfig.max_flows;
+	config.flows.tcp_timeout_us = (uint64_t)dconfig.tcp_timeout * 1000000;
+	config.flows.udp_timeout_us = (uint64_t)dconfig.udp_timeout * 1000000;
+	if (!file_count && !interface) {
+		config_free(&dconfig);
+		return usage_error("nothing to read: give -r FILE or -i INTERFACE%s", "");
 	}
 	/* Live capture keeps the configured store; a file run writes one only when asked (--db). */
 	if (!db_path && interface)

@@ -1,6 +1,6 @@
 /*
  * libFuzzer harness for config_load(): the input is a trackwatch.yaml (the
- * daemon's `devices:` and `store:` sections; `lists:` is skipped here),
+ * daemon's sections of the settings table; `lists:` is skipped here),
  * written to a temporary file (removed after each run) and loaded over
  * config_defaults(). Besides ASan's and UBSan's checks (and LeakSanitizer's,
  * for libyaml's documents and the names kept), it aborts if the call
@@ -8,8 +8,11 @@
  * or succeeds with a configuration that breaks what config.h promises: at
  * most CONFIG_DEVICES_MAX device names, each matching a canonical MAC or an
  * address, named with 1 to 64 characters, found again by
- * config_device_name(); store values in their ranges; the path read; and
- * the SHA-256 of the file's bytes in lower-case hex.
+ * config_device_name(); every unsigned setting within the table's bounds,
+ * every string setting NULL or non-empty, a filter that compiles, not both
+ * identifiers.keep and identifiers.key; the path read; the SHA-256 of the
+ * file's bytes in lower-case hex; and config_dump()'s text read back to the
+ * same settings.
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -77,6 +80,24 @@ static void check_config(const struct daemon_config *c, const char *path, const 
 		abort();
 	if (c->store.max_days > 36500)
 		abort();
+	for (size_t i = 0; i < config_setting_count; i++) {
+		const struct config_setting *s = &config_settings[i];
+		const char *at = (const char *)c + s->offset;
+		if (s->type == CONFIG_UNSIGNED) {
+			unsigned v = *(const unsigned *)at;
+			if (v < s->min || v > s->max)
+				abort();
+		} else if (s->type == CONFIG_STRING || s->type == CONFIG_PATH) {
+			const char *text = *(char *const *)at;
+			if (text && !*text)
+				abort();
+		}
+	}
+	char reason[512];
+	if (c->filter && config_filter_check(c->filter, reason, sizeof reason) != 0)
+		abort();
+	if (c->keep_identifiers && c->identifier_key)
+		abort();
 
 	/* The SHA-256 of the bytes read, as 64 lower-case hex digits. */
 	if (c->sha256[64] != '\0' || strlen(c->sha256) != 64)
@@ -90,6 +111,52 @@ static void check_config(const struct daemon_config *c, const char *path, const 
 		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
 	if (strcmp(hex, c->sha256) != 0)
 		abort();
+}
+
+static int same_text(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* The dump of c, loaded again, gives the same settings. */
+static void check_dump(const struct daemon_config *c)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	if (!out)
+		abort();
+	config_dump(c, out, NULL, NULL);
+	if (fclose(out) != 0)
+		abort();
+	char path[] = "/tmp/fuzz_daemon_config_dump.XXXXXX";
+	fuzz_write_temp(path, (const uint8_t *)text, len);
+	struct daemon_config back;
+	config_defaults(&back);
+	char err[512] = "";
+	int rc = config_load(&back, path, err, sizeof err);
+	unlink(path);
+	if (rc != 0) {
+		fprintf(stderr, "dump does not load: %s\n%s\n", err, text);
+		abort();
+	}
+	if (back.device_count != c->device_count)
+		abort();
+	for (size_t i = 0; i < c->device_count; i++)
+		if (strcmp(back.devices[i].match, c->devices[i].match) != 0 ||
+		    strcmp(back.devices[i].name, c->devices[i].name) != 0)
+			abort();
+	for (size_t i = 0; i < config_setting_count; i++) {
+		const struct config_setting *s = &config_settings[i];
+		const char *a = (const char *)c + s->offset, *b = (const char *)&back + s->offset;
+		if ((s->type == CONFIG_UNSIGNED && *(const unsigned *)a != *(const unsigned *)b) ||
+		    (s->type == CONFIG_BOOL && *(const bool *)a != *(const bool *)b) ||
+		    ((s->type == CONFIG_STRING || s->type == CONFIG_PATH) &&
+		     !same_text(*(char *const *)a, *(char *const *)b)))
+			abort();
+	}
+	config_free(&back);
+	free(text);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -116,10 +183,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	} else {
 		check_config(&config, path, data, size);
+		check_dump(&config);
 	}
 	config_free(&config);
 	/* config_free() leaves the defaults, ready for another load. */
-	if (config.devices || config.device_count || config.path || config.db_path)
+	if (config.devices || config.device_count || config.path || config.db_path ||
+	    config.interface || config.filter || config.identifier_key || config.consent_rules)
 		abort();
 	return 0;
 }

@@ -174,6 +174,41 @@ expect 1 "corrupt record" -- "$d" -r "$tmp/corrupt.pcap" --jsonl "$tmp/corrupt.j
 contains "$tmp/err" "corrupt.pcap: packet 100:" "corrupt record error"
 if [ -s "$tmp/corrupt.jsonl" ]; then ok; else bad "corrupt record: observations before it lost"; fi
 
+# The configuration: -n checks it (and the lists and consent rules it names)
+# without capturing; --dump-config prints what -c reads back; a bad key is
+# an error naming file, line and key.
+expect 0 "-n on the example configuration" -- "$d" -n -c "$here/etc/trackwatch.yaml"
+contains "$tmp/out" "configuration OK" "-n on the example configuration"
+expect 0 "--check with -i does not open the interface" -- "$d" --check -i tw-no-such-if0 -c "$here/etc/trackwatch.yaml"
+contains "$tmp/out" "interface not opened: tw-no-such-if0" "--check names the interface it did not open"
+printf 'capture:\n  interface: tw-no-such-if0\nflows:\n  max: 10\n  colour: blue\n' > "$tmp/badkey.yaml"
+expect 1 "-n on a bad key" -- "$d" -n -c "$tmp/badkey.yaml"
+contains "$tmp/err" "$tmp/badkey.yaml:5: flows: unknown key 'colour'" "-n on a bad key names file:line:key"
+printf 'flows:\n  tcp_timeout: 0\n' > "$tmp/range.yaml"
+expect 1 "-n on an out-of-range value" -- "$d" -n -c "$tmp/range.yaml"
+contains "$tmp/err" "$tmp/range.yaml:2: flows: 'tcp_timeout' must be a whole number from 1 to 86400" "out of range names file:line:key"
+expect 1 "-n with a missing -c file" -- "$d" -n -c "$tmp/nonexistent.yaml"
+expect 0 "--dump-config" -- "$d" --dump-config -c "$here/etc/trackwatch.yaml" --max-flows 1234 -f "port 53"
+cp "$tmp/out" "$tmp/dump.yaml"
+contains "$tmp/dump.yaml" "# flows.max (unsigned, 1 to 268435456, default 65536)" "--dump-config: help before a key"
+contains "$tmp/dump.yaml" "  max: 1234" "--dump-config: the command line overrides the file"
+expect 0 "--dump-config fed back with -c -n" -- "$d" -c "$tmp/dump.yaml" -n
+expect 0 "--dump-config of the dump" -- "$d" --dump-config -c "$tmp/dump.yaml"
+sed 1d "$tmp/out" > "$tmp/dump2.body"
+sed 1d "$tmp/dump.yaml" > "$tmp/dump1.body"
+if cmp -s "$tmp/dump1.body" "$tmp/dump2.body"; then ok; else bad "--dump-config of its own output differs"; fi
+# The configured filter and flow bound apply to a file run; -f overrides the filter.
+printf 'capture:\n  filter: "udp port 9"\n' > "$tmp/filter.yaml"
+expect 0 "capture.filter applies to files" -- "$d" -c "$tmp/filter.yaml" -r "$kakao" --jsonl "$tmp/filtered.jsonl"
+if [ ! -s "$tmp/filtered.jsonl" ]; then ok; else bad "capture.filter 'udp port 9' let observations through"; fi
+contains "$tmp/err" "packets 0," "capture.filter applies to files"
+expect 0 "-f overrides capture.filter" -- "$d" -c "$tmp/filter.yaml" -f "ip or ip6" -r "$kakao" --jsonl "$tmp/unfiltered.jsonl"
+if [ -s "$tmp/unfiltered.jsonl" ]; then ok; else bad "-f did not override capture.filter"; fi
+printf 'capture:\n  filter: "port port"\n' > "$tmp/badfilter.yaml"
+expect 1 "a filter that does not compile" -- "$d" -n -c "$tmp/badfilter.yaml"
+contains "$tmp/err" "$tmp/badfilter.yaml:2: capture: 'filter' does not compile" "bad capture.filter names file:line:key"
+expect 2 "-n with --dump-config" -- "$d" -n --dump-config
+
 expect 0 "trackwatch --help" -- "$cli" --help
 contains "$tmp/out" "Usage: trackwatch" "trackwatch --help"
 expect 0 "trackwatch --version" -- "$cli" --version

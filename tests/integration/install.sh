@@ -9,7 +9,8 @@ make -C "$here" --no-print-directory -s install DESTDIR="$stage" PREFIX=/opt/tw 
 for f in opt/tw/sbin/trackwatchd opt/tw/bin/trackwatch opt/tw/share/man/man8/trackwatchd.8 \
 	opt/tw/share/man/man1/trackwatch.1 opt/tw/share/trackwatch/lists/disconnect/services.json \
 	opt/tw/share/trackwatch/lists/disconnect/LICENSE opt/tw/share/trackwatch/lists/open-cookie-database/LICENSE \
-	opt/tw/share/doc/trackwatch/examples/trackwatch.yaml; do
+	opt/tw/share/doc/trackwatch/examples/trackwatch.yaml opt/tw/share/man/man5/trackwatch.yaml.5 \
+	opt/tw/share/trackwatch/consent-signals.yaml; do
 	[ -f "$stage/$f" ] || { echo "FAIL: $f not installed"; failed=1; }
 done
 "$stage/opt/tw/sbin/trackwatchd" --version > /dev/null || { echo "FAIL: installed trackwatchd does not run"; failed=1; }
@@ -20,6 +21,14 @@ out=$(env -u TRACKWATCH_DATADIR "$stage/opt/tw/bin/trackwatch" -c "$stage/opt/tw
 case $out in
 *"$stage/opt/tw/share/trackwatch/lists/disconnect/services.json"*) ;;
 *) echo "FAIL: installed trackwatch does not read its installed lists: $out"; failed=1 ;;
+esac
+# The installed sensor finds its installed consent rules and accepts the example configuration.
+out=$(env -u TRACKWATCH_DATADIR "$stage/opt/tw/sbin/trackwatchd" -n \
+	-c "$stage/opt/tw/share/doc/trackwatch/examples/trackwatch.yaml" 2>&1) \
+	|| { echo "FAIL: installed trackwatchd -n: $out"; failed=1; }
+case $out in
+*"configuration OK"*"consent rules"*) ;;
+*) echo "FAIL: installed trackwatchd -n does not load its consent rules: $out"; failed=1 ;;
 esac
 make -C "$here" --no-print-directory -s uninstall DESTDIR="$stage" PREFIX=/opt/tw > /dev/null || failed=1
 left=$(find "$stage" -type f)

@@ -1,7 +1,9 @@
 /*
  * The daemon's configuration sections (daemon/config.h): device names by
- * MAC or address in their canonical forms, the store's settings and their
- * bounds, and errors naming file, line and key.
+ * MAC or address in their canonical forms, the settings of the table and
+ * their bounds, errors naming file, line and key, --dump-config's text read
+ * back to the same values, and every key of the table in the dump and in
+ * trackwatch.yaml(5) (run from the top of the tree, as `make unit` does).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../blocklists/yamlfile.h"
 #include "../../daemon/config.h"
 
 static char dir[] = "/tmp/tw-config-XXXXXX";
@@ -125,6 +128,23 @@ static void test_errors(void **state)
 	BAD("store: [\n", 2, "");
 	/* A NUL inside a value is not cut short to what comes before it. */
 	BAD("store:\n  batch_rows: \"5\\0 rows\"\n", 2, "'batch_rows'");
+	BAD("store:\n  batch_rows: ~\n", 2, "'batch_rows' must be a whole number");
+	BAD("store: 5\n", 1, "'store' must be a mapping (path, max_days, batch_rows, batch_ms)");
+	BAD("consent:\n  rules: [a]\n", 2, "consent: 'rules' must be a file name");
+	BAD("consent:\n  colour: x\n", 2, "consent: unknown key 'colour' (known: rules)");
+	BAD("capture:\n  interface: \"\"\n", 2, "capture: 'interface' must be a non-empty string");
+	BAD("capture:\n  interfaces: [eth0]\n", 2, "capture: unknown key 'interfaces' (known: interface, filter)");
+	BAD("capture:\n  filter: \"port port\"\n", 2, "capture: 'filter' does not compile: ");
+	BAD("capture: [eth0]\n", 1, "'capture' must be a mapping (interface, filter)");
+	BAD("flows:\n  max: 0\n", 2, "flows: 'max' must be a whole number from 1 to 268435456");
+	BAD("flows:\n  max: 268435457\n", 2, "flows: 'max'");
+	BAD("flows:\n  tcp_timeout: 86401\n", 2, "flows: 'tcp_timeout' must be a whole number from 1 to 86400");
+	BAD("flows:\n  udp_timeout: 0\n", 2, "flows: 'udp_timeout'");
+	BAD("flows:\n  udp_timeout: 18446744073709551616\n", 2, "flows: 'udp_timeout'");
+	BAD("identifiers:\n  keep: yes\n", 2, "identifiers: 'keep' must be true or false");
+	BAD("identifiers:\n  keep: true\n  key: /etc/k\n", 3, "'keep' and 'key' cannot both be set");
+	BAD("capture:\n  interface: eth0\ncolour: blue\n", 3,
+	    "unknown key 'colour' (this version knows: lists, devices, capture, flows, identifiers, store, consent)");
 	BAD("devices:\n  \"10.0.0.1\\0junk\": x\n", 2, "neither a MAC");
 #undef BAD
 	struct daemon_config c;
@@ -132,6 +152,194 @@ static void test_errors(void **state)
 	config_defaults(&c);
 	assert_int_equal(config_load(&c, "/nonexistent/trackwatch.yaml", err, sizeof err), -1);
 	assert_non_null(strstr(err, "/nonexistent/trackwatch.yaml: "));
+	config_free(&c);
+}
+
+static void test_settings(void **state)
+{
+	(void)state;
+	struct daemon_config c;
+	char err[512] = "";
+	config_defaults(&c);
+	assert_null(c.interface);
+	assert_null(c.filter);
+	assert_int_equal(c.max_flows, 65536);
+	assert_int_equal(c.tcp_timeout, 300);
+	assert_int_equal(c.udp_timeout, 60);
+	assert_false(c.keep_identifiers);
+	assert_null(c.identifier_key);
+	/* The table's store defaults are the store's own. */
+	struct store_options defaults;
+	store_options_defaults(&defaults);
+	assert_memory_equal(&c.store, &defaults, sizeof defaults);
+	int rc = load(&c,
+		      "capture:\n  interface: eth1\n  filter: \"port 53 or port 443\"\n"
+		      "flows: {max: 1, tcp_timeout: 86400, udp_timeout: 1}\n"
+		      "identifiers:\n  keep: true\n  key: ~\n"
+		      "consent:\n  rules: rules.yaml\n", err, sizeof err);
+	if (rc != 0)
+		fail_msg("%s", err);
+	assert_string_equal(c.interface, "eth1");
+	assert_string_equal(c.filter, "port 53 or port 443");
+	assert_int_equal(c.max_flows, 1);
+	assert_int_equal(c.tcp_timeout, 86400);
+	assert_int_equal(c.udp_timeout, 1);
+	assert_true(c.keep_identifiers);
+	assert_null(c.identifier_key);
+	assert_string_equal(c.consent_rules, "rules.yaml");
+	config_free(&c);
+	/* A section left empty (its settings commented out) sets nothing. */
+	rc = load(&c, "devices:\n  # 10.0.0.1: x\ncapture:\n  # interface: eth0\nflows: ~\n", err,
+		  sizeof err);
+	if (rc != 0)
+		fail_msg("%s", err);
+	assert_null(c.interface);
+	assert_int_equal(c.device_count, 0);
+	assert_int_equal(c.max_flows, 65536);
+	config_free(&c);
+	/* A plain null unsets what has no default; the last value given holds. */
+	rc = load(&c, "store:\n  path: /a.db\n  path:\nidentifiers:\n  key: /k\n  keep: false\n", err,
+		  sizeof err);
+	if (rc != 0)
+		fail_msg("%s", err);
+	assert_null(c.db_path);
+	assert_string_equal(c.identifier_key, "/k");
+	config_free(&c);
+}
+
+/* The dump of `c` read back by config_load(), into `back`. */
+static void dump_and_load(const struct daemon_config *c, struct daemon_config *back, char **text)
+{
+	size_t len = 0;
+	FILE *out = open_memstream(text, &len);
+	assert_non_null(out);
+	config_dump(c, out, NULL, NULL);
+	assert_int_equal(fclose(out), 0);
+	char err[512] = "";
+	config_defaults(back);
+	if (config_load(back, write_config(*text, len), err, sizeof err) != 0)
+		fail_msg("the dump does not load: %s\n%s", err, *text);
+}
+
+static void test_dump(void **state)
+{
+	(void)state;
+	struct daemon_config c, back;
+	char err[512] = "";
+	char *text = NULL;
+	/* The defaults, and then a value in every setting, each read back the same. */
+	config_defaults(&c);
+	dump_and_load(&c, &back, &text);
+	assert_null(back.interface);
+	assert_null(back.db_path);
+	assert_int_equal(back.max_flows, c.max_flows);
+	assert_int_equal(back.device_count, 0);
+	config_free(&back);
+	free(text);
+	int rc = load(&c,
+		      "devices:\n  \"AA:BB:CC:DD:EE:FF\": \"kitchen \\\"tablet\\\" \\\\ \\t \\u00e9\"\n"
+		      "  \"::1\": \"#not a comment: [x]\"\n"
+		      "capture: {interface: \"br-lan\", filter: \"tcp port 443\"}\n"
+		      "flows: {max: 7, tcp_timeout: 8, udp_timeout: 9}\n"
+		      "identifiers: {key: \"/etc/a key: \\\"x\\\"\"}\n"
+		      "store: {path: \"~\", max_days: 36500, batch_rows: 2, batch_ms: 3}\n"
+		      "consent: {rules: \"null\"}\n", err, sizeof err);
+	if (rc != 0)
+		fail_msg("%s", err);
+	dump_and_load(&c, &back, &text);
+	assert_int_equal(back.device_count, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_string_equal(back.devices[i].match, c.devices[i].match);
+		assert_string_equal(back.devices[i].name, c.devices[i].name);
+	}
+	assert_string_equal(back.devices[0].name, "kitchen \"tablet\" \\ \t \xc3\xa9");
+	assert_string_equal(back.interface, "br-lan");
+	assert_string_equal(back.filter, "tcp port 443");
+	assert_int_equal(back.max_flows, 7);
+	assert_int_equal(back.tcp_timeout, 8);
+	assert_int_equal(back.udp_timeout, 9);
+	assert_false(back.keep_identifiers);
+	assert_string_equal(back.identifier_key, "/etc/a key: \"x\"");
+	/* Texts that would read as null when plain are quoted. */
+	assert_string_equal(back.db_path, "~");
+	assert_string_equal(back.consent_rules, "null");
+	assert_int_equal(back.store.max_days, 36500);
+	assert_int_equal(back.store.batch_rows, 2);
+	assert_int_equal(back.store.batch_ms, 3);
+	config_free(&back);
+	free(text);
+	config_free(&c);
+}
+
+/* The whole of a file, NUL-terminated. */
+static char *read_text(const char *name)
+{
+	FILE *f = fopen(name, "rb");
+	if (!f)
+		fail_msg("%s: cannot open (run from the top of the tree)", name);
+	char *text = calloc(1, 1 << 20);
+	assert_non_null(text);
+	size_t n = fread(text, 1, (1 << 20) - 1, f);
+	assert_true(n > 0);
+	fclose(f);
+	return text;
+}
+
+/*
+ * The table, the dump and trackwatch.yaml(5) cannot drift: every key is in
+ * the dump (its help comment, and its leaf under its section) and in the
+ * manual; a section's settings are together; and the sections are the ones
+ * the shared YAML reader lets the lists loader pass over.
+ */
+static void test_table_documented(void **state)
+{
+	(void)state;
+	struct daemon_config c;
+	config_defaults(&c);
+	char *dump = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&dump, &len);
+	assert_non_null(out);
+	config_dump(&c, out, NULL, NULL);
+	assert_int_equal(fclose(out), 0);
+	char *manual = read_text("man/trackwatch.yaml.5");
+	char err[512];
+	struct yaml_file y;
+	assert_int_equal(yaml_file_parse(&y, "{}", 2, "x", err, sizeof err), 0);
+	for (size_t i = 0; i < config_setting_count; i++) {
+		const struct config_setting *s = &config_settings[i];
+		char want[128];
+		snprintf(want, sizeof want, "# %s (%s", s->key, config_type_name(s->type));
+		if (!strstr(dump, want))
+			fail_msg("'%s' is not in --dump-config", want);
+		const char *dot = strchr(s->key, '.');
+		if (dot) {
+			snprintf(want, sizeof want, "\n  %s: ", dot + 1);
+			if (!strstr(dump, want))
+				fail_msg("'%s' has no value line in --dump-config", s->key);
+		}
+		snprintf(want, sizeof want, "\n.B %s\n", s->key);
+		if (!strstr(manual, want))
+			fail_msg("'%s' is not documented in man/trackwatch.yaml.5 (as .B %s)", s->key, s->key);
+		assert_true(s->help && *s->help && !strchr(s->help, '\n'));
+		/* The section: known to yaml_file_top_key(), and not seen before a gap. */
+		size_t n = strcspn(s->key, ".");
+		char section[64];
+		snprintf(section, sizeof section, "%.*s", (int)n, s->key);
+		yaml_node_t key = { .type = YAML_SCALAR_NODE };
+		key.data.scalar.value = (yaml_char_t *)section;
+		key.data.scalar.length = strlen(section);
+		if (!yaml_file_top_key(&y, &key))
+			fail_msg("section '%s' is not known to blocklists/yamlfile.c", section);
+		for (size_t j = 0; i > 0 && j + 1 < i; j++)
+			if (strncmp(config_settings[j].key, section, n) == 0 &&
+			    strcspn(config_settings[j].key, ".") == n &&
+			    strncmp(config_settings[i - 1].key, section, n) != 0)
+				fail_msg("the settings of '%s' are not together in the table", section);
+	}
+	yaml_file_free(&y);
+	free(manual);
+	free(dump);
 	config_free(&c);
 }
 
@@ -143,6 +351,9 @@ int main(void)
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_store),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_settings),
+		cmocka_unit_test(test_dump),
+		cmocka_unit_test(test_table_documented),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	unlink(path);
