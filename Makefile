@@ -14,6 +14,7 @@ BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/trackwatch
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 DATADIR ?= $(PREFIX)/share/trackwatch
 
 CC ?= cc
@@ -319,6 +320,15 @@ install: all
 	install -m 0644 etc/consent-signals.yaml $(DESTDIR)$(DATADIR)/consent-signals.yaml
 	install -d $(DESTDIR)$(DOCDIR)/examples
 	install -m 0644 etc/trackwatch.yaml $(DESTDIR)$(DOCDIR)/examples/trackwatch.yaml
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' etc/trackwatchd.service > $(DESTDIR)$(UNITDIR)/trackwatchd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/trackwatchd.service
+	@# The service's user, on the machine itself only (not into a staging DESTDIR).
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! getent passwd trackwatch > /dev/null; then \
+		echo "make install: adding the system user trackwatch"; \
+		useradd --system --user-group --home-dir /var/lib/trackwatch --no-create-home \
+			--shell /usr/sbin/nologin --comment "trackwatch sensor" trackwatch; \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/trackwatchd $(DESTDIR)$(BINDIR)/trackwatch \
@@ -326,7 +336,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/trackwatch.yaml.5 \
 		$(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/examples/trackwatch.yaml
 	rm -rf $(DESTDIR)$(DATADIR)/lists
-	rm -f $(DESTDIR)$(DATADIR)/consent-signals.yaml
+	rm -f $(DESTDIR)$(DATADIR)/consent-signals.yaml $(DESTDIR)$(UNITDIR)/trackwatchd.service
 	-rmdir $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
