@@ -1006,6 +1006,21 @@ static uint8_t saturate8(unsigned n)
 	return n > 255 ? 255 : (uint8_t)n;
 }
 
+/* One `consent` observation per signal, with the message's host. */
+static void emit_consent(struct stream_context *c, const char host[OBS_HOST_MAX],
+			 const struct consent_signal *signals, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		struct observation consent;
+		observation_init(c->pipeline, c->flow, c->ts_us, OBS_CONSENT, &consent);
+		memcpy(consent.host, host, sizeof consent.host);
+		consent.consent_decision = (uint8_t)signals[i].decision;
+		consent.consent_source = signals[i].source;
+		consent.consent_detail = signals[i].detail;
+		observation_emit(c->pipeline, c->flow, &consent);
+	}
+}
+
 /*
  * One observation per cookie of a request (cookie_sent), then the consent
  * signals the rules read in the request's URL and cookies.
@@ -1053,16 +1068,7 @@ static void emit_request_cookies(struct stream_context *c, const struct observat
 		.cookies = pairs, .cookie_count = n,
 	};
 	struct consent_signal signals[8];
-	size_t count = consent_evaluate_request(rules, &creq, signals, 8);
-	for (size_t i = 0; i < count; i++) {
-		struct observation consent;
-		observation_init(pipeline, c->flow, c->ts_us, OBS_CONSENT, &consent);
-		memcpy(consent.host, request->host, sizeof consent.host);
-		consent.consent_decision = (uint8_t)signals[i].decision;
-		consent.consent_source = signals[i].source;
-		consent.consent_detail = signals[i].detail;
-		observation_emit(pipeline, c->flow, &consent);
-	}
+	emit_consent(c, request->host, signals, consent_evaluate_request(rules, &creq, signals, 8));
 }
 
 /* One observation per Set-Cookie header of a response (cookie_set), and its consent signal. */
@@ -1111,19 +1117,10 @@ static void emit_set_cookies(struct stream_context *c, const struct observation 
 			cookie.cookie_flags |= OBS_COOKIE_CONSENT;
 		observation_emit(pipeline, c->flow, &cookie);
 		struct consent_signal signals[2];
-		size_t count = rules ? consent_evaluate_set_cookie(rules, response->host,
-								    strlen(response->host), &sc,
-								    signals, 2)
-				     : 0;
-		for (size_t k = 0; k < count; k++) {
-			struct observation consent;
-			observation_init(pipeline, c->flow, c->ts_us, OBS_CONSENT, &consent);
-			memcpy(consent.host, response->host, sizeof consent.host);
-			consent.consent_decision = (uint8_t)signals[k].decision;
-			consent.consent_source = signals[k].source;
-			consent.consent_detail = signals[k].detail;
-			observation_emit(pipeline, c->flow, &consent);
-		}
+		if (rules)
+			emit_consent(c, response->host, signals,
+				     consent_evaluate_set_cookie(rules, response->host,
+								 strlen(response->host), &sc, signals, 2));
 	}
 }
 
