@@ -374,6 +374,8 @@ static struct capture *volatile current_capture;
  */
 static atomic_int writer_stop;
 
+static void stats_if_asked(struct run *run);
+
 static void on_frame(void *context, int dlt, uint64_t ts_us, const uint8_t *frame,
 		     size_t caplen, size_t wirelen)
 {
@@ -381,9 +383,13 @@ static void on_frame(void *context, int dlt, uint64_t ts_us, const uint8_t *fram
 	if (atomic_load_explicit(&writer_stop, memory_order_relaxed) && current_capture)
 		capture_stop(current_capture);
 	pipeline_packet(run->pipeline, dlt, ts_us, frame, caplen, wirelen);
-	if ((++run->frames & 4095) == 0 && run->progress.out && current_capture)
-		progress_update(&run->progress, run->files_done_bytes + capture_position(current_capture),
-				run->frames);
+	if ((++run->frames & 4095) == 0) {
+		stats_if_asked(run);
+		if (run->progress.out && current_capture)
+			progress_update(&run->progress,
+					run->files_done_bytes + capture_position(current_capture),
+					run->frames);
+	}
 }
 
 static void on_idle(void *context, uint64_t now_us)
@@ -392,6 +398,7 @@ static void on_idle(void *context, uint64_t now_us)
 	if (atomic_load_explicit(&writer_stop, memory_order_relaxed) && current_capture)
 		capture_stop(current_capture);
 	pipeline_tick(run->pipeline, now_us);
+	stats_if_asked(run);
 }
 
 static void on_signal(int sig)
@@ -403,6 +410,30 @@ static void on_signal(int sig)
 }
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stats_requested; /* SIGUSR1 */
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	stats_requested = 1;
+}
+
+static void print_stats(const struct pipeline *pipeline);
+
+/* SIGUSR1: the statistics so far, as at the end, and carry on. */
+static void stats_if_asked(struct run *run)
+{
+	if (!stats_requested)
+		return;
+	stats_requested = 0;
+	progress_end(&run->progress);
+	print_stats(run->pipeline);
+	uint64_t received, dropped, if_dropped;
+	if (current_capture && capture_drops(current_capture, &received, &dropped, &if_dropped) == 0)
+		fprintf(stderr, "%s: %s: %" PRIu64 " packets received by filter, %" PRIu64
+			" dropped by kernel, dropped by interface %" PRIu64 "\n", program,
+			capture_name(current_capture), received, dropped, if_dropped);
+}
 
 static void on_signal_between(int sig)
 {
@@ -968,6 +999,7 @@ int main(int argc, char **argv)
 	sigemptyset(&blocked);
 	sigaddset(&blocked, SIGINT);
 	sigaddset(&blocked, SIGTERM);
+	sigaddset(&blocked, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &blocked, &previous);
 	int started = run.pipeline && run.queue &&
 		      pthread_create(&run.writer_thread, NULL, writer_main, &run) == 0;
@@ -988,6 +1020,9 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_usr1;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
 	/* A closed output pipe is a write error to report, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
 

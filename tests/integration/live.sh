@@ -36,6 +36,8 @@ server_pid=$!
 "$d" -i lo -f "tcp port $port" --jsonl "$tmp/live.jsonl" --db "$tmp/live.db" 2> "$tmp/live.err" &
 sensor_pid=$!
 sleep 1
+# SIGUSR1: the statistics so far (printed at the next packet or capture timeout), and on.
+kill -USR1 "$sensor_pid"
 python3 -c '
 import http.client, sys, time
 for _ in range(50):
@@ -58,6 +60,7 @@ check 'grep -q "\"kind\":\"http_request\",\"host\":\"live.example\"" "$tmp/live.
 # The query value is an identifier: written as its keyed hash, 32 hex digits.
 check 'grep -Eq "\"path\":\"/live-test\\?x=[0-9a-f]{32}\"" "$tmp/live.jsonl"' "path of the live request, its query value hashed"
 check 'grep -q "received by filter" "$tmp/live.err"' "kernel counters not reported"
+check '[ "$(grep -c "^trackwatchd: packets [0-9]*, bytes" "$tmp/live.err")" -ge 2 ]' "SIGUSR1 printed no statistics before the end"
 # The same run into a database: a live run, complete after SIGTERM, its request stored
 # for the device 127.0.0.1 (loopback's MAC of zeros names no device).
 check 'python3 -c "
