@@ -5,6 +5,7 @@
 #include "capture.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,10 +174,27 @@ int capture_run(struct capture *capture, capture_frame_fn on_frame, capture_idle
 		void *context, char *error, size_t error_len)
 {
 	uint64_t next_idle = capture->live ? wall_clock_us() + 500000 : 0;
+	/*
+	 * Live: non-blocking reads, and our own poll() of the capture's descriptor
+	 * for at most half a second, so that the idle work (expiring flows, a
+	 * SIGUSR1) runs when no packet comes at all: with TPACKET_V3 a blocking
+	 * read does not return at its timeout until a packet has come.
+	 */
+	int fd = -1;
+	char errbuf[PCAP_ERRBUF_SIZE];
+	if (capture->live && pcap_setnonblock(capture->pcap, 1, errbuf) == 0)
+		fd = pcap_get_selectable_fd(capture->pcap);
 	while (!capture->stop) {
 		struct pcap_pkthdr *header;
 		const u_char *data;
 		int rc = pcap_next_ex(capture->pcap, &header, &data);
+		if (rc == 0 && fd >= 0) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			if (poll(&pfd, 1, 500) < 0 && errno != EINTR) {
+				snprintf(error, error_len, "%s: poll: %s", capture->name, strerror(errno));
+				return -1;
+			}
+		}
 		if (rc == 1) {
 			capture->frames++;
 			/* A negative time is a broken record; make it 0 rather than huge. */
