@@ -18,6 +18,16 @@ static const char *const phase_text[PHASE_COUNT] = {
 	"before any consent", "after accept", "after reject", "after partial consent",
 };
 
+bool phases_is_contact(const char *kind, size_t len)
+{
+	static const char *const contacts[] = { "tls_sni", "dtls_sni", "quic_sni", "http_request",
+						"resumed", "connection" };
+	for (size_t i = 0; kind && i < sizeof contacts / sizeof contacts[0]; i++)
+		if (strlen(contacts[i]) == len && memcmp(contacts[i], kind, len) == 0)
+			return true;
+	return false;
+}
+
 const char *phase_name(enum phase phase)
 {
 	return (unsigned)phase < PHASE_COUNT ? phase_names[phase] : "before_consent";
@@ -440,8 +450,7 @@ enum phase phases_contact(struct phases *p, int64_t device, const char *site, co
 			"SELECT 1 FROM observations o JOIN hosts h ON h.id = o.host_id"
 			" JOIN kinds k ON k.id = o.kind_id LEFT JOIN sites s ON s.id = o.site_id"
 			" WHERE o.device_id = ?1 AND h.name = ?2 AND s.name IS ?3 AND o.ts < ?4"
-			" AND k.name IN ('tls_sni', 'dtls_sni', 'quic_sni', 'http_request', 'resumed',"
-			" 'connection') LIMIT 1";
+			" AND k.name IN " PHASES_CONTACT_KINDS_SQL " LIMIT 1";
 		if (sqlite3_prepare_v2(p->db, sql, -1, &p->earlier, NULL) != SQLITE_OK)
 			return phase; /* cannot tell: after the decision, near it */
 	}
@@ -629,8 +638,8 @@ static const char collect_sql[] =
 	" LEFT JOIN hits t ON t.observation_id = o.id LEFT JOIN entities e ON e.id = t.entity_id"
 	" LEFT JOIN cookies ck ON ck.observation_id = o.id"
 	" LEFT JOIN cookie_names cn ON cn.id = ck.name_id"
-	" WHERE ((t.observation_id IS NOT NULL AND k.name IN ('tls_sni', 'dtls_sni', 'quic_sni',"
-	" 'http_request', 'resumed', 'connection')) OR ck.observation_id IS NOT NULL)";
+	" WHERE ((t.observation_id IS NOT NULL AND k.name IN " PHASES_CONTACT_KINDS_SQL ")"
+	" OR ck.observation_id IS NOT NULL)";
 static const char collect_order[] = " ORDER BY o.ts, o.id";
 
 int phases_collect(struct phases *p, sqlite3 *db, const struct db_query *q)

@@ -27,6 +27,11 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+/* The kinds a phase counts as contacting a host: not DNS lookups, not cookies. As SQL, and as a test. */
+#define PHASES_CONTACT_KINDS_SQL \
+	"('tls_sni', 'dtls_sni', 'quic_sni', 'http_request', 'resumed', 'connection')"
+bool phases_is_contact(const char *kind, size_t len);
+
 enum phase { PHASE_BEFORE, PHASE_ACCEPT, PHASE_REJECT, PHASE_PARTIAL, PHASE_COUNT };
 
 /* "before_consent", "after_accept", "after_reject", "after_partial". */

@@ -190,17 +190,6 @@ static int print_json(FILE *out, const struct event *e, bool first)
 	return rc == 0 ? 0 : -1;
 }
 
-/* The kinds a phase counts as contacting a host (cli/phases.c): not DNS lookups, not cookies. */
-static bool is_contact(const char *kind, size_t len)
-{
-	static const char *const contacts[] = { "tls_sni", "dtls_sni", "quic_sni", "http_request",
-						"resumed", "connection" };
-	for (size_t i = 0; kind && i < sizeof contacts / sizeof contacts[0]; i++)
-		if (strlen(contacts[i]) == len && memcmp(contacts[i], kind, len) == 0)
-			return true;
-	return false;
-}
-
 static int timeline_run(struct db_query *q, sqlite3 *db, bool trackers_only, int64_t settle_us)
 {
 	char sql[2048] =
@@ -269,7 +258,7 @@ static int timeline_run(struct db_query *q, sqlite3 *db, bool trackers_only, int
 		e.run = sqlite3_column_int64(st, 13);
 		/* A contact inside a settle window is after the decision only when first (cli/phases.h). */
 		bool near;
-		e.phase = is_contact(e.kind, e.kind_len)
+		e.phase = phases_is_contact(e.kind, e.kind_len)
 				  ? phases_contact(phases, sqlite3_column_int64(st, 14),
 						   (const char *)sqlite3_column_text(st, 3),
 						   (const char *)sqlite3_column_text(st, 5), e.ts, &near)

@@ -38,8 +38,8 @@ static void usage(FILE *out)
 "  -h, --help         show this help and exit\n"
 "  -V, --version      show version information and exit\n"
 "\n"
-"'trackwatch COMMAND --help' shows the options of a command (timeline,\n"
-"report, lists).\n"
+"'trackwatch COMMAND --help' shows the options of a command (timeline, report,\n"
+"consent mark, tcf decode, lists).\n"
 "See trackwatch(1) and trackwatchd(8).\n");
 }
 

@@ -52,6 +52,11 @@ const char *observation_decision_name(unsigned decision)
 static const char *const same_site_names[] = { "", "None", "Lax", "Strict", "invalid" };
 enum { SAME_SITE_NAMES = sizeof same_site_names / sizeof same_site_names[0] };
 
+const char *observation_same_site_name(unsigned same_site)
+{
+	return same_site > 0 && same_site < SAME_SITE_NAMES ? same_site_names[same_site] : NULL;
+}
+
 /*
  * Packed layout: the struct, the answer records, the chain, then the strings.
  * Pointers are stored as offsets into the block, plus one (0 stays NULL).

@@ -40,6 +40,8 @@ enum observation_kind {
 const char *observation_kind_name(enum observation_kind kind);
 /* consent_decision's word for an OBS_CONSENT (daemon/consent.h), or NULL for none. */
 const char *observation_decision_name(unsigned decision);
+/* A Set-Cookie's SameSite value as written ("None", "Lax", "Strict", "invalid"), or NULL for none. */
+const char *observation_same_site_name(unsigned same_site);
 
 enum { OBS_HOST_MAX = 256, OBS_APP_MAX = 64 };
 

@@ -403,7 +403,6 @@ _Static_assert((int)OBS_COOKIE_SECURE == STORE_COOKIE_SECURE &&
 static void cookie_row(struct timeline *t, const struct observation *obs, const char *host,
 		       const char *site, const struct match *m, struct store_cookie *c)
 {
-	static const char *const same_site[] = { NULL, "None", "Lax", "Strict", "invalid" };
 	memset(c, 0, sizeof *c);
 	c->name = obs->cookie_name;
 	c->value = obs->cookie;
@@ -412,7 +411,7 @@ static void cookie_row(struct timeline *t, const struct observation *obs, const 
 	c->domain = obs->cookie_domain;
 	c->path = obs->cookie_path;
 	c->lifetime = obs->cookie_lifetime;
-	c->same_site = obs->cookie_same_site < 5 ? same_site[obs->cookie_same_site] : NULL;
+	c->same_site = observation_same_site_name(obs->cookie_same_site);
 	c->flags = obs->cookie_flags & (OBS_COOKIE_SECURE | OBS_COOKIE_HTTP_ONLY |
 					OBS_COOKIE_PARTITIONED | OBS_COOKIE_IDENTIFIER_LIKE |
 					OBS_COOKIE_CONSENT);

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 /* Writes the input to a new file named from `path` ("/tmp/name.XXXXXX", changed in place); aborts on failure. */
@@ -20,6 +21,18 @@ static inline void fuzz_write_temp(char *path, const uint8_t *data, size_t size)
 		done += (size_t)n;
 	}
 	close(fd);
+}
+
+/* A loader's error must read "path:line: reason" (the file was read); aborts otherwise. */
+static inline void fuzz_check_file_error(const char *err, size_t err_size, const char *path)
+{
+	size_t plen = strlen(path);
+	if (!memchr(err, '\0', err_size) || strncmp(err, path, plen) != 0 || err[plen] != ':')
+		abort();
+	char *end = NULL;
+	strtoul(err + plen + 1, &end, 10);
+	if (end == err + plen + 1 || end[0] != ':' || end[1] != ' ' || end[2] == '\0')
+		abort();
 }
 
 #endif

@@ -55,13 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (rc == -1) {
 		/* "path:line: reason" (a YAML or configuration error: the file was read) */
-		size_t plen = strlen(path);
-		if (strncmp(err, path, plen) != 0 || err[plen] != ':' || !memchr(err, '\0', sizeof err))
-			abort();
-		char *end = NULL;
-		strtoul(err + plen + 1, &end, 10);
-		if (end == err + plen + 1 || end[0] != ':' || end[1] != ' ' || end[2] == '\0')
-			abort();
+		fuzz_check_file_error(err, sizeof err, path);
 		if (set.count != 0 || set.config_path)
 			abort();
 	} else {
