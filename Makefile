@@ -30,10 +30,12 @@ pkg_cflags = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS)))
 pkg_libs = $(shell pkg-config --libs $(PKGS))
 cmocka_cflags = $(shell pkg-config --cflags cmocka)
 cmocka_libs = $(shell pkg-config --libs cmocka)
+# libcap-ng: the daemon's privilege drop (daemon/privileges.c).
+capng_libs = $(shell pkg-config --libs libcap-ng)
 
 # Every Debian package the build, the tests, the fuzzers and the benchmark use.
 DEB_PACKAGES = pkg-config libpcap-dev libndpi-dev libsqlite3-dev libyaml-dev \
-	libjansson-dev libssl-dev libpsl-dev libcmocka-dev clang libclang-rt-14-dev time man-db \
+	libjansson-dev libssl-dev libpsl-dev libcap-ng-dev libcmocka-dev clang libclang-rt-14-dev time man-db \
 	tshark libndpi-bin python3 libcurl4-openssl-dev openssl \
 	webext-ublock-origin-firefox
 
@@ -42,16 +44,16 @@ CORE_SRC = daemon/capture.c daemon/decode.c daemon/flow.c daemon/observation.c \
 	daemon/pipeline.c daemon/reassembly.c daemon/dnscache.c dissectors/ndpi_glue.c dissectors/dns.c dissectors/tls.c dissectors/quic.c dissectors/http1.c \
 	daemon/identifiers.c dissectors/cookie.c dissectors/tcf.c daemon/consent.c blocklists/yamlfile.c
 STORE_SRC = daemon/store.c daemon/schema.c
-DAEMON_SRC = $(CORE_SRC) $(STORE_SRC) $(LISTS_SRC) daemon/queue.c daemon/timeline.c daemon/config.c daemon/progress.c daemon/main.c
+DAEMON_SRC = $(CORE_SRC) $(STORE_SRC) $(LISTS_SRC) daemon/queue.c daemon/timeline.c daemon/config.c daemon/progress.c daemon/privileges.c daemon/log.c daemon/live.c daemon/control.c daemon/main.c
 # The tracker lists and their matcher, shared by the sensor and the command line.
 LISTS_SRC = blocklists/matcher.c blocklists/parse_text.c blocklists/parse_data.c blocklists/lists.c blocklists/yamlfile.c
-CLI_SRC = cli/trackwatch.c cli/lists.c cli/timeline.c cli/report.c cli/db.c cli/phases.c cli/syncing.c cli/consent.c $(LISTS_SRC) $(STORE_SRC) blocklists/fetch.c daemon/observation.c cli/tcf.c dissectors/tcf.c
-UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_identifiers test_dnscache test_parse_data test_parse_text test_matcher test_lists test_lists_live test_psl test_store test_cli_db test_config test_timeline test_cookie test_tcf test_consent test_phases test_progress
+CLI_SRC = cli/trackwatch.c cli/control.c daemon/config.c cli/lists.c cli/timeline.c cli/report.c cli/db.c cli/phases.c cli/syncing.c cli/consent.c $(LISTS_SRC) $(STORE_SRC) blocklists/fetch.c daemon/observation.c cli/tcf.c dissectors/tcf.c
+UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_identifiers test_dnscache test_parse_data test_parse_text test_matcher test_lists test_lists_live test_psl test_store test_cli_db test_config test_timeline test_cookie test_tcf test_consent test_phases test_progress test_privileges
 FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_identifiers fuzz_observation fuzz_disconnect fuzz_tds fuzz_cookiedb fuzz_abp fuzz_hosts fuzz_lists_config fuzz_daemon_config fuzz_timeline fuzz_cookie fuzz_tcf fuzz_consent
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
-.PHONY: all deps demo check check-run unit golden cli-tests crosscheck hostile live install-test fuzz fuzz-smoke \
+.PHONY: all deps demo check check-live check-run unit golden cli-tests crosscheck hostile live install-test fuzz fuzz-smoke \
 	man-check install uninstall clean bench oracle fetch-test lists-tests store-tests report-tests consent-tests
 
 all: $(B)/trackwatchd $(B)/trackwatch
@@ -65,14 +67,14 @@ $(B)/asan/%.o: %.c
 	$(CC) -O1 -g $(SAN_FLAGS) $(TW_CFLAGS) $(pkg_cflags) $(cmocka_cflags) -c $< -o $@
 
 $(B)/trackwatchd: $(call obj,obj,$(DAEMON_SRC))
-	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDFLAGS) $(pkg_libs)
+	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDFLAGS) $(pkg_libs) $(capng_libs)
 
 $(B)/trackwatch: $(call obj,obj,$(CLI_SRC))
 	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDFLAGS) $(pkg_libs)
 
 # The sanitizer builds that `make check` runs.
 $(B)/asan/trackwatchd: $(call obj,asan,$(DAEMON_SRC))
-	$(CC) $(SAN_FLAGS) -pthread -o $@ $^ $(pkg_libs)
+	$(CC) $(SAN_FLAGS) -pthread -o $@ $^ $(pkg_libs) $(capng_libs)
 
 $(B)/asan/trackwatch: $(call obj,asan,$(CLI_SRC))
 	$(CC) $(SAN_FLAGS) -pthread -o $@ $^ $(pkg_libs)
@@ -113,6 +115,8 @@ test_lists_live_LIBS = $(pkg_libs)
 test_psl_SRC = $(LISTS_SRC)
 test_cookie_SRC = dissectors/cookie.c
 test_progress_SRC = daemon/progress.c
+test_privileges_SRC = daemon/privileges.c
+test_privileges_LIBS = $(capng_libs)
 test_phases_SRC = cli/phases.c cli/db.c $(LISTS_SRC) $(STORE_SRC) daemon/observation.c
 test_phases_LIBS = $(pkg_libs)
 test_tcf_SRC = dissectors/tcf.c
@@ -244,8 +248,8 @@ $(B)/linear/trackwatch: $(call obj,linear,$(CLI_SRC))
 crosscheck: $(B)/asan/trackwatchd
 	tests/integration/crosscheck.py $(B)/asan/trackwatchd tests/data
 
-live: $(B)/asan/trackwatchd
-	tests/integration/live.sh $(B)/asan/trackwatchd
+live: $(B)/asan/trackwatchd $(B)/asan/trackwatch
+	tests/integration/live.sh $(B)/asan/trackwatchd $(B)/asan/trackwatch
 
 # Memory bounds under floods, with both builds: the release build's bounds are tighter.
 hostile: $(B)/asan/trackwatchd $(B)/trackwatchd
@@ -301,6 +305,17 @@ $(B)/store_bench: $(call obj,obj,bench/store_bench.c $(CORE_SRC) $(STORE_SRC) $(
 CORPUS ?= ../shared/corpus
 oracle: all
 	tests/oracle/compare.py $(B)/trackwatchd $(CORPUS)/ndpi $(CORPUS)/browser
+
+# The end-to-end live test (not part of check): trackwatchd live in a network
+# namespace on a real headless Chromium's traffic, `trackwatch status` while it
+# runs, the report against the scenario's truth. Root; SHARED/e2e/gen.sh installs
+# what it needs (chromium, nginx, dnsmasq, playwright-core) but not sysctl (procps).
+#   make check-live SHARED=../shared
+SHARED ?= ../shared
+LIVE_DEB_PACKAGES = procps
+check-live: deps
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(LIVE_DEB_PACKAGES)"
+	tests/live/e2e.sh $(SHARED)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \

@@ -27,16 +27,26 @@ int yaml_file_fail(struct yaml_file *y, const yaml_node_t *node, const char *fmt
 	return -1;
 }
 
+/* The configuration's sections; tests/unit/test_config.c checks them against config_settings[]. */
+const char *const yaml_file_sections[] = { "lists", "devices", "capture", "flows", "identifiers",
+					   "store", "consent", "control", "daemon", "log", NULL };
+
 const char *yaml_file_top_key(struct yaml_file *y, const yaml_node_t *key_node)
 {
-	static const char *const known[] = { "lists", "devices", "capture", "flows", "identifiers",
-					      "store", "consent" };
 	const char *key = yaml_scalar(key_node);
-	for (size_t i = 0; key && i < sizeof known / sizeof known[0]; i++)
-		if (strcmp(key, known[i]) == 0)
+	char names[200];
+	size_t used = 0;
+	names[0] = '\0';
+	for (size_t i = 0; yaml_file_sections[i]; i++) {
+		if (key && strcmp(key, yaml_file_sections[i]) == 0)
 			return key;
-	yaml_file_fail(y, key_node, "unknown key '%s' (this version knows: lists, devices, capture, flows, identifiers, store, consent)",
-		       key ? key : "?");
+		if (used < sizeof names)
+			used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+						 yaml_file_sections[i]);
+	}
+	char fmt[300];
+	snprintf(fmt, sizeof fmt, "unknown key '%%s' (this version knows: %s)", names);
+	yaml_file_fail(y, key_node, fmt, key ? key : "?");
 	return NULL;
 }
 

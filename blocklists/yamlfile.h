@@ -41,6 +41,9 @@ int yaml_file_fail(struct yaml_file *y, const yaml_node_t *node, const char *fmt
 /* A node of the document by id (a pair's key or value, a sequence item). */
 yaml_node_t *yaml_file_node(struct yaml_file *y, int id);
 
+/* The top-level sections of trackwatch.yaml, NULL-terminated. */
+extern const char *const yaml_file_sections[];
+
 /*
  * The top-level key of pair `key_node`, when it is one this version knows
  * (lists, devices, capture, flows, identifiers, store, consent: each loader

@@ -14,6 +14,9 @@ int cmd_report(int argc, char **argv, const char *config_path);
 /* trackwatch consent mark [OPTION]... DECISION: argv[0] is "consent"; returns the exit status. */
 int cmd_consent(int argc, char **argv, const char *config_path);
 
+/* trackwatch status|reload [OPTION]...: argv[0] is the command; returns the exit status. */
+int cmd_control(int argc, char **argv, const char *config_path);
+
 /* trackwatch tcf decode STRING|-: argv[0] is "tcf"; returns the exit status. */
 int cmd_tcf(int argc, char **argv);
 

@@ -16,6 +16,7 @@
 
 #include "../blocklists/matcher.h"
 #include "../daemon/store.h"
+#include "control.h"
 #include "db.h"
 
 static void mark_usage(FILE *out)
@@ -26,7 +27,10 @@ static void mark_usage(FILE *out)
 "so that reports place the device's traffic before and after it.\n"
 "\n"
 "Options (before or after the decision):\n"
-"      --db FILE          the sensor's database (default " DB_DEFAULT_PATH ")\n"
+"      --db FILE          write into this database directly (default: through the\n"
+"                         running daemon's socket, else into store.path of the\n"
+"                         configuration, else " DB_DEFAULT_PATH ")\n"
+"      --socket PATH      the daemon's control socket (default: control.socket)\n"
 "  -d, --device DEVICE    the device: a MAC, an address or a configured name\n"
 "                         (required)\n"
 "  -s, --site SITE        the site the decision was made on (default: the site\n"
@@ -35,7 +39,9 @@ static void mark_usage(FILE *out)
 "                         epoch (1795927193.99); default now\n"
 "  -h, --help             show this help and exit\n"
 "\n"
-"The decision takes effect exactly at TIME. See trackwatch(1), CONSENT.\n");
+"The decision takes effect exactly at TIME. Through the daemon, TIME defaults\n"
+"to the daemon's clock, the clock its packets are stamped with. See\n"
+"trackwatch(1), CONSENT.\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -58,18 +64,61 @@ static void device_text(const char *in, char *out, size_t size)
 		snprintf(out, size, "%s", in);
 }
 
-static int mark(int argc, char **argv)
+/* The mark through the running daemon; CLI_DAEMON_DOWN when none listens. */
+static int mark_through_daemon(const char *socket_path, const char *decision, const char *dev,
+			       const char *site, const char *at, int64_t ts)
 {
-	enum { OPT_DB = 0x100, OPT_AT };
+	json_t *request = json_pack("{s:s, s:s, s:s}", "command", "consent-mark", "decision", decision,
+				    "device", dev);
+	if (request && site)
+		json_object_set_new(request, "site", json_string(site));
+	if (request && at)
+		json_object_set_new(request, "at_us", json_integer(ts));
+	json_t *answer = NULL;
+	char error[1024];
+	int rc = request ? cli_control_request(socket_path, request, &answer, error, sizeof error) : -1;
+	json_decref(request);
+	if (rc == CLI_DAEMON_DOWN)
+		return rc;
+	if (rc != 0) {
+		fprintf(stderr, "trackwatch consent mark: %s\n", request ? error : "out of memory");
+		return DB_EXIT_FAIL;
+	}
+	int status = DB_EXIT_FAIL;
+	struct db_buf buf = { 0 };
+	if (json_is_true(json_object_get(answer, "ok"))) {
+		char when[DB_TIME_MAX];
+		db_format_time(json_integer_value(json_object_get(answer, "at_us")), when);
+		const char *db = json_string_value(json_object_get(answer, "database"));
+		const char *e = db ? db_escape(&buf, db, strlen(db), 1) : "?";
+		printf("recorded %s for %s on %s at %s (by trackwatchd, into %s)\n", decision, dev,
+		       site ? site : "the site it was on", when, e ? e : "?");
+		status = DB_EXIT_OK;
+	} else {
+		const char *why = json_string_value(json_object_get(answer, "error"));
+		const char *e = why ? db_escape(&buf, why, strlen(why), 1) : "no reason given";
+		fprintf(stderr, "trackwatch consent mark: the daemon said no: %s\n", e ? e : "?");
+	}
+	db_buf_free(&buf);
+	json_decref(answer);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		status = DB_EXIT_FAIL;
+	return status;
+}
+
+static int mark(int argc, char **argv, const char *config_path)
+{
+	enum { OPT_DB = 0x100, OPT_AT, OPT_SOCKET };
 	static const struct option options[] = {
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "device", required_argument, NULL, 'd' },
 		{ "site", required_argument, NULL, 's' },
 		{ "at", required_argument, NULL, OPT_AT },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = DB_DEFAULT_PATH, *device = NULL, *site = NULL, *at = NULL;
+	const char *path = NULL, *device = NULL, *site = NULL, *at = NULL, *socket_path = NULL;
 	int c;
 	argv[0] = (char *)"trackwatch consent mark";
 	optind = 0;
@@ -79,6 +128,7 @@ static int mark(int argc, char **argv)
 		case 'd': device = optarg; break;
 		case 's': site = optarg; break;
 		case OPT_AT: at = optarg; break;
+		case OPT_SOCKET: socket_path = optarg; break;
 		case 'h': mark_usage(stdout); return DB_EXIT_OK;
 		default:
 			fprintf(stderr, "Try 'trackwatch consent mark --help' for more information.\n");
@@ -117,6 +167,17 @@ static int mark(int argc, char **argv)
 			memmove(site_text, domain, strlen(domain) + 1);
 	}
 
+	/* The running daemon writes it, unless a database is named; with none running, the file. */
+	if (!path) {
+		const char *configured_socket;
+		if (cli_paths(config_path, "trackwatch consent mark", &path, &configured_socket) != 0)
+			return DB_EXIT_FAIL;
+		if (!socket_path)
+			socket_path = configured_socket;
+		int rc = mark_through_daemon(socket_path, decision, dev, site ? site_text : NULL, at, ts);
+		if (rc != CLI_DAEMON_DOWN)
+			return rc;
+	}
 	char err[STORE_ERROR_MAX];
 	sqlite3 *db = store_open_existing(path, err, sizeof err);
 	if (!db) {
@@ -165,7 +226,6 @@ done:
 
 int cmd_consent(int argc, char **argv, const char *config_path)
 {
-	(void)config_path;
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		mark_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? DB_EXIT_USAGE : DB_EXIT_OK;
@@ -174,5 +234,5 @@ int cmd_consent(int argc, char **argv, const char *config_path)
 		fprintf(stderr, "trackwatch consent: unknown command '%s' (known: mark)\n", argv[1]);
 		return DB_EXIT_USAGE;
 	}
-	return mark(argc - 1, argv + 1);
+	return mark(argc - 1, argv + 1, config_path);
 }

@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "control.h"
 #include "db.h"
 #include "phases.h"
 #include "syncing.h"
@@ -30,7 +31,8 @@ static void report_usage(FILE *out)
 "and last seen, hits, and the lists that matched.\n"
 "\n"
 "Options:\n"
-"      --db FILE          the sensor's database (default " DB_DEFAULT_PATH ")\n"
+"      --db FILE          the sensor's database (default: store.path of the\n"
+"                         configuration, else " DB_DEFAULT_PATH ")\n"
 "  -d, --device DEVICE    only this device: a MAC, an address, the device key or\n"
 "                         a configured name\n"
 "  -s, --site SITE        only this site (a host under it names it too)\n"
@@ -1082,7 +1084,6 @@ static int report_run(const struct db_query *q, sqlite3 *db, int64_t settle_us)
 int cmd_report(int argc, char **argv, const char *config_path)
 {
 	/* The configuration will name the database (issue 7); --db and the default do for now. */
-	(void)config_path;
 	enum { OPT_SETTLE = 0x200 };
 	static const struct option options[] = {
 		DB_QUERY_LONG_OPTIONS,
@@ -1092,6 +1093,8 @@ int cmd_report(int argc, char **argv, const char *config_path)
 	};
 	struct db_query q;
 	db_query_init(&q, "report");
+	if (cli_paths(config_path, "trackwatch report", &q.path, NULL) != 0)
+		return DB_EXIT_FAIL;
 	int64_t settle_us = PHASES_DEFAULT_SETTLE_US;
 	int c;
 	/* getopt's messages name argv[0]: the command as the user typed it. */

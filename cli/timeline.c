@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "control.h"
 #include "db.h"
 #include "phases.h"
 
@@ -25,7 +26,8 @@ static void timeline_usage(FILE *out)
 "trackers marked with their company and category.\n"
 "\n"
 "Options:\n"
-"      --db FILE          the sensor's database (default " DB_DEFAULT_PATH ")\n"
+"      --db FILE          the sensor's database (default: store.path of the\n"
+"                         configuration, else " DB_DEFAULT_PATH ")\n"
 "  -d, --device DEVICE    only this device: a MAC, an address, the device key or\n"
 "                         a configured name\n"
 "  -s, --site SITE        only this site (a host under it names it too)\n"
@@ -300,7 +302,6 @@ static int timeline_run(struct db_query *q, sqlite3 *db, bool trackers_only, int
 int cmd_timeline(int argc, char **argv, const char *config_path)
 {
 	/* The configuration will name the database (issue 7); --db and the default do for now. */
-	(void)config_path;
 	enum { OPT_SETTLE = 0x200 };
 	static const struct option options[] = {
 		DB_QUERY_LONG_OPTIONS,
@@ -311,6 +312,8 @@ int cmd_timeline(int argc, char **argv, const char *config_path)
 	};
 	struct db_query q;
 	db_query_init(&q, "timeline");
+	if (cli_paths(config_path, "trackwatch timeline", &q.path, NULL) != 0)
+		return DB_EXIT_FAIL;
 	bool trackers_only = false;
 	int64_t settle_us = PHASES_DEFAULT_SETTLE_US;
 	int c;

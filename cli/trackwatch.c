@@ -39,7 +39,7 @@ static void usage(FILE *out)
 "  -V, --version      show version information and exit\n"
 "\n"
 "'trackwatch COMMAND --help' shows the options of a command (timeline, report,\n"
-"consent mark, tcf decode, lists).\n"
+"consent mark, status, reload, tcf decode, lists).\n"
 "See trackwatch(1) and trackwatchd(8).\n");
 }
 
@@ -77,6 +77,8 @@ int main(int argc, char **argv)
 		return cmd_report(argc - optind, argv + optind, config);
 	if (optind < argc && strcmp(argv[optind], "consent") == 0)
 		return cmd_consent(argc - optind, argv + optind, config);
+	if (optind < argc && (strcmp(argv[optind], "status") == 0 || strcmp(argv[optind], "reload") == 0))
+		return cmd_control(argc - optind, argv + optind, config);
 	if (optind < argc && strcmp(argv[optind], "tcf") == 0)
 		return cmd_tcf(argc - optind, argv + optind);
 	if (optind < argc) {

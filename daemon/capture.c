@@ -117,8 +117,10 @@ struct capture *capture_open_file(const char *path, const char *filter, char *er
 }
 
 struct capture *capture_open_live(const char *interface, const char *filter, char *error,
-				  size_t error_len)
+				  size_t error_len, char *warning, size_t warning_len)
 {
+	if (warning && warning_len)
+		warning[0] = '\0';
 	char pcap_error[PCAP_ERRBUF_SIZE] = "";
 	pcap_t *pcap = pcap_create(interface, pcap_error);
 	if (!pcap) {
@@ -137,9 +139,9 @@ struct capture *capture_open_live(const char *interface, const char *filter, cha
 		pcap_close(pcap);
 		return NULL;
 	}
-	if (rc > 0)
-		fprintf(stderr, "trackwatchd: %s: warning: %s\n", interface,
-			rc == PCAP_WARNING ? pcap_geterr(pcap) : pcap_statustostr(rc));
+	if (rc > 0 && warning && warning_len)
+		snprintf(warning, warning_len, "%s: %s", interface,
+			 rc == PCAP_WARNING ? pcap_geterr(pcap) : pcap_statustostr(rc));
 	if (check_linktype(pcap, interface, error, error_len) != 0 ||
 	    apply_filter(pcap, interface, filter, error, error_len) != 0) {
 		pcap_close(pcap);
@@ -218,6 +220,49 @@ int capture_run(struct capture *capture, capture_frame_fn on_frame, capture_idle
 		}
 	}
 	return 0;
+}
+
+int capture_fd(struct capture *capture, char *error, size_t error_len)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	if (!capture->live || pcap_setnonblock(capture->pcap, 1, errbuf) != 0) {
+		snprintf(error, error_len, "%s: cannot read without blocking: %s", capture->name,
+			 capture->live ? errbuf : "not a live capture");
+		return -1;
+	}
+	int fd = pcap_get_selectable_fd(capture->pcap);
+	if (fd < 0)
+		snprintf(error, error_len, "%s: no descriptor to poll", capture->name);
+	return fd;
+}
+
+struct dispatch_context {
+	struct capture *capture;
+	capture_frame_fn on_frame;
+	void *context;
+};
+
+static void dispatch_one(u_char *user, const struct pcap_pkthdr *header, const u_char *data)
+{
+	struct dispatch_context *d = (struct dispatch_context *)user;
+	d->capture->frames++;
+	uint64_t ts_us = header->ts.tv_sec < 0 ? 0 :
+		(uint64_t)header->ts.tv_sec * 1000000 + (uint64_t)header->ts.tv_usec;
+	d->on_frame(d->context, d->capture->dlt, ts_us, data, header->caplen, header->len);
+}
+
+int capture_dispatch(struct capture *capture, int max, capture_frame_fn on_frame, void *context,
+		     char *error, size_t error_len)
+{
+	struct dispatch_context d = { capture, on_frame, context };
+	int n = pcap_dispatch(capture->pcap, max, dispatch_one, (u_char *)&d);
+	if (n == PCAP_ERROR_BREAK)
+		return 0;
+	if (n < 0) {
+		snprintf(error, error_len, "%s: %s", capture->name, pcap_geterr(capture->pcap));
+		return -1;
+	}
+	return n;
 }
 
 void capture_stop(struct capture *capture)

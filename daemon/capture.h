@@ -24,9 +24,12 @@ enum { CAPTURE_ERROR_MAX = 512 };
  */
 struct capture *capture_open_file(const char *path, const char *filter, char *error,
 				  size_t error_len);
-/* Opens an interface in promiscuous mode. */
+/*
+ * Opens an interface in promiscuous mode. A warning pcap gives (the
+ * interface is up but ...) is put in `warning` (may be NULL), "" when none.
+ */
 struct capture *capture_open_live(const char *interface, const char *filter, char *error,
-				  size_t error_len);
+				  size_t error_len, char *warning, size_t warning_len);
 void capture_close(struct capture *capture);
 
 /*
@@ -36,6 +39,17 @@ void capture_close(struct capture *capture);
  */
 int capture_run(struct capture *capture, capture_frame_fn on_frame, capture_idle_fn on_idle,
 		void *context, char *error, size_t error_len);
+
+/*
+ * Live capture driven by the caller's own poll() (several interfaces, a
+ * control socket): capture_fd() makes the capture non-blocking and gives the
+ * descriptor to poll, or -1 with a message. capture_dispatch() reads what is
+ * there, at most `max` frames, without waiting: returns how many, or -1 on
+ * an error (the interface went away) with a message naming the interface.
+ */
+int capture_fd(struct capture *capture, char *error, size_t error_len);
+int capture_dispatch(struct capture *capture, int max, capture_frame_fn on_frame, void *context,
+		     char *error, size_t error_len);
 
 /* Async-signal-safe: makes capture_run() return soon. */
 void capture_stop(struct capture *capture);

@@ -23,35 +23,48 @@
  * together. Bounds and defaults are those of the command-line options
  * (--max-flows, --tcp-timeout, --udp-timeout) and of store_options_defaults().
  */
+const char *const config_log_levels[] = { "error", "warning", "notice", "info", "debug", NULL };
+
 const struct config_setting config_settings[] = {
 	{ "lists", CONFIG_ELSEWHERE, 0, 0, 0, 0, "the built-in lists",
-	  "tracker lists in precedence order, read by the lists loader (see trackwatch(1), LISTS)" },
+	  "tracker lists in precedence order, read by the lists loader (see trackwatch(1), LISTS)", NULL },
 	{ "devices", CONFIG_MAP, 0, 0, 0, 0, "none",
-	  "names for devices: a MAC (aa:bb:cc:dd:ee:ff) or an IP address, to a name of 1 to 64 characters" },
-	{ "capture.interface", CONFIG_STRING, AT(interface), 0, 0, 0, "none",
-	  "the interface to capture on live, as -i gives it (one interface for now)" },
+	  "names for devices: a MAC (aa:bb:cc:dd:ee:ff) or an IP address, to a name of 1 to 64 characters", NULL },
+	{ "capture.interface", CONFIG_LIST, AT(interfaces), 0, 0, 0, "none",
+	  "the interfaces to capture on live: one name or a list of up to 64, as -i gives them", NULL },
 	{ "capture.filter", CONFIG_STRING, AT(filter), 0, 0, 0, "every packet",
-	  "a BPF filter (pcap-filter(7)) for live capture and files alike, as -f gives it" },
+	  "a BPF filter (pcap-filter(7)) for live capture and files alike, as -f gives it", NULL },
 	{ "flows.max", CONFIG_UNSIGNED, AT(max_flows), 1, 1UL << 28, 65536, NULL,
-	  "flows tracked at once; beyond it the least recently used is evicted (--max-flows)" },
+	  "flows tracked at once; beyond it the least recently used is evicted (--max-flows)", NULL },
 	{ "flows.tcp_timeout", CONFIG_UNSIGNED, AT(tcp_timeout), 1, 86400, 300, NULL,
-	  "seconds a TCP flow may stay idle before it ends (--tcp-timeout)" },
+	  "seconds a TCP flow may stay idle before it ends (--tcp-timeout)", NULL },
 	{ "flows.udp_timeout", CONFIG_UNSIGNED, AT(udp_timeout), 1, 86400, 60, NULL,
-	  "seconds a UDP flow may stay idle before it ends (--udp-timeout)" },
+	  "seconds a UDP flow may stay idle before it ends (--udp-timeout)", NULL },
 	{ "identifiers.keep", CONFIG_BOOL, AT(keep_identifiers), 0, 0, 0, NULL,
-	  "write cookie and query values as they are, not hashed: for a lab (--keep-identifiers)" },
+	  "write cookie and query values as they are, not hashed: for a lab (--keep-identifiers)", NULL },
 	{ "identifiers.key", CONFIG_PATH, AT(identifier_key), 0, 0, 0, "the database's key, else a random one",
-	  "a file of 16 to 1024 bytes to hash identifiers with (--identifier-key)" },
+	  "a file of 16 to 1024 bytes to hash identifiers with (--identifier-key)", NULL },
 	{ "store.path", CONFIG_PATH, AT(db_path), 0, 0, 0, "none",
-	  "the timeline database of live capture; a file run writes one only with --db" },
+	  "the timeline database of live capture; a file run writes one only with --db", NULL },
 	{ "store.max_days", CONFIG_UNSIGNED, AT(store.max_days), 0, 36500, 0, NULL,
-	  "retention: rows older than this many days are deleted; 0 keeps everything" },
+	  "retention: rows older than this many days are deleted; 0 keeps everything", NULL },
 	{ "store.batch_rows", CONFIG_UNSIGNED, AT(store.batch_rows), 1, 1000000, 16384, NULL,
-	  "rows written to the database in one transaction at most" },
+	  "rows written to the database in one transaction at most", NULL },
 	{ "store.batch_ms", CONFIG_UNSIGNED, AT(store.batch_ms), 1, 3600000, 1000, NULL,
-	  "milliseconds after a batch's first row before it is committed" },
+	  "milliseconds after a batch's first row before it is committed", NULL },
+	{ "store.queue_mb", CONFIG_UNSIGNED, AT(queue_mb), 1, 4096, 16, NULL,
+	  "MiB of observations waiting for the writer at most; beyond it live capture drops and counts them", NULL },
 	{ "consent.rules", CONFIG_PATH, AT(consent_rules), 0, 0, 0, "the shipped rules",
-	  "the consent rules file (trackwatchd(8), CONSENT SIGNALS); a relative name is from the current directory" },
+	  "the consent rules file (trackwatchd(8), CONSENT SIGNALS); a relative name is from the current directory", NULL },
+	{ "control.socket", CONFIG_PATH, AT(control_socket), 0, 0, 0, CONFIG_DEFAULT_SOCKET,
+	  "the live daemon's control socket (trackwatch status, reload, consent mark); \"none\" for no socket", NULL },
+	{ "control.group", CONFIG_STRING, AT(control_group), 0, 0, 0, "the daemon user's group",
+	  "the group that may use the control socket (mode 0660)", NULL },
+	{ "daemon.user", CONFIG_STRING, AT(user), 0, 0, 0, CONFIG_DEFAULT_USER,
+	  "the user live capture runs as once its capture, database and socket are open as root", NULL },
+	{ "log.level", CONFIG_ENUM, AT(log_level), 0, 0, LOG_LEVEL_NOTICE, NULL,
+	  "the least important messages logged: error, warning, notice, info or debug (-d: debug)",
+	  config_log_levels },
 };
 const size_t config_setting_count = sizeof config_settings / sizeof config_settings[0];
 
@@ -62,6 +75,8 @@ const char *config_type_name(enum config_type type)
 	case CONFIG_UNSIGNED: return "unsigned";
 	case CONFIG_STRING: return "string";
 	case CONFIG_PATH: return "path";
+	case CONFIG_LIST: return "list";
+	case CONFIG_ENUM: return "enum";
 	case CONFIG_MAP: return "map";
 	case CONFIG_ELSEWHERE: return "section";
 	}
@@ -83,12 +98,49 @@ static char **text_at(struct daemon_config *config, const struct config_setting 
 	return (char **)((char *)config + s->offset);
 }
 
+static struct config_list *list_at(struct daemon_config *config, const struct config_setting *s)
+{
+	return (struct config_list *)((char *)config + s->offset);
+}
+
+int config_list_add(struct config_list *list, const char *item)
+{
+	char *copy = strdup(item);
+	char **grown = copy ? realloc(list->items, (list->count + 1) * sizeof *grown) : NULL;
+	if (!grown) {
+		free(copy);
+		return -1;
+	}
+	list->items = grown;
+	list->items[list->count++] = copy;
+	return 0;
+}
+
+void config_list_clear(struct config_list *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		free(list->items[i]);
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}
+
+int config_list_equal(const struct config_list *a, const struct config_list *b)
+{
+	if (a->count != b->count)
+		return 0;
+	for (size_t i = 0; i < a->count; i++)
+		if (strcmp(a->items[i], b->items[i]) != 0)
+			return 0;
+	return 1;
+}
+
 void config_defaults(struct daemon_config *config)
 {
 	memset(config, 0, sizeof *config);
 	for (size_t i = 0; i < config_setting_count; i++) {
 		const struct config_setting *s = &config_settings[i];
-		if (s->type == CONFIG_UNSIGNED)
+		if (s->type == CONFIG_UNSIGNED || s->type == CONFIG_ENUM)
 			*unsigned_at(config, s) = (unsigned)s->default_number;
 		else if (s->type == CONFIG_BOOL)
 			*bool_at(config, s) = s->default_number != 0;
@@ -105,6 +157,8 @@ void config_free(struct daemon_config *config)
 	for (size_t i = 0; i < config_setting_count; i++)
 		if (config_settings[i].type == CONFIG_STRING || config_settings[i].type == CONFIG_PATH)
 			free(*text_at(config, &config_settings[i]));
+		else if (config_settings[i].type == CONFIG_LIST)
+			config_list_clear(list_at(config, &config_settings[i]));
 	free(config->path);
 	config_defaults(config);
 }
@@ -303,6 +357,55 @@ static int load_value(struct yaml_file *c, struct daemon_config *config, const s
 		*at = copy;
 		return 0;
 	}
+	case CONFIG_ENUM: {
+		for (unsigned i = 0; text && s->choices[i]; i++)
+			if (strcmp(text, s->choices[i]) == 0) {
+				*unsigned_at(config, s) = i;
+				return 0;
+			}
+		size_t used = (size_t)snprintf(what, sizeof what, "must be one of");
+		for (unsigned i = 0; s->choices[i] && used < sizeof what; i++)
+			used += (size_t)snprintf(what + used, sizeof what - used, "%s %s",
+						 i ? "," : "", s->choices[i]);
+		return fail_setting(c, v, s, what);
+	}
+	case CONFIG_LIST: {
+		/* One name, or a sequence of names; the file's list replaces the default. */
+		struct config_list *list = list_at(config, s);
+		config_list_clear(list);
+		if (is_null(v))
+			return 0;
+		yaml_node_item_t *first = NULL, *last = NULL;
+		if (v->type == YAML_SEQUENCE_NODE) {
+			first = v->data.sequence.items.start;
+			last = v->data.sequence.items.top;
+		}
+		if (v->type == YAML_SCALAR_NODE) {
+			if (!text || !*text)
+				return fail_setting(c, v, s, "must be a name or a list of names");
+			return config_list_add(list, text) == 0 ? 0 : yaml_file_fail(c, v, "%s", "out of memory");
+		}
+		if (!first && v->type != YAML_SEQUENCE_NODE)
+			return fail_setting(c, v, s, "must be a name or a list of names");
+		if (last - first > CONFIG_LIST_MAX) {
+			snprintf(what, sizeof what, "has more than %d names", CONFIG_LIST_MAX);
+			return fail_setting(c, v, s, what);
+		}
+		for (yaml_node_item_t *it = first; it < last; it++) {
+			yaml_node_t *item = yaml_file_node(c, *it);
+			const char *name = yaml_scalar(item);
+			if (!name || !*name)
+				return fail_setting(c, item ? item : v, s, "must be a list of non-empty names");
+			for (size_t i = 0; i < list->count; i++)
+				if (strcmp(list->items[i], name) == 0) {
+					snprintf(what, sizeof what, "names '%.64s' twice", name);
+					return fail_setting(c, item, s, what);
+				}
+			if (config_list_add(list, name) != 0)
+				return yaml_file_fail(c, item, "%s", "out of memory");
+		}
+		return 0;
+	}
 	case CONFIG_MAP:
 	case CONFIG_ELSEWHERE:
 		break;
@@ -406,6 +509,8 @@ static void write_help(FILE *out, const struct config_setting *s, const char *in
 	fprintf(out, "%s# %s (%s", indent, s->key, config_type_name(s->type));
 	if (s->type == CONFIG_UNSIGNED)
 		fprintf(out, ", %lu to %lu, default %lu", s->min, s->max, s->default_number);
+	else if (s->type == CONFIG_ENUM)
+		fprintf(out, ", default %s", s->choices[s->default_number]);
 	else if (s->type == CONFIG_BOOL)
 		fprintf(out, ", default %s", s->default_number ? "true" : "false");
 	else if (s->default_text)
@@ -467,6 +572,20 @@ void config_dump(const struct daemon_config *config, FILE *out,
 				config_write_quoted(out, text);
 			else
 				fputc('~', out);
+			break;
+		}
+		case CONFIG_ENUM:
+			fputs(s->choices[*(const unsigned *)((const char *)config + s->offset)], out);
+			break;
+		case CONFIG_LIST: {
+			const struct config_list *list =
+				(const struct config_list *)((const char *)config + s->offset);
+			fputc('[', out);
+			for (size_t i = 0; i < list->count; i++) {
+				fputs(i ? ", " : "", out);
+				config_write_quoted(out, list->items[i]);
+			}
+			fputc(']', out);
 			break;
 		}
 		case CONFIG_MAP:

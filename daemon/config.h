@@ -7,12 +7,15 @@
  *   devices:                 # names for devices, by MAC or IP address
  *     "aa:bb:cc:dd:ee:ff": kitchen-tablet
  *   capture:
- *     interface: eth0        # what -i gives (one interface for now)
+ *     interface: [eth0, wlan0]   # what -i gives: one name or a list
  *     filter: "port 53 or port 443"
  *   flows: { max: 65536, tcp_timeout: 300, udp_timeout: 60 }
  *   identifiers: { keep: false, key: /etc/trackwatch/identifier.key }
  *   store: { path: ..., max_days: 90, batch_rows: 16384, batch_ms: 1000 }
  *   consent: { rules: /etc/trackwatch/consent-signals.yaml }
+ *   control: { socket: /run/trackwatch/trackwatchd.sock, group: trackwatch }
+ *   daemon: { user: trackwatch }
+ *   log: { level: notice }
  *
  * The `lists:` section is blocklists/lists.c's; the table names it so that
  * unknown keys are still found. A plain null (`key: ~` or `key:`) leaves a
@@ -30,11 +33,26 @@
 
 #include "store.h"
 
-enum { CONFIG_DEVICES_MAX = 4096 };
+enum { CONFIG_DEVICES_MAX = 4096, CONFIG_LIST_MAX = 64 };
+
+/* Where the daemon listens, and who it runs as, when the configuration does not say. */
+#define CONFIG_DEFAULT_SOCKET "/run/trackwatch/trackwatchd.sock"
+#define CONFIG_DEFAULT_USER "trackwatch"
+
+/* log.level, in syslog's order: the index is the level's rank. */
+enum config_log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_NOTICE, LOG_LEVEL_INFO,
+			LOG_LEVEL_DEBUG };
+extern const char *const config_log_levels[]; /* "error", ..., NULL */
 
 struct device_name {
 	char *match;             /* a MAC in lower case with colons, or an address as written */
 	char *name;
+};
+
+/* A list of non-empty strings (capture.interface). */
+struct config_list {
+	char **items;
+	size_t count;
 };
 
 struct daemon_config {
@@ -42,7 +60,7 @@ struct daemon_config {
 	char sha256[65];         /* of its bytes, hex; "" without a file */
 	struct device_name *devices;
 	size_t device_count;
-	char *interface;         /* capture.interface, or NULL */
+	struct config_list interfaces; /* capture.interface: one name or a list */
 	char *filter;            /* capture.filter (compiles), or NULL */
 	unsigned max_flows;      /* flows.max */
 	unsigned tcp_timeout;    /* flows.tcp_timeout, seconds */
@@ -52,6 +70,11 @@ struct daemon_config {
 	char *db_path;           /* store.path, or NULL */
 	struct store_options store;
 	char *consent_rules;     /* consent.rules, or NULL for the shipped file */
+	unsigned queue_mb;       /* store.queue_mb: observations waiting for the writer */
+	char *control_socket;    /* control.socket, or NULL for CONFIG_DEFAULT_SOCKET */
+	char *control_group;     /* control.group, or NULL for the user's group */
+	char *user;              /* daemon.user, or NULL for CONFIG_DEFAULT_USER */
+	unsigned log_level;      /* log.level: enum config_log_level */
 };
 
 enum config_type {
@@ -59,6 +82,8 @@ enum config_type {
 	CONFIG_UNSIGNED,         /* a whole number within [min, max] */
 	CONFIG_STRING,           /* a non-empty string */
 	CONFIG_PATH,             /* a file name */
+	CONFIG_LIST,             /* one string, or a sequence of up to CONFIG_LIST_MAX */
+	CONFIG_ENUM,             /* one word of `choices`, kept as its index (unsigned) */
 	CONFIG_MAP,              /* a mapping read by its own loader (devices) */
 	CONFIG_ELSEWHERE,        /* a section another module reads (lists) */
 };
@@ -71,6 +96,7 @@ struct config_setting {
 	unsigned long default_number; /* CONFIG_UNSIGNED, CONFIG_BOOL */
 	const char *default_text; /* how the default reads, for the dump and the manual */
 	const char *help;        /* one line */
+	const char *const *choices; /* CONFIG_ENUM: the words, NULL-terminated */
 };
 
 extern const struct config_setting config_settings[];
@@ -103,6 +129,13 @@ int config_filter_check(const char *filter, char *err, size_t err_len);
 /* The configured name of a device with this MAC text (may be NULL) or address text; NULL when none. */
 const char *config_device_name(const struct daemon_config *config, const char *mac,
 			       const char *address);
+
+/* Appends `item` (copied) to a list; 0 or -1 (out of memory). */
+int config_list_add(struct config_list *list, const char *item);
+void config_list_clear(struct config_list *list);
+
+/* 1 when the two lists hold the same strings in the same order. */
+int config_list_equal(const struct config_list *a, const struct config_list *b);
 
 void config_free(struct daemon_config *config);
 

@@ -134,7 +134,8 @@ int ident_key_load(struct ident_key *key, const char *path, char *err, size_t er
 	return key_from_fd(key, fd, path, err, err_len);
 }
 
-int ident_key_for_database(struct ident_key *key, const char *db_path, char *err, size_t err_len)
+int ident_key_for_database(struct ident_key *key, const char *db_path, uid_t daemon_uid, char *err,
+			   size_t err_len)
 {
 	char path[4096];
 	memset(key, 0, sizeof *key);
@@ -149,7 +150,9 @@ int ident_key_for_database(struct ident_key *key, const char *db_path, char *err
 			struct stat st = { 0 };
 			const char *problem = fstat(fd, &st) != 0 ? strerror(errno)
 					      : !S_ISREG(st.st_mode) ? "not a regular file"
-					      : st.st_uid != geteuid() ? "owned by another user"
+					      : st.st_uid != geteuid() &&
+							(daemon_uid == (uid_t)-1 || st.st_uid != daemon_uid)
+						? "owned by another user"
 					      : (st.st_mode & 077) ? "open to others"
 					      : NULL;
 			if (problem) {

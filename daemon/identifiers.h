@@ -21,6 +21,7 @@
 #define TRACKWATCH_IDENTIFIERS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #include <openssl/types.h>
@@ -56,9 +57,13 @@ int ident_key_load(struct ident_key *key, const char *path, char *err, size_t er
  * IDENT_KEY_RANDOM random bytes and mode 0600 when it does not exist yet, so
  * that every run into one database hashes alike (equal values still compare
  * equal across runs) and the database can be handed on without its key. A
- * key file others may read is refused. Returns 0, or -1 with a message.
+ * key file others may read is refused, and one of another user, but for
+ * `daemon_uid` ((uid_t)-1 for none): a root daemon that runs as its own user
+ * gave the key to that user on an earlier start. Returns 0, or -1 with a
+ * message.
  */
-int ident_key_for_database(struct ident_key *key, const char *db_path, char *err, size_t err_len);
+int ident_key_for_database(struct ident_key *key, const char *db_path, uid_t daemon_uid, char *err,
+			   size_t err_len);
 
 /*
  * The key from `secret`, 1 to IDENT_KEY_MAX bytes (no minimum: the tests

@@ -26,9 +26,13 @@
 #include "capture.h"
 #include "config.h"
 #include "consent.h"
+#include "control.h"
+#include "live.h"
+#include "log.h"
 #include "observation.h"
 #include "identifiers.h"
 #include "pipeline.h"
+#include "privileges.h"
 #include "progress.h"
 #include "queue.h"
 #include "store.h"
@@ -38,6 +42,9 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -52,7 +59,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 "Usage: trackwatchd [OPTION]... -r FILE [-r FILE]...\n"
-"       trackwatchd [OPTION]... -i INTERFACE\n"
+"       trackwatchd [OPTION]... [-i INTERFACE]...\n"
 "       trackwatchd [OPTION]... -n | --dump-config\n"
 "Watch traffic for the names devices contact (DNS, TLS and QUIC SNI, HTTP Host)\n"
 "and the cookies they carry, and write one observation per fact seen.\n"
@@ -60,8 +67,10 @@ static void usage(FILE *out)
 "Input:\n"
 "  -r, --read=FILE          read a pcap or pcapng file; '-' reads standard input;\n"
 "                           repeat for several files, read in order as one stream\n"
-"  -i, --interface=IFACE    capture live on IFACE, in promiscuous mode (one\n"
-"                           interface; default capture.interface)\n"
+"  -i, --interface=IFACE    capture live on IFACE, in promiscuous mode; repeat\n"
+"                           for several (default capture.interface); a live\n"
+"                           daemon serves its control socket (control.socket),\n"
+"                           runs as daemon.user, reloads on SIGHUP\n"
 "  -f, --filter=EXPR        only packets matching the BPF filter EXPR\n"
 "\n"
 "Output:\n"
@@ -71,8 +80,10 @@ static void usage(FILE *out)
 "      --jsonl=PATH         write observations as JSON lines to PATH ('-' for\n"
 "                           standard output); without it or --db, text goes to\n"
 "                           standard output\n"
-"  -q, --quiet              no statistics on standard error at the end, and no\n"
-"                           progress line while files are read on a terminal\n"
+"  -q, --quiet              no statistics at the end, and no progress line\n"
+"                           while files are read on a terminal\n"
+"  -d, --debug              log to standard error at the debug level (a live\n"
+"                           daemon logs to syslog unless that is a terminal)\n"
 "\n"
 "Identifiers (cookie values, URL query values) are written as keyed hashes:\n"
 "      --identifier-key=FILE  hash with the key in FILE (16 to 1024 bytes), so\n"
@@ -211,6 +222,37 @@ enum { HASH_CHUNK = 64 << 10 };
  */
 enum { OUTPUT_QUEUE_BYTES = 4 << 20, STORE_QUEUE_BYTES = 16 << 20 };
 
+/*
+ * The command-line options that override the configuration, applied again
+ * to the file a reload reads.
+ */
+struct overrides {
+	struct config_list interfaces;
+	const char *filter, *key_file;
+	unsigned max_flows, tcp_timeout, udp_timeout;
+	int keep_identifiers;
+};
+
+/*
+ * What the capture thread hands the writer thread while running: new lists
+ * and device names after a reload, consent marks from the control socket.
+ * The writer takes it between two observations.
+ */
+enum { MAILBOX_MARKS = 32 };
+struct pending_mark {
+	int64_t at_us, created_us;
+	char decision[8], device[CONTROL_TEXT_MAX], site[CONTROL_TEXT_MAX];
+};
+struct mailbox {
+	pthread_mutex_t lock;
+	atomic_int pending;
+	struct matcher *matcher;
+	struct daemon_config *config;
+	struct pending_mark marks[MAILBOX_MARKS];
+	size_t mark_count;
+	int lock_ready;
+};
+
 struct run {
 	struct observation_writer *writer;  /* NULL when only the store is written */
 	struct pipeline *pipeline;
@@ -231,6 +273,22 @@ struct run {
 	/* Reading files on a terminal: the progress line. */
 	struct progress progress;
 	uint64_t frames, files_done_bytes;
+	/* Live capture: the interfaces, the control socket, what a reload needs. */
+	struct live live;
+	struct control *control;
+	uint64_t started_us;
+	const char *config_path;
+	const struct overrides *overrides;
+	struct daemon_config *config;          /* the capture thread's */
+	struct daemon_config *writer_config;   /* the timeline's, the writer thread's */
+	struct consent_rules *rules;           /* the pipeline's */
+	char *lists_json;                      /* the lists in use, for status */
+	const char *db_path;
+	unsigned reloads;
+	int debug;                             /* -d: the log level stays debug */
+	struct mailbox mail;
+	/* What the writer has stored so far, for status (written by it, read by capture). */
+	atomic_uint_least64_t stored_rows, stored_hits;
 };
 
 /* The list evidence of a run: [{name, format, path, sha256}], for runs.lists. */
@@ -323,6 +381,50 @@ static uint64_t wall_clock_us(void)
 	return (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
 }
 
+/* A configuration the capture thread or the writer is done with (the first is main's own). */
+static struct daemon_config *initial_config;
+static void retire_config(struct daemon_config *config)
+{
+	if (config && config != initial_config) {
+		config_free(config);
+		free(config);
+	}
+}
+
+/* The writer's side of the mailbox: new lists and names, consent marks. */
+static void writer_take_mail(struct run *run)
+{
+	static struct pending_mark marks[MAILBOX_MARKS];
+	pthread_mutex_lock(&run->mail.lock);
+	struct matcher *matcher = run->mail.matcher;
+	struct daemon_config *config = run->mail.config;
+	size_t count = run->mail.mark_count;
+	memcpy(marks, run->mail.marks, count * sizeof *marks);
+	run->mail.matcher = NULL;
+	run->mail.config = NULL;
+	run->mail.mark_count = 0;
+	atomic_store(&run->mail.pending, 0);
+	pthread_mutex_unlock(&run->mail.lock);
+	if (matcher) {
+		timeline_set_matcher(run->timeline, matcher);
+		matcher_free(run->matcher);
+		run->matcher = matcher;
+	}
+	if (config) {
+		timeline_set_config(run->timeline, config);
+		retire_config(run->writer_config);
+		run->writer_config = config;
+	}
+	for (size_t i = 0; i < count && run->store && !run->store_failed; i++) {
+		if (store_add_consent_mark(run->store, marks[i].at_us, marks[i].device, marks[i].site,
+					   marks[i].decision, marks[i].created_us) != 0) {
+			log_error("%s", store_error(run->store));
+			run->store_failed = 1;
+			stop_capture();
+		}
+	}
+}
+
 static void *writer_main(void *context)
 {
 	struct run *run = context;
@@ -336,10 +438,18 @@ static void *writer_main(void *context)
 	/* The file's hash is taken beside the capture once the lists no longer need the core. */
 	if (run->hash)
 		run->hashing = pthread_create(&run->hash->thread, NULL, hash_files, run->hash) == 0;
+	uint64_t entries = 0;
 	for (;;) {
 		int timed_out = 0;
+		if (atomic_load_explicit(&run->mail.pending, memory_order_acquire))
+			writer_take_mail(run);
 		/* Quiet traffic still commits its batch in time, and retention runs. */
 		entry = queue_pop_timed(run->queue, &size, run->store ? 200 : -1, &timed_out);
+		if (run->store && (timed_out || (++entries & 1023) == 0)) {
+			const struct store_stats *ss = store_stats(run->store);
+			atomic_store_explicit(&run->stored_rows, ss->rows, memory_order_relaxed);
+			atomic_store_explicit(&run->stored_hits, ss->hits, memory_order_relaxed);
+		}
 		if (!entry && !timed_out)
 			break;
 		if (entry) {
@@ -390,15 +500,6 @@ static void on_frame(void *context, int dlt, uint64_t ts_us, const uint8_t *fram
 					run->files_done_bytes + capture_position(current_capture),
 					run->frames);
 	}
-}
-
-static void on_idle(void *context, uint64_t now_us)
-{
-	struct run *run = context;
-	if (atomic_load_explicit(&writer_stop, memory_order_relaxed) && current_capture)
-		capture_stop(current_capture);
-	pipeline_tick(run->pipeline, now_us);
-	stats_if_asked(run);
 }
 
 static void on_signal(int sig)
@@ -483,18 +584,21 @@ static void *hash_files(void *context)
 	return NULL;
 }
 
+/* Where print_stats() writes: standard error, or a buffer that goes to the log. */
+static FILE *stats_out;
+
 static void print_counts(const char *title, const uint64_t *counts, int first, int last,
 			 const char *(*name)(int))
 {
 	int any = 0;
-	fprintf(stderr, "%s: %s:", program, title);
+	fprintf(stats_out, "%s: %s:", program, title);
 	for (int i = first; i < last; i++) {
 		if (!counts[i])
 			continue;
-		fprintf(stderr, "%s %s %" PRIu64, any ? "," : "", name(i), counts[i]);
+		fprintf(stats_out, "%s %s %" PRIu64, any ? "," : "", name(i), counts[i]);
 		any = 1;
 	}
-	fprintf(stderr, "%s\n", any ? "" : " none");
+	fprintf(stats_out, "%s\n", any ? "" : " none");
 }
 
 static const char *decode_name(int i)
@@ -531,28 +635,28 @@ static void print_stats(const struct pipeline *pipeline)
 {
 	const struct pipeline_stats *s = pipeline_stats(pipeline);
 	const struct flow_table_stats *f = pipeline_flow_stats(pipeline);
-	fprintf(stderr, "%s: packets %" PRIu64 ", bytes %" PRIu64 "\n", program, s->packets,
+	fprintf(stats_out, "%s: packets %" PRIu64 ", bytes %" PRIu64 "\n", program, s->packets,
 		s->bytes);
-	fprintf(stderr,
+	fprintf(stats_out,
 		"%s: flows %" PRIu64 " (peak %zu at once; ended: idle %" PRIu64 ", closed %" PRIu64
 		", evicted %" PRIu64 ", at end %" PRIu64 ")\n",
 		program, f->created, f->peak_active, f->expired, f->closed, f->evicted, f->flushed);
-	fprintf(stderr, "%s: nDPI: %" PRIu64 " flows, %" PRIu64 " packets, %" PRIu64
+	fprintf(stats_out, "%s: nDPI: %" PRIu64 " flows, %" PRIu64 " packets, %" PRIu64
 		" flows given up unfinished\n", program, s->dpi_flows, s->dpi_packets, s->dpi_giveups);
-	fprintf(stderr, "%s: nDPI: %" PRIu64 " flows taken over by our own readers\n", program,
+	fprintf(stats_out, "%s: nDPI: %" PRIu64 " flows taken over by our own readers\n", program,
 		s->dpi_handovers);
 	const struct tcp_reassembly_stats *r = pipeline_reassembly_stats(pipeline);
-	fprintf(stderr, "%s: TCP streams: %" PRIu64 " bytes in order, %" PRIu64
+	fprintf(stats_out, "%s: TCP streams: %" PRIu64 " bytes in order, %" PRIu64
 		" retransmitted, %" PRIu64 " segments out of order, %" PRIu64 " gaps (%" PRIu64
 		" bytes), bound reached %" PRIu64 ", dropped %" PRIu64 ", implausible %" PRIu64
 		"\n", program, r->delivered, r->retransmitted, r->out_of_order, r->gaps, r->gap_bytes,
 		r->pending_full, r->dropped, r->implausible);
-	fprintf(stderr, "%s: stream readers given up for memory: %" PRIu64 "\n", program,
+	fprintf(stats_out, "%s: stream readers given up for memory: %" PRIu64 "\n", program,
 		s->reader_memory_full);
-	fprintf(stderr, "%s: DNS messages %" PRIu64 " (questions past 32 dropped: %" PRIu64 ")\n",
+	fprintf(stats_out, "%s: DNS messages %" PRIu64 " (questions past 32 dropped: %" PRIu64 ")\n",
 		program, s->dns_messages, s->dns_questions_dropped);
 	const struct dns_cache_stats *c = pipeline_dns_cache_stats(pipeline);
-	fprintf(stderr, "%s: resolved names: %" PRIu64 " addresses learnt, %" PRIu64
+	fprintf(stats_out, "%s: resolved names: %" PRIu64 " addresses learnt, %" PRIu64
 		" looked up (%" PRIu64 " found), %" PRIu64 " replaced for room\n", program, c->puts,
 		c->hits + c->misses, c->hits, c->replaced);
 	print_counts("DNS errors", s->dns_errors, 1, 8, dns_error_text);
@@ -561,21 +665,21 @@ static void print_stats(const struct pipeline *pipeline)
 	print_counts("QUIC client flows", s->quic_ends, 0, 16, quic_end_text);
 	print_counts("HTTP/1 client streams ended", s->http_ends, 1, 16, http_end_text);
 	print_counts("HTTP/1 server streams ended", s->http_response_ends, 1, 16, http_end_text);
-	fprintf(stderr, "%s: HTTP/1 streams read again at a later message: %" PRIu64 "\n", program,
+	fprintf(stats_out, "%s: HTTP/1 streams read again at a later message: %" PRIu64 "\n", program,
 		s->http_resyncs);
 	print_counts("malformed", s->decode, DECODE_MALFORMED_FIRST, DECODE_RESULT_COUNT,
 		     decode_name);
 	print_counts("skipped", s->decode, DECODE_OK + 1, DECODE_MALFORMED_FIRST, decode_name);
-	fprintf(stderr, "%s: cookies: %" PRIu64 " malformed parts, %" PRIu64 " past %d in a request,"
+	fprintf(stats_out, "%s: cookies: %" PRIu64 " malformed parts, %" PRIu64 " past %d in a request,"
 		" %" PRIu64 " Set-Cookie headers a browser ignores, %" PRIu64 " Cookie or Set-Cookie"
 		" headers past %d in a message\n", program, s->cookies_malformed, s->cookies_dropped,
 		PIPELINE_COOKIES_MAX, s->set_cookies_ignored, s->cookie_headers_dropped,
 		HTTP1_MAX_COOKIES);
-	fprintf(stderr, "%s: HTTP/1 header fields past %d in a message, not read: %" PRIu64 "\n",
+	fprintf(stats_out, "%s: HTTP/1 header fields past %d in a message, not read: %" PRIu64 "\n",
 		program, HTTP1_MAX_HEADERS, s->header_fields_dropped);
 	print_counts("observations", s->observations, 0, OBS_KIND_COUNT, kind_name);
 	if (s->out_of_memory)
-		fprintf(stderr, "%s: packets dropped for lack of memory: %" PRIu64 "\n", program,
+		fprintf(stats_out, "%s: packets dropped for lack of memory: %" PRIu64 "\n", program,
 			s->out_of_memory);
 }
 
@@ -639,10 +743,15 @@ static int check_config(const struct daemon_config *dconfig, const char *config_
 		}
 		ident_key_free(&key);
 	}
+	char names[1024] = "";
+	for (size_t i = 0, used = 0; i < dconfig->interfaces.count && used < sizeof names; i++)
+		used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+					 dconfig->interfaces.items[i]);
 	printf("%s: %s: configuration OK (%d list%s, %zu consent rule%s%s%s)\n", program, what, lists,
 	       lists == 1 ? "" : "s", rule_count, rule_count == 1 ? "" : "s",
-	       dconfig->interface ? "; interface not opened: " : "",
-	       dconfig->interface ? dconfig->interface : "");
+	       names[0] ? dconfig->interfaces.count > 1 ? "; interfaces not opened: "
+							 : "; interface not opened: " : "",
+	       names);
 	return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_RUNTIME;
 }
 
@@ -660,6 +769,396 @@ static int dump_config(const struct daemon_config *dconfig, const char *config_p
 		return EXIT_RUNTIME;
 	}
 	return EXIT_OK;
+}
+
+/* ---- Live capture: the loop, reload, the control socket ---- */
+
+static volatile sig_atomic_t reload_requested; /* SIGHUP */
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload_requested = 1;
+}
+
+/* The statistics, as at the end: to standard error, or line by line to the log. */
+static void emit_stats(struct run *run)
+{
+	if (log_to_stderr()) {
+		stats_out = stderr;
+		print_stats(run->pipeline);
+	} else {
+		char *text = NULL;
+		size_t len = 0;
+		stats_out = open_memstream(&text, &len);
+		if (stats_out) {
+			print_stats(run->pipeline);
+			fclose(stats_out);
+			size_t skip = strlen(program) + 2;
+			for (char *line = text, *next; line && *line; line = next) {
+				next = strchr(line, '\n');
+				if (next)
+					*next++ = '\0';
+				log_notice("%s", strncmp(line, program, skip - 2) == 0 ? line + skip : line);
+			}
+		}
+		free(text);
+		stats_out = stderr;
+	}
+	for (size_t i = 0; i < run->live.count; i++) {
+		uint64_t received, dropped, if_dropped;
+		live_counters(&run->live, i, &received, &dropped, &if_dropped);
+		log_notice("%s: received by filter %" PRIu64 ", dropped by kernel %" PRIu64
+			   ", dropped by interface %" PRIu64 "%s", run->live.sources[i].name, received,
+			   dropped, if_dropped, run->live.sources[i].capture ? "" : " (not capturing now)");
+	}
+	if (queue_dropped(run->queue))
+		log_notice("observations dropped, the writer too slow: %" PRIu64, queue_dropped(run->queue));
+}
+
+static void apply_overrides(struct daemon_config *c, const struct overrides *o, int *oom)
+{
+	if (o->max_flows)
+		c->max_flows = o->max_flows;
+	if (o->tcp_timeout)
+		c->tcp_timeout = o->tcp_timeout;
+	if (o->udp_timeout)
+		c->udp_timeout = o->udp_timeout;
+	if (o->keep_identifiers)
+		c->keep_identifiers = true;
+	if ((o->keep_identifiers && override_text(&c->identifier_key, NULL) != 0) ||
+	    (o->key_file && override_text(&c->identifier_key, o->key_file) != 0) ||
+	    (o->filter && override_text(&c->filter, o->filter) != 0))
+		*oom = 1;
+	if (o->key_file)
+		c->keep_identifiers = false;
+	if (o->interfaces.count) {
+		config_list_clear(&c->interfaces);
+		for (size_t i = 0; i < o->interfaces.count; i++)
+			if (config_list_add(&c->interfaces, o->interfaces.items[i]) != 0)
+				*oom = 1;
+	}
+}
+
+/* The consent rules a configuration names (or the shipped ones); NULL with why in err. */
+static struct consent_rules *load_rules(const struct daemon_config *c, char *err, size_t err_len,
+					int *required)
+{
+	char path[LISTS_PATH_MAX + 32];
+	if (c->consent_rules)
+		snprintf(path, sizeof path, "%s", c->consent_rules);
+	else
+		shipped_consent_rules(path, sizeof path);
+	*required = c->consent_rules != NULL;
+	return consent_rules_load(path, err, err_len);
+}
+
+static int text_differs(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+/*
+ * SIGHUP or `trackwatch reload`: the configuration file, its lists and
+ * consent rules, read beside the running ones and put in use together, or
+ * not at all: a file that does not load leaves everything as it was. Device
+ * names, lists, consent rules and the log level change now; what was opened
+ * at start (interfaces, filter, database, socket, user, key, limits) waits
+ * for a restart, and the log says so.
+ */
+static int reload(struct run *run, char *why, size_t why_len)
+{
+	struct daemon_config *mine = calloc(1, sizeof *mine), *writers = calloc(1, sizeof *writers);
+	struct list_set set;
+	memset(&set, 0, sizeof set);
+	struct matcher *matcher = NULL;
+	struct consent_rules *rules = NULL;
+	int rc = -1, oom = !mine || !writers;
+	if (oom)
+		goto done;
+	config_defaults(mine);
+	config_defaults(writers);
+	if (run->config_path) {
+		/* Read twice, one for each thread; both must be the same bytes. */
+		if (config_load(mine, run->config_path, why, why_len) != 0 ||
+		    config_load(writers, run->config_path, why, why_len) != 0)
+			goto done;
+		if (strcmp(mine->sha256, writers->sha256) != 0) {
+			snprintf(why, why_len, "%s: changed while it was read; try again", run->config_path);
+			goto done;
+		}
+	}
+	apply_overrides(mine, run->overrides, &oom);
+	apply_overrides(writers, run->overrides, &oom);
+	if (oom)
+		goto done;
+	char lerr[512];
+	if (run->config_path ? lists_load_config(&set, run->config_path, lerr, sizeof lerr) != 0
+			     : lists_default(&set) != 0) {
+		snprintf(why, why_len, "%s", run->config_path ? lerr : "out of memory");
+		goto done;
+	}
+	struct list_load_error lerror;
+	matcher = lists_build(&set, -1, &lerror);
+	if (!matcher) {
+		if (lerror.line)
+			snprintf(why, why_len, "%.700s:%u: %.250s", lerror.file, lerror.line, lerror.reason);
+		else
+			snprintf(why, why_len, "%.700s: %.250s", lerror.file, lerror.reason);
+		goto done;
+	}
+	int required;
+	char rerr[CONSENT_ERROR_MAX];
+	rules = load_rules(mine, rerr, sizeof rerr, &required);
+	if (!rules && required) {
+		snprintf(why, why_len, "%s", rerr);
+		goto done;
+	}
+	if (!rules)
+		log_warning("reload: no consent rules, consent signals are not read: %s", rerr);
+	char *evidence = lists_evidence(matcher);
+
+	/* All loaded: put in use. */
+	const struct daemon_config *old = run->config;
+	static const char *const restart_keys[] = { "capture.interface", "capture.filter",
+		"flows", "identifiers", "store", "control", "daemon.user" };
+	int changed[7] = {
+		!config_list_equal(&old->interfaces, &mine->interfaces),
+		text_differs(old->filter, mine->filter),
+		old->max_flows != mine->max_flows || old->tcp_timeout != mine->tcp_timeout ||
+			old->udp_timeout != mine->udp_timeout,
+		old->keep_identifiers != mine->keep_identifiers ||
+			text_differs(old->identifier_key, mine->identifier_key),
+		text_differs(old->db_path, mine->db_path) || old->store.max_days != mine->store.max_days ||
+			old->store.batch_rows != mine->store.batch_rows ||
+			old->store.batch_ms != mine->store.batch_ms || old->queue_mb != mine->queue_mb,
+		text_differs(old->control_socket, mine->control_socket) ||
+			text_differs(old->control_group, mine->control_group),
+		text_differs(old->user, mine->user),
+	};
+	for (int i = 0; i < 7; i++)
+		if (changed[i])
+			log_warning("reload: %s changed in %s; that takes effect when trackwatchd restarts",
+				    restart_keys[i], run->config_path);
+	pipeline_set_consent_rules(run->pipeline, rules);
+	consent_rules_free(run->rules);
+	run->rules = rules;
+	rules = NULL;
+	if (!run->debug)
+		log_set_level(mine->log_level);
+	pthread_mutex_lock(&run->mail.lock);
+	matcher_free(run->mail.matcher);  /* a reload the writer had not taken yet */
+	retire_config(run->mail.config);
+	run->mail.matcher = matcher;
+	run->mail.config = writers;
+	atomic_store_explicit(&run->mail.pending, 1, memory_order_release);
+	pthread_mutex_unlock(&run->mail.lock);
+	matcher = NULL;
+	writers = NULL;
+	retire_config(run->config);
+	run->config = mine;
+	mine = NULL;
+	free(run->lists_json);
+	run->lists_json = evidence;
+	run->reloads++;
+	log_notice("reloaded %s: %d list%s, %zu consent rule%s", run->config_path ?
+		   run->config_path : "the built-in defaults", set.count, set.count == 1 ? "" : "s",
+		   run->rules ? consent_rules_count(run->rules) : 0,
+		   run->rules && consent_rules_count(run->rules) == 1 ? "" : "s");
+	rc = 0;
+done:
+	if (oom)
+		snprintf(why, why_len, "%s", "out of memory");
+	lists_free(&set);
+	matcher_free(matcher);
+	consent_rules_free(rules);
+	retire_config(mine);
+	retire_config(writers);
+	return rc;
+}
+
+static void reload_and_log(struct run *run, char *why, size_t why_len)
+{
+	if (reload(run, why, why_len) != 0)
+		log_error("reload failed, the running configuration stays: %s", why);
+}
+
+/* Seconds, with milliseconds, as status writes times. */
+static json_t *status_json(struct run *run)
+{
+	const struct pipeline_stats *ps = pipeline_stats(run->pipeline);
+	const struct flow_table_stats *fs = pipeline_flow_stats(run->pipeline);
+	uint64_t now = wall_clock_us(), observations = 0;
+	for (int i = 0; i < OBS_KIND_COUNT; i++)
+		observations += ps->observations[i];
+	json_t *interfaces = json_array();
+	uint64_t drops = 0;
+	for (size_t i = 0; interfaces && i < run->live.count; i++) {
+		const struct live_source *src = &run->live.sources[i];
+		uint64_t received, dropped, if_dropped;
+		live_counters(&run->live, i, &received, &dropped, &if_dropped);
+		drops += dropped + if_dropped;
+		json_array_append_new(interfaces,
+			json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s?}", "name", src->name, "state",
+				  src->capture ? "capturing" : "retrying", "frames", (json_int_t)src->frames,
+				  "received", (json_int_t)received, "dropped", (json_int_t)dropped,
+				  "if_dropped", (json_int_t)if_dropped, "error",
+				  src->error[0] ? src->error : NULL));
+	}
+	json_error_t jerr;
+	json_t *lists = run->lists_json ? json_loads(run->lists_json, 0, &jerr) : NULL;
+	struct passwd *pw = getpwuid(geteuid());
+	return json_pack("{s:b, s:s, s:i, s:s?, s:I, s:I, s:s?, s:s?, s:i, s:o, s:I, s:I, s:I, s:I,"
+			 " s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:s}",
+			 "ok", 1, "version", TRACKWATCH_VERSION, "pid", (int)getpid(),
+			 "user", pw ? pw->pw_name : NULL,
+			 "uptime_s", (json_int_t)((now - run->started_us) / 1000000),
+			 "started_us", (json_int_t)run->started_us,
+			 "config", run->config_path, "database", run->store ? run->db_path : NULL,
+			 "reloads", (int)run->reloads,
+			 "interfaces", interfaces ? interfaces : json_array(),
+			 "packets", (json_int_t)ps->packets, "bytes", (json_int_t)ps->bytes,
+			 "drops", (json_int_t)drops,
+			 "flows", (json_int_t)fs->active, "flows_total", (json_int_t)fs->created,
+			 "observations", (json_int_t)observations,
+			 "rows", (json_int_t)atomic_load(&run->stored_rows),
+			 "hits", (json_int_t)atomic_load(&run->stored_hits),
+			 "queue_depth", (json_int_t)queue_used(run->queue),
+			 "queue_dropped", (json_int_t)queue_dropped(run->queue),
+			 "lists", lists ? lists : json_array(),
+			 "log_level", config_log_levels[log_level()]);
+}
+
+static char *error_answer(const char *reason)
+{
+	json_t *o = json_pack("{s:b, s:s}", "ok", 0, "error", reason);
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return text;
+}
+
+/* The control socket's requests, on the capture thread. */
+static char *control_request(void *context, const struct control_request *request)
+{
+	struct run *run = context;
+	char why[1024];
+	json_t *answer = NULL;
+	switch (request->command) {
+	case CONTROL_STATUS:
+		answer = status_json(run);
+		break;
+	case CONTROL_RELOAD:
+		log_notice("reload asked on the control socket");
+		if (reload(run, why, sizeof why) != 0) {
+			log_error("reload failed, the running configuration stays: %s", why);
+			return error_answer(why);
+		}
+		answer = json_pack("{s:b, s:i}", "ok", 1, "reloads", (int)run->reloads);
+		break;
+	case CONTROL_CONSENT_MARK: {
+		if (!run->store)
+			return error_answer("this daemon writes no database");
+		int64_t now = (int64_t)wall_clock_us();
+		pthread_mutex_lock(&run->mail.lock);
+		int full = run->mail.mark_count == MAILBOX_MARKS;
+		if (!full) {
+			struct pending_mark *m = &run->mail.marks[run->mail.mark_count++];
+			m->at_us = request->at_us >= 0 ? request->at_us : now;
+			m->created_us = now;
+			snprintf(m->decision, sizeof m->decision, "%s", request->decision);
+			snprintf(m->device, sizeof m->device, "%s", request->device);
+			snprintf(m->site, sizeof m->site, "%s", request->site);
+			atomic_store_explicit(&run->mail.pending, 1, memory_order_release);
+		}
+		pthread_mutex_unlock(&run->mail.lock);
+		if (full)
+			return error_answer("busy: too many marks waiting to be written; try again");
+		int64_t at = request->at_us >= 0 ? request->at_us : now;
+		log_notice("consent mark: %s for %s%s%s at %" PRId64 ".%06" PRId64, request->decision,
+			   request->device, request->site[0] ? " on " : "", request->site,
+			   at / 1000000, at % 1000000);
+		answer = json_pack("{s:b, s:I, s:s}", "ok", 1, "at_us", (json_int_t)at, "database",
+				   run->db_path);
+		break;
+	}
+	}
+	char *text = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
+	json_decref(answer);
+	return text;
+}
+
+static void on_live_frame(void *context, int dlt, uint64_t ts_us, const uint8_t *frame,
+			  size_t caplen, size_t wirelen)
+{
+	struct run *run = context;
+	pipeline_packet(run->pipeline, dlt, ts_us, frame, caplen, wirelen);
+}
+
+/*
+ * The live loop, on the capture thread: one poll() over every interface and
+ * the control socket. Signals are blocked but inside ppoll(), so that a
+ * signal can only land while the loop waits, never in the middle of a packet.
+ */
+static int live_loop(struct run *run)
+{
+	sigset_t blocked, waiting;
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGINT);
+	sigaddset(&blocked, SIGTERM);
+	sigaddset(&blocked, SIGHUP);
+	sigaddset(&blocked, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &blocked, &waiting);
+	sigdelset(&waiting, SIGINT);
+	sigdelset(&waiting, SIGTERM);
+	sigdelset(&waiting, SIGHUP);
+	sigdelset(&waiting, SIGUSR1);
+	struct pollfd fds[LIVE_SOURCES_MAX + 1 + CONTROL_CLIENTS_MAX];
+	uint64_t next_idle = wall_clock_us() + 500000, next_retry = 0;
+	int busy = 0;
+	char why[1024];
+	while (!stop_requested && !atomic_load(&writer_stop)) {
+		uint64_t now = wall_clock_us();
+		if (now >= next_retry) {
+			live_open_due(&run->live, now);
+			next_retry = live_next_retry(&run->live);
+		}
+		size_t n = live_pollfds(&run->live, fds);
+		size_t c = run->control ? control_pollfds(run->control, fds + n) : 0;
+		uint64_t wake = next_idle < next_retry ? next_idle : next_retry;
+		uint64_t wait_us = busy ? 0 : wake > now ? wake - now : 0;
+		struct timespec timeout = { (time_t)(wait_us / 1000000), (long)(wait_us % 1000000) * 1000 };
+		int ready = ppoll(fds, n + c, &timeout, &waiting);
+		if (ready < 0 && errno != EINTR) {
+			log_error("poll: %s", strerror(errno));
+			return -1;
+		}
+		now = wall_clock_us();
+		if (reload_requested) {
+			reload_requested = 0;
+			log_notice("SIGHUP: reloading");
+			reload_and_log(run, why, sizeof why);
+		}
+		if (stats_requested) {
+			stats_requested = 0;
+			emit_stats(run);
+		}
+		if (ready <= 0) {
+			busy = 0;
+		} else {
+			/* A full batch from any interface: more is waiting, poll again without a wait. */
+			size_t frames = live_dispatch(&run->live, fds, n, on_live_frame, run, now);
+			busy = frames >= LIVE_BATCH;
+			if (live_next_retry(&run->live) < next_retry)
+				next_retry = live_next_retry(&run->live);
+			if (run->control)
+				control_service(run->control, fds + n, c, control_request, run);
+		}
+		if (now >= next_idle) {
+			pipeline_tick(run->pipeline, now);
+			next_idle = now + 500000;
+		}
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -682,22 +1181,23 @@ int main(int argc, char **argv)
 		{ "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
 		{ "identifier-key", required_argument, NULL, OPT_KEY_FILE },
 		{ "keep-identifiers", no_argument, NULL, OPT_KEEP_IDENTIFIERS },
+		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *files[MAX_FILES];
 	size_t file_count = 0;
-	const char *interface = NULL, *filter = NULL, *jsonl = NULL;
+	const char *filter = NULL, *jsonl = NULL;
 	const char *key_file = NULL, *db_path = NULL, *config_path = NULL;
-	int quiet = 0, keep_identifiers = 0, force = 0, check = 0, dump = 0;
+	int quiet = 0, keep_identifiers = 0, force = 0, check = 0, dump = 0, debug = 0;
 	/* Options that override the configuration file: 0 when not given. */
-	unsigned max_flows = 0, tcp_timeout = 0, udp_timeout = 0;
+	static struct overrides over;
 	struct pipeline_config config;
 	pipeline_config_defaults(&config);
 
 	int c;
-	while ((c = getopt_long(argc, argv, "r:i:f:c:nqhV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:i:f:c:ndqhV", options, NULL)) != -1) {
 		unsigned long long n;
 		switch (c) {
 		case 'r':
@@ -706,9 +1206,16 @@ int main(int argc, char **argv)
 			files[file_count++] = optarg;
 			break;
 		case 'i':
-			if (interface)
-				return usage_error("only one interface can be given (-i %s)", optarg);
-			interface = optarg;
+			if (over.interfaces.count == LIVE_SOURCES_MAX)
+				return usage_error("too many interfaces (at most 64 -i)%s", "");
+			for (size_t i = 0; i < over.interfaces.count; i++)
+				if (strcmp(over.interfaces.items[i], optarg) == 0)
+					return usage_error("-i %s is given twice", optarg);
+			if (!*optarg || config_list_add(&over.interfaces, optarg) != 0)
+				return usage_error("-i: '%s' is no interface name", optarg);
+			break;
+		case 'd':
+			debug = 1;
 			break;
 		case 'f':
 			filter = optarg;
@@ -738,7 +1245,7 @@ int main(int argc, char **argv)
 			if (parse_number(optarg, 1, 1ULL << 28, &n) != 0)
 				return usage_error("--max-flows: '%s' is not a number from 1 to 268435456",
 						   optarg);
-			max_flows = (unsigned)n;
+			over.max_flows = (unsigned)n;
 			break;
 		case OPT_TCP_TIMEOUT:
 		case OPT_UDP_TIMEOUT:
@@ -746,9 +1253,9 @@ int main(int argc, char **argv)
 				return usage_error("timeout: '%s' is not a number of seconds from 1 to 86400",
 						   optarg);
 			if (c == OPT_TCP_TIMEOUT)
-				tcp_timeout = (unsigned)n;
+				over.tcp_timeout = (unsigned)n;
 			else
-				udp_timeout = (unsigned)n;
+				over.udp_timeout = (unsigned)n;
 			break;
 		case OPT_KEY_FILE:
 			key_file = optarg;
@@ -770,7 +1277,7 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (file_count && interface)
+	if (file_count && over.interfaces.count)
 		return usage_error("-r and -i cannot be used together%s", "");
 	if (check && dump)
 		return usage_error("-n and --dump-config cannot be used together%s", "");
@@ -804,44 +1311,43 @@ int main(int argc, char **argv)
 		}
 	}
 	/* The command line overrides the file. */
-	if (max_flows)
-		dconfig.max_flows = max_flows;
-	if (tcp_timeout)
-		dconfig.tcp_timeout = tcp_timeout;
-	if (udp_timeout)
-		dconfig.udp_timeout = udp_timeout;
-	if (keep_identifiers)
-		dconfig.keep_identifiers = true;
-	if ((keep_identifiers && override_text(&dconfig.identifier_key, NULL) != 0) ||
-	    (key_file && override_text(&dconfig.identifier_key, key_file) != 0) ||
-	    (interface && override_text(&dconfig.interface, interface) != 0) ||
-	    (filter && override_text(&dconfig.filter, filter) != 0)) {
+	over.filter = filter;
+	over.key_file = key_file;
+	over.keep_identifiers = keep_identifiers;
+	int oom = 0;
+	apply_overrides(&dconfig, &over, &oom);
+	if (oom) {
 		fprintf(stderr, "%s: out of memory\n", program);
 		config_free(&dconfig);
 		return EXIT_RUNTIME;
 	}
-	if (key_file)
-		dconfig.keep_identifiers = false;
 	if (check || dump) {
 		status = check ? check_config(&dconfig, config_path) : dump_config(&dconfig, config_path);
 		config_free(&dconfig);
 		return status;
 	}
-	/* A file run reads its files; the configured interface is for live capture. */
-	if (!file_count)
-		interface = dconfig.interface;
+	initial_config = &dconfig;
+	/* A file run reads its files; the configured interfaces are for live capture. */
+	int live_run = file_count == 0 && dconfig.interfaces.count > 0;
 	filter = dconfig.filter;
 	keep_identifiers = dconfig.keep_identifiers;
 	key_file = dconfig.identifier_key;
 	config.flows.max_flows = dconfig.max_flows;
 	config.flows.tcp_timeout_us = (uint64_t)dconfig.tcp_timeout * 1000000;
 	config.flows.udp_timeout_us = (uint64_t)dconfig.udp_timeout * 1000000;
-	if (!file_count && !interface) {
+	if (!file_count && !live_run) {
 		config_free(&dconfig);
 		return usage_error("nothing to read: give -r FILE or -i INTERFACE%s", "");
 	}
+	/*
+	 * Messages: a file run's go to standard error, for whoever started it;
+	 * a live daemon's to syslog, unless standard error is a terminal or -d.
+	 */
+	log_open(program, !live_run || debug || isatty(STDERR_FILENO),
+		 debug ? LOG_LEVEL_DEBUG : dconfig.log_level);
+	stats_out = stderr;
 	/* Live capture keeps the configured store; a file run writes one only when asked (--db). */
-	if (!db_path && interface)
+	if (!db_path && live_run)
 		db_path = dconfig.db_path;
 	if (force && !db_path)
 		return usage_error("--force is for --db%s", "");
@@ -851,66 +1357,75 @@ int main(int argc, char **argv)
 	 * this run. It never leaves this process: not logged, only hashes written.
 	 */
 	static struct ident_key key;
+	uid_t daemon_uid = (uid_t)-1;
+	if (live_run && geteuid() == 0) {
+		struct passwd *pw = getpwnam(dconfig.user ? dconfig.user : CONFIG_DEFAULT_USER);
+		if (pw)
+			daemon_uid = pw->pw_uid;
+	}
 	if (!keep_identifiers) {
 		char key_error[512];
 		int rc = key_file ? ident_key_load(&key, key_file, key_error, sizeof key_error)
-			 : db_path ? ident_key_for_database(&key, db_path, key_error, sizeof key_error)
+			 : db_path ? ident_key_for_database(&key, db_path, daemon_uid, key_error, sizeof key_error)
 				   : ident_key_random(&key);
 		if (rc != 0) {
-			fprintf(stderr, "%s: %s\n", program,
-				key_file || db_path ? key_error : "no random key for identifiers");
+			log_error("%s", key_file || db_path ? key_error : "no random key for identifiers");
 			config_free(&dconfig);
 			return EXIT_RUNTIME;
 		}
 		config.identifier_key = &key;
 	}
 	/* The consent rules: the configured file must load; the shipped one is looked for. */
-	char rules_path[LISTS_PATH_MAX + 32];
-	if (dconfig.consent_rules)
-		snprintf(rules_path, sizeof rules_path, "%s", dconfig.consent_rules);
-	else
-		shipped_consent_rules(rules_path, sizeof rules_path);
 	char rerr[CONSENT_ERROR_MAX];
-	struct consent_rules *rules = consent_rules_load(rules_path, rerr, sizeof rerr);
-	if (!rules && dconfig.consent_rules) {
-		fprintf(stderr, "%s: %s\n", program, rerr);
+	int rules_required;
+	struct consent_rules *rules = load_rules(&dconfig, rerr, sizeof rerr, &rules_required);
+	if (!rules && rules_required) {
+		log_error("%s", rerr);
 		config_free(&dconfig);
 		return EXIT_RUNTIME;
 	}
 	if (!rules && !quiet)
-		fprintf(stderr, "%s: no consent rules, consent signals are not read: %s\n", program, rerr);
+		log_warning("no consent rules, consent signals are not read: %s", rerr);
 	config.consent_rules = rules;
+	run.rules = rules;
 	if (db_path) {
 		char lerr[512];
 		if (config_path ? lists_load_config(&run.lists, config_path, lerr, sizeof lerr) != 0
 				: lists_default(&run.lists) != 0) {
-			fprintf(stderr, "%s: %s\n", program, config_path ? lerr : "out of memory");
+			log_error("%s", config_path ? lerr : "out of memory");
 			config_free(&dconfig);
 			consent_rules_free(rules);
 			return EXIT_RUNTIME;
 		}
 	}
+	pthread_mutex_init(&run.mail.lock, NULL);
+	run.mail.lock_ready = 1;
+	run.config = &dconfig;
+	run.writer_config = &dconfig;
+	run.config_path = config_path;
+	run.overrides = &over;
+	run.debug = debug;
+	run.db_path = db_path;
+	run.started_us = wall_clock_us();
 
-	/* Open live capture before anything else can fail on the way. */
-	struct capture *live = NULL;
+	/* Open live capture before anything else can fail on the way; an interface not there is retried. */
 	struct file_hash hash = { .files = files, .count = file_count };
 	char source[4096] = "";
-	if (interface) {
-		live = capture_open_live(interface, filter, error, sizeof error);
-		if (!live) {
-			fprintf(stderr, "%s: %s\n", program, error);
+	if (live_run) {
+		if (live_init(&run.live, dconfig.interfaces.items, dconfig.interfaces.count, filter) != 0) {
+			log_error("out of memory");
 			status = EXIT_RUNTIME;
 			goto early_exit;
 		}
+		live_open_due(&run.live, wall_clock_us());
 	}
 
 	if (jsonl || !db_path)
 		run.writer = observation_writer_open(jsonl ? jsonl : "-",
 						     jsonl ? OBS_FORMAT_JSONL : OBS_FORMAT_TEXT,
-						     interface != NULL);
+						     live_run);
 	if ((jsonl || !db_path) && !run.writer) {
-		fprintf(stderr, "%s: %s: %s\n", program, jsonl ? jsonl : "standard output",
-			strerror(errno));
+		log_error("%s: %s", jsonl ? jsonl : "standard output", strerror(errno));
 		status = EXIT_RUNTIME;
 		goto early_exit;
 	}
@@ -918,7 +1433,7 @@ int main(int argc, char **argv)
 		char serr[STORE_ERROR_MAX];
 		run.store = store_open(db_path, &dconfig.store, serr, sizeof serr);
 		if (!run.store) {
-			fprintf(stderr, "%s: %s\n", program, serr);
+			log_error("%s", serr);
 			status = EXIT_RUNTIME;
 			goto early_exit;
 		}
@@ -938,16 +1453,20 @@ int main(int argc, char **argv)
 			size_t used = strlen(source);
 			snprintf(source + used, sizeof source - used, "%s%s", i ? " " : "", files[i]);
 		}
-		if (interface)
-			snprintf(source, sizeof source, "interface %s", interface);
+		if (live_run) {
+			size_t used = (size_t)snprintf(source, sizeof source, "interface%s",
+						       dconfig.interfaces.count > 1 ? "s" : "");
+			for (size_t i = 0; i < dconfig.interfaces.count && used < sizeof source; i++)
+				used += (size_t)snprintf(source + used, sizeof source - used, "%s%s",
+							 i ? ", " : " ", dconfig.interfaces.items[i]);
+		}
 		if (hashable && store_find_size_run(run.store, total) != 0) {
 			hash_files(&hash);
 			if (hash.ok) {
 				int64_t earlier = store_find_file_run(run.store, hash.hex);
 				if (earlier > 0 && !force) {
-					fprintf(stderr, "%s: %s: this capture was read before (run %" PRId64
-						" of %s); --force reads it again\n", program, source,
-						earlier, db_path);
+					log_error("%s: this capture was read before (run %" PRId64
+						  " of %s); --force reads it again", source, earlier, db_path);
 					status = EXIT_RUNTIME;
 					goto early_exit;
 				}
@@ -958,7 +1477,7 @@ int main(int argc, char **argv)
 			run.hash = &hash;
 		}
 		run.begin.source = source;
-		run.begin.live = interface != NULL;
+		run.begin.live = live_run;
 		if (!run.begin.file_sha256)
 			run.begin.file_bytes = hashable ? total : -1;
 		run.begin.started_us = wall_clock_us();
@@ -968,29 +1487,104 @@ int main(int argc, char **argv)
 		timeline_options_defaults(&topt);
 		run.timeline = timeline_new(run.store, &dconfig, &topt);
 		if (!run.timeline) {
-			fprintf(stderr, "%s: out of memory\n", program);
+			log_error("out of memory");
 			status = EXIT_RUNTIME;
 			goto early_exit;
 		}
 		/* Live capture has time to load the lists first; a file's run loads them beside it. */
-		if (interface) {
+		if (live_run) {
 			struct list_load_error lerror;
 			run.matcher = lists_build(&run.lists, -1, &lerror);
 			if (!run.matcher) {
-				fprintf(stderr, "%s: %s:%u: %s\n", program, lerror.file, lerror.line,
-					lerror.reason);
+				log_error("%s:%u: %s", lerror.file, lerror.line, lerror.reason);
+				status = EXIT_RUNTIME;
+				goto early_exit;
+			}
+			run.lists_json = lists_evidence(run.matcher);
+		}
+	}
+	if (live_run) {
+		/* The control socket, then the switch to the daemon's user, before any thread starts. */
+		const char *user = dconfig.user ? dconfig.user : CONFIG_DEFAULT_USER;
+		int switching = geteuid() == 0;
+		gid_t gid = (gid_t)-1;
+		if (dconfig.control_group) {
+			struct group *gr = getgrnam(dconfig.control_group);
+			if (!gr) {
+				log_error("control.group: no group '%s'", dconfig.control_group);
+				status = EXIT_RUNTIME;
+				goto early_exit;
+			}
+			gid = gr->gr_gid;
+		} else if (switching) {
+			struct passwd *pw = getpwnam(user);
+			if (pw)
+				gid = pw->pw_gid;
+		}
+		const char *socket_path = dconfig.control_socket ? dconfig.control_socket
+								 : CONFIG_DEFAULT_SOCKET;
+		if (strcmp(socket_path, "none") != 0) {
+			/*
+			 * Its directory (/run/trackwatch) is made when missing, as systemd's
+			 * RuntimeDirectory= would: the daemon's user's, so that it can remove
+			 * the socket at the end; the socket's group may enter it.
+			 */
+			char dir[PATH_MAX];
+			snprintf(dir, sizeof dir, "%s", socket_path);
+			char *slash = strrchr(dir, '/');
+			struct stat dst;
+			if (slash && slash != dir) {
+				*slash = '\0';
+				if (stat(dir, &dst) != 0 && errno == ENOENT) {
+					struct passwd *pw = switching ? getpwnam(user) : NULL;
+					if (mkdir(dir, 0750) != 0 ||
+					    (pw && chown(dir, pw->pw_uid, gid != (gid_t)-1 ? gid : pw->pw_gid) != 0)) {
+						log_error("control socket: %s: %s", dir, strerror(errno));
+						status = EXIT_RUNTIME;
+						goto early_exit;
+					}
+				}
+			}
+			char cerr[CONTROL_ERROR_MAX];
+			run.control = control_listen(socket_path, gid, cerr, sizeof cerr);
+			if (!run.control) {
+				log_error("control socket: %s", cerr);
 				status = EXIT_RUNTIME;
 				goto early_exit;
 			}
 		}
+		if (switching) {
+			char perr[PRIVILEGES_ERROR_MAX], name[PATH_MAX + 8];
+			static const char *const suffixes[] = { "", "-wal", "-shm", ".key" };
+			for (size_t i = 0; db_path && i < 4; i++) {
+				snprintf(name, sizeof name, "%s%s", db_path, suffixes[i]);
+				if (privileges_chown_for(user, name, perr, sizeof perr) != 0) {
+					log_error("%s", perr);
+					status = EXIT_RUNTIME;
+					goto early_exit;
+				}
+			}
+		}
+		enum privileges_outcome outcome;
+		char perr[PRIVILEGES_ERROR_MAX], caps[128];
+		if (privileges_drop(user, &outcome, perr, sizeof perr) != 0) {
+			log_error("cannot give up privileges: %s", perr);
+			status = EXIT_RUNTIME;
+			goto early_exit;
+		}
+		privileges_describe(caps, sizeof caps);
+		log_notice("started: %s%s; running as %s with capabilities %s; %s", source,
+			   run.store ? "" : " (no database)",
+			   outcome == PRIVILEGES_SWITCHED ? user : "the user that started it", caps,
+			   run.control ? control_path(run.control) : "no control socket");
 	}
 	/* Files give the same output in every run; live capture keeps its cache's layout secret. */
-	if (!interface)
+	if (!live_run)
 		config.dns_cache_seed = 0x7472616b77617463ULL;
 	run.pipeline = pipeline_new(&config, sink, &run);
 	/* With a store, room for what capture finds while the writer loads the lists. */
-	run.queue = queue_new(run.store ? STORE_QUEUE_BYTES : OUTPUT_QUEUE_BYTES);
-	run.wait_when_full = live == NULL;
+	run.queue = queue_new(run.store ? (size_t)dconfig.queue_mb << 20 : OUTPUT_QUEUE_BYTES);
+	run.wait_when_full = !live_run;
 	/*
 	 * The writer thread takes no signals: SIGINT and SIGTERM land on the
 	 * capture thread, whose handler stops the capture it is reading.
@@ -1000,12 +1594,13 @@ int main(int argc, char **argv)
 	sigaddset(&blocked, SIGINT);
 	sigaddset(&blocked, SIGTERM);
 	sigaddset(&blocked, SIGUSR1);
+	sigaddset(&blocked, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &blocked, &previous);
 	int started = run.pipeline && run.queue &&
 		      pthread_create(&run.writer_thread, NULL, writer_main, &run) == 0;
 	pthread_sigmask(SIG_SETMASK, &previous, NULL);
 	if (!started) {
-		fprintf(stderr, "%s: cannot start the pipeline: out of memory\n", program);
+		log_error("cannot start the pipeline: out of memory");
 		pipeline_free(run.pipeline);
 		queue_free(run.queue);
 		run.pipeline = NULL;
@@ -1023,26 +1618,19 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_usr1;
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGUSR1, &sa, NULL);
+	if (live_run) {
+		sa.sa_handler = on_hup;
+		sigaction(SIGHUP, &sa, NULL);
+	}
 	/* A closed output pipe is a write error to report, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
 
-	if (live) {
-		current_capture = live;
-		if (stop_requested) /* a signal came before the capture could be stopped */
-			capture_stop(live);
-		if (capture_run(live, on_frame, on_idle, &run, error, sizeof error) != 0) {
-			fprintf(stderr, "%s: %s\n", program, error);
+	if (live_run) {
+		if (live_loop(&run) != 0)
 			status = EXIT_RUNTIME;
-		}
-		current_capture = NULL;
-		uint64_t received, dropped, if_dropped;
-		if (!quiet && capture_drops(live, &received, &dropped, &if_dropped) == 0)
-			fprintf(stderr,
-				"%s: %s: received by filter %" PRIu64 ", dropped by kernel %" PRIu64
-				", dropped by interface %" PRIu64 "\n",
-				program, capture_name(live), received, dropped, if_dropped);
-		capture_close(live);
-		live = NULL;
+		log_notice("stopping: %s", stop_requested ? "asked to" : "the database failed");
+		control_close(run.control);
+		run.control = NULL;
 	}
 	/* Several files are one stream in time order, as when tcpdump -C split a capture. */
 	if (file_count && !quiet) {
@@ -1092,7 +1680,7 @@ int main(int argc, char **argv)
 		const struct pipeline_stats *ps = pipeline_stats(run.pipeline);
 		struct store_run_end end = {
 			/* A live capture ends with a signal: that is its normal end. */
-			.status = status != EXIT_OK ? "failed" : stop_requested && !interface ? "interrupted" : "complete",
+			.status = status != EXIT_OK ? "failed" : stop_requested && !live_run ? "interrupted" : "complete",
 			.ended_us = wall_clock_us(),
 			.packets = ps->packets,
 			.dropped = queue_dropped(run.queue),
@@ -1112,16 +1700,20 @@ int main(int argc, char **argv)
 	}
 	/* Observations first, then the statistics, when both go to one terminal or pipe. */
 	if (!quiet) {
-		print_stats(run.pipeline);
-		if (queue_dropped(run.queue))
-			fprintf(stderr, "%s: observations dropped, output too slow: %" PRIu64 "\n",
-				program, queue_dropped(run.queue));
+		if (live_run) {
+			emit_stats(&run);
+		} else {
+			print_stats(run.pipeline);
+			if (queue_dropped(run.queue))
+				log_notice("observations dropped, output too slow: %" PRIu64,
+					   queue_dropped(run.queue));
+		}
 	}
 	if (!quiet && run.store) {
 		const struct store_stats *ss = store_stats(run.store);
-		fprintf(stderr, "%s: store %s: %" PRIu64 " rows, %" PRIu64 " tracker hits, %" PRIu64
-			" visits, %" PRIu64 " commits\n", program, db_path, ss->rows, ss->hits,
-			ss->visits, ss->commits);
+		log_notice("store %s: %" PRIu64 " rows, %" PRIu64 " tracker hits, %" PRIu64
+			   " visits, %" PRIu64 " commits", db_path, ss->rows, ss->hits, ss->visits,
+			   ss->commits);
 	}
 early_exit:
 	if (run.hashing)
@@ -1135,10 +1727,21 @@ early_exit:
 	timeline_free(run.timeline);
 	matcher_free(run.matcher);
 	lists_free(&run.lists);
-	config_free(&dconfig);
 	pipeline_free(run.pipeline);
-	consent_rules_free(rules);
+	consent_rules_free(run.rules);
 	queue_free(run.queue);
-	capture_close(live);
+	control_close(run.control);
+	live_free(&run.live);
+	if (run.writer_config != run.config)
+		retire_config(run.writer_config);
+	retire_config(run.config);
+	matcher_free(run.mail.matcher);
+	retire_config(run.mail.config);
+	config_free(&dconfig);
+	config_list_clear(&over.interfaces);
+	free(run.lists_json);
+	if (run.mail.lock_ready)
+		pthread_mutex_destroy(&run.mail.lock);
+	log_close();
 	return status;
 }

@@ -1824,3 +1824,8 @@ const struct flow_table_stats *pipeline_flow_stats(const struct pipeline *pipeli
 {
 	return flow_table_stats(pipeline->flows);
 }
+
+void pipeline_set_consent_rules(struct pipeline *pipeline, const struct consent_rules *rules)
+{
+	pipeline->config.consent_rules = rules;
+}

@@ -123,6 +123,12 @@ void pipeline_tick(struct pipeline *pipeline, uint64_t now_us);
 void pipeline_flush(struct pipeline *pipeline);
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *pipeline);
+
+/*
+ * Reads the requests and Set-Cookies that come next with `rules` (a reload).
+ * The old rules may be freed on return: observations carry copies.
+ */
+void pipeline_set_consent_rules(struct pipeline *pipeline, const struct consent_rules *rules);
 const struct flow_table_stats *pipeline_flow_stats(const struct pipeline *pipeline);
 const struct tcp_reassembly_stats *pipeline_reassembly_stats(const struct pipeline *pipeline);
 const struct dns_cache_stats *pipeline_dns_cache_stats(const struct pipeline *pipeline);

@@ -234,3 +234,11 @@ uint64_t queue_dropped(const struct queue *queue)
 	pthread_mutex_unlock(&q->lock);
 	return dropped;
 }
+
+size_t queue_used(struct queue *queue)
+{
+	pthread_mutex_lock(&queue->lock);
+	size_t used = queue->used;
+	pthread_mutex_unlock(&queue->lock);
+	return used;
+}

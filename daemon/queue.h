@@ -48,4 +48,7 @@ void queue_pop_release(struct queue *queue);
 
 uint64_t queue_dropped(const struct queue *queue);
 
+/* Bytes the entries waiting take now (for `trackwatch status`). */
+size_t queue_used(struct queue *queue);
+
 #endif

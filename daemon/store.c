@@ -1096,3 +1096,22 @@ int store_close(struct store *s)
 	free(s);
 	return rc;
 }
+
+int store_add_consent_mark(struct store *s, int64_t ts_us, const char *device, const char *site,
+			   const char *decision, int64_t created_us)
+{
+	/* Rare (a person's click): prepared each time, inside the batch if one is open. */
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO consent_marks(ts, device, site, decision, created)"
+			       " VALUES (?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "consent mark");
+	sqlite3_bind_int64(st, 1, ts_us);
+	sqlite3_bind_text(st, 2, device, -1, SQLITE_STATIC);
+	if (site && *site)
+		sqlite3_bind_text(st, 3, site, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, decision, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, created_us);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(s, "consent mark");
+}

@@ -89,6 +89,14 @@ struct store_run_end {
 };
 int store_run_end(struct store *s, const struct store_run_end *end);
 
+/*
+ * A consent decision the operator marked (trackwatch consent mark through
+ * the control socket), as the CLI writes one: device and site as given
+ * (site may be NULL or ""). 0, or -1 with store_error().
+ */
+int store_add_consent_mark(struct store *s, int64_t ts_us, const char *device, const char *site,
+			   const char *decision, int64_t created_us);
+
 /* Where a device was, for one row. */
 struct store_device {
 	const char *key;         /* MAC text, or the address when the link has no MAC */

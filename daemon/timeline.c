@@ -673,3 +673,11 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 	}
 	return store_add(t->store, device, &row);
 }
+
+void timeline_set_config(struct timeline *t, const struct daemon_config *config)
+{
+	t->config = config;
+	/* The names came from the old configuration: each device looks its name up again. */
+	for (size_t i = 0; i < DEVICE_SLOTS; i++)
+		t->devices[i].name = NULL;
+}

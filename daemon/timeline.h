@@ -37,6 +37,8 @@ struct timeline *timeline_new(struct store *store, const struct daemon_config *c
 			      const struct timeline_options *options);
 /* The matcher to look up in (NULL: none, no hits); it must outlive its use. */
 void timeline_set_matcher(struct timeline *t, const struct matcher *m);
+/* Device names from `config` from now on (a reload); it must outlive its use. */
+void timeline_set_config(struct timeline *t, const struct daemon_config *config);
 /* Whether the timeline has any use for an observation (the sink may skip the others). */
 int timeline_wants(const struct observation *obs);
 /* One observation; 0, or -1 on a store error (store_error() says which). */

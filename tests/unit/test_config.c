@@ -129,10 +129,21 @@ static void test_errors(void **state)
 	/* A NUL inside a value is not cut short to what comes before it. */
 	BAD("store:\n  batch_rows: \"5\\0 rows\"\n", 2, "'batch_rows'");
 	BAD("store:\n  batch_rows: ~\n", 2, "'batch_rows' must be a whole number");
-	BAD("store: 5\n", 1, "'store' must be a mapping (path, max_days, batch_rows, batch_ms)");
+	BAD("store: 5\n", 1, "'store' must be a mapping (path, max_days, batch_rows, batch_ms, queue_mb)");
 	BAD("consent:\n  rules: [a]\n", 2, "consent: 'rules' must be a file name");
 	BAD("consent:\n  colour: x\n", 2, "consent: unknown key 'colour' (known: rules)");
-	BAD("capture:\n  interface: \"\"\n", 2, "capture: 'interface' must be a non-empty string");
+	BAD("capture:\n  interface: \"\"\n", 2, "capture: 'interface' must be a name or a list of names");
+	BAD("capture:\n  interface: {eth0: x}\n", 2, "capture: 'interface' must be a name or a list of names");
+	BAD("capture:\n  interface: [eth0, \"\"]\n", 2, "capture: 'interface' must be a list of non-empty names");
+	BAD("capture:\n  interface: [eth0, [eth1]]\n", 2, "capture: 'interface' must be a list of non-empty names");
+	BAD("capture:\n  interface:\n    - eth0\n    - eth0\n", 4, "capture: 'interface' names 'eth0' twice");
+	BAD("log:\n  level: loud\n", 2, "log: 'level' must be one of error, warning, notice, info, debug");
+	BAD("log:\n  level: [debug]\n", 2, "log: 'level' must be one of");
+	BAD("log:\n  colour: x\n", 2, "log: unknown key 'colour' (known: level)");
+	BAD("daemon:\n  user: \"\"\n", 2, "daemon: 'user' must be a non-empty string");
+	BAD("control:\n  socket: [a]\n", 2, "control: 'socket' must be a file name");
+	BAD("control:\n  mode: 0600\n", 2, "control: unknown key 'mode' (known: socket, group)");
+	BAD("store:\n  queue_mb: 0\n", 2, "store: 'queue_mb' must be a whole number from 1 to 4096");
 	BAD("capture:\n  interfaces: [eth0]\n", 2, "capture: unknown key 'interfaces' (known: interface, filter)");
 	BAD("capture:\n  filter: \"port port\"\n", 2, "capture: 'filter' does not compile: ");
 	BAD("capture: [eth0]\n", 1, "'capture' must be a mapping (interface, filter)");
@@ -144,7 +155,8 @@ static void test_errors(void **state)
 	BAD("identifiers:\n  keep: yes\n", 2, "identifiers: 'keep' must be true or false");
 	BAD("identifiers:\n  keep: true\n  key: /etc/k\n", 3, "'keep' and 'key' cannot both be set");
 	BAD("capture:\n  interface: eth0\ncolour: blue\n", 3,
-	    "unknown key 'colour' (this version knows: lists, devices, capture, flows, identifiers, store, consent)");
+	    "unknown key 'colour' (this version knows: lists, devices, capture, flows, identifiers, store,"
+	    " consent, control, daemon, log)");
 	BAD("devices:\n  \"10.0.0.1\\0junk\": x\n", 2, "neither a MAC");
 #undef BAD
 	struct daemon_config c;
@@ -161,8 +173,12 @@ static void test_settings(void **state)
 	struct daemon_config c;
 	char err[512] = "";
 	config_defaults(&c);
-	assert_null(c.interface);
+	assert_int_equal(c.interfaces.count, 0);
 	assert_null(c.filter);
+	assert_int_equal(c.log_level, LOG_LEVEL_NOTICE);
+	assert_int_equal(c.queue_mb, 16);
+	assert_null(c.control_socket);
+	assert_null(c.user);
 	assert_int_equal(c.max_flows, 65536);
 	assert_int_equal(c.tcp_timeout, 300);
 	assert_int_equal(c.udp_timeout, 60);
@@ -179,7 +195,8 @@ static void test_settings(void **state)
 		      "consent:\n  rules: rules.yaml\n", err, sizeof err);
 	if (rc != 0)
 		fail_msg("%s", err);
-	assert_string_equal(c.interface, "eth1");
+	assert_int_equal(c.interfaces.count, 1);
+	assert_string_equal(c.interfaces.items[0], "eth1");
 	assert_string_equal(c.filter, "port 53 or port 443");
 	assert_int_equal(c.max_flows, 1);
 	assert_int_equal(c.tcp_timeout, 86400);
@@ -193,11 +210,31 @@ static void test_settings(void **state)
 		  sizeof err);
 	if (rc != 0)
 		fail_msg("%s", err);
-	assert_null(c.interface);
+	assert_int_equal(c.interfaces.count, 0);
 	assert_int_equal(c.device_count, 0);
 	assert_int_equal(c.max_flows, 65536);
 	config_free(&c);
 	/* A plain null unsets what has no default; the last value given holds. */
+	/* A list of interfaces, the log level, the daemon's user and socket. */
+	rc = load(&c, "capture:\n  interface: [eth1, \"wlan 0\"]\nlog: {level: debug}\n"
+		  "daemon: {user: tw}\ncontrol: {socket: /tmp/s, group: adm}\n", err, sizeof err);
+	if (rc != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c.interfaces.count, 2);
+	assert_string_equal(c.interfaces.items[1], "wlan 0");
+	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
+	assert_string_equal(c.user, "tw");
+	assert_string_equal(c.control_socket, "/tmp/s");
+	assert_string_equal(c.control_group, "adm");
+	config_free(&c);
+	/* 64 interfaces at most. */
+	char many[2048] = "capture:\n  interface: [";
+	for (int i = 0; i < 65; i++)
+		snprintf(many + strlen(many), sizeof many - strlen(many), "%se%d", i ? ", " : "", i);
+	strcat(many, "]\n");
+	assert_int_equal(load(&c, many, err, sizeof err), -1);
+	assert_non_null(strstr(err, "has more than 64 names"));
+	config_free(&c);
 	rc = load(&c, "store:\n  path: /a.db\n  path:\nidentifiers:\n  key: /k\n  keep: false\n", err,
 		  sizeof err);
 	if (rc != 0)
@@ -230,8 +267,9 @@ static void test_dump(void **state)
 	/* The defaults, and then a value in every setting, each read back the same. */
 	config_defaults(&c);
 	dump_and_load(&c, &back, &text);
-	assert_null(back.interface);
+	assert_int_equal(back.interfaces.count, 0);
 	assert_null(back.db_path);
+	assert_int_equal(back.log_level, LOG_LEVEL_NOTICE);
 	assert_int_equal(back.max_flows, c.max_flows);
 	assert_int_equal(back.device_count, 0);
 	config_free(&back);
@@ -239,7 +277,8 @@ static void test_dump(void **state)
 	int rc = load(&c,
 		      "devices:\n  \"AA:BB:CC:DD:EE:FF\": \"kitchen \\\"tablet\\\" \\\\ \\t \\u00e9\"\n"
 		      "  \"::1\": \"#not a comment: [x]\"\n"
-		      "capture: {interface: \"br-lan\", filter: \"tcp port 443\"}\n"
+		      "capture: {interface: [\"br-lan\", \"wl,an\"], filter: \"tcp port 443\"}\n"
+		      "log: {level: warning}\ndaemon: {user: \"null\"}\n"
 		      "flows: {max: 7, tcp_timeout: 8, udp_timeout: 9}\n"
 		      "identifiers: {key: \"/etc/a key: \\\"x\\\"\"}\n"
 		      "store: {path: \"~\", max_days: 36500, batch_rows: 2, batch_ms: 3}\n"
@@ -253,7 +292,11 @@ static void test_dump(void **state)
 		assert_string_equal(back.devices[i].name, c.devices[i].name);
 	}
 	assert_string_equal(back.devices[0].name, "kitchen \"tablet\" \\ \t \xc3\xa9");
-	assert_string_equal(back.interface, "br-lan");
+	assert_int_equal(back.interfaces.count, 2);
+	assert_string_equal(back.interfaces.items[0], "br-lan");
+	assert_string_equal(back.interfaces.items[1], "wl,an");
+	assert_int_equal(back.log_level, LOG_LEVEL_WARNING);
+	assert_string_equal(back.user, "null");
 	assert_string_equal(back.filter, "tcp port 443");
 	assert_int_equal(back.max_flows, 7);
 	assert_int_equal(back.tcp_timeout, 8);
