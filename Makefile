@@ -48,8 +48,8 @@ DAEMON_SRC = $(CORE_SRC) $(STORE_SRC) $(LISTS_SRC) daemon/queue.c daemon/timelin
 # The tracker lists and their matcher, shared by the sensor and the command line.
 LISTS_SRC = blocklists/matcher.c blocklists/parse_text.c blocklists/parse_data.c blocklists/lists.c blocklists/yamlfile.c
 CLI_SRC = cli/trackwatch.c cli/control.c daemon/config.c cli/lists.c cli/timeline.c cli/report.c cli/db.c cli/phases.c cli/syncing.c cli/consent.c $(LISTS_SRC) $(STORE_SRC) blocklists/fetch.c daemon/observation.c cli/tcf.c dissectors/tcf.c
-UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_identifiers test_dnscache test_parse_data test_parse_text test_matcher test_lists test_lists_live test_psl test_store test_cli_db test_config test_timeline test_cookie test_tcf test_consent test_phases test_progress test_privileges
-FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_identifiers fuzz_observation fuzz_disconnect fuzz_tds fuzz_cookiedb fuzz_abp fuzz_hosts fuzz_lists_config fuzz_daemon_config fuzz_timeline fuzz_cookie fuzz_tcf fuzz_consent
+UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_identifiers test_dnscache test_parse_data test_parse_text test_matcher test_lists test_lists_live test_psl test_store test_cli_db test_config test_timeline test_cookie test_tcf test_consent test_phases test_progress test_privileges test_control
+FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_identifiers fuzz_observation fuzz_disconnect fuzz_tds fuzz_cookiedb fuzz_abp fuzz_hosts fuzz_lists_config fuzz_daemon_config fuzz_timeline fuzz_cookie fuzz_tcf fuzz_consent fuzz_control
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
@@ -115,6 +115,8 @@ test_lists_live_LIBS = $(pkg_libs)
 test_psl_SRC = $(LISTS_SRC)
 test_cookie_SRC = dissectors/cookie.c
 test_progress_SRC = daemon/progress.c
+test_control_SRC = daemon/control.c
+test_control_LIBS = $(pkg_libs)
 test_privileges_SRC = daemon/privileges.c
 test_privileges_LIBS = $(capng_libs)
 test_phases_SRC = cli/phases.c cli/db.c $(LISTS_SRC) $(STORE_SRC) daemon/observation.c
@@ -170,6 +172,9 @@ fuzz_tcf_LIBS = $(pkg_libs)
 fuzz_consent_SRC = daemon/consent.c dissectors/tcf.c dissectors/cookie.c blocklists/yamlfile.c
 fuzz_consent_CFLAGS = $(pkg_cflags)
 fuzz_consent_LIBS = $(pkg_libs)
+fuzz_control_SRC = daemon/control.c
+fuzz_control_CFLAGS = $(pkg_cflags)
+fuzz_control_LIBS = $(pkg_libs)
 
 # Keep the objects the pattern rules make (make would delete them as intermediate).
 .SECONDARY:

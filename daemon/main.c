@@ -1553,6 +1553,11 @@ int main(int argc, char **argv)
 				goto early_exit;
 			}
 		}
+		if (switching && run.store && store_open_files(run.store) != 0) {
+			log_error("%s", store_error(run.store));
+			status = EXIT_RUNTIME;
+			goto early_exit;
+		}
 		if (switching) {
 			char perr[PRIVILEGES_ERROR_MAX], name[PATH_MAX + 8];
 			static const char *const suffixes[] = { "", "-wal", "-shm", ".key" };

@@ -1115,3 +1115,13 @@ int store_add_consent_mark(struct store *s, int64_t ts_us, const char *device, c
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : fail(s, "consent mark");
 }
+
+int store_open_files(struct store *s)
+{
+	/* A write transaction opens the WAL: SQLite makes -wal and -shm now, as this user. */
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE; COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(s->error, sizeof s->error, "%s: %s", s->path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}

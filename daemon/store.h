@@ -90,6 +90,13 @@ struct store_run_end {
 int store_run_end(struct store *s, const struct store_run_end *end);
 
 /*
+ * Makes SQLite create the database's -wal and -shm files now, so that a
+ * daemon about to give up root can give them to its user first. 0, or -1
+ * with store_error().
+ */
+int store_open_files(struct store *s);
+
+/*
  * A consent decision the operator marked (trackwatch consent mark through
  * the control socket), as the CLI writes one: device and site as given
  * (site may be NULL or ""). 0, or -1 with store_error().

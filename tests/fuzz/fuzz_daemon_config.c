@@ -154,6 +154,11 @@ static void check_dump(const struct daemon_config *c)
 		    ((s->type == CONFIG_STRING || s->type == CONFIG_PATH) &&
 		     !same_text(*(char *const *)a, *(char *const *)b)))
 			abort();
+		if (s->type == CONFIG_ENUM && *(const unsigned *)a != *(const unsigned *)b)
+			abort();
+		if (s->type == CONFIG_LIST &&
+		    !config_list_equal((const struct config_list *)a, (const struct config_list *)b))
+			abort();
 	}
 	config_free(&back);
 	free(text);
@@ -182,7 +187,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	config_free(&config);
 	/* config_free() leaves the defaults, ready for another load. */
 	if (config.devices || config.device_count || config.path || config.db_path ||
-	    config.interface || config.filter || config.identifier_key || config.consent_rules)
+	    config.interfaces.count || config.interfaces.items || config.filter ||
+	    config.identifier_key || config.consent_rules || config.control_socket ||
+	    config.control_group || config.user)
 		abort();
 	return 0;
 }

@@ -25,7 +25,9 @@ chmod 755 "$tmp"
 port=$((20000 + $$ % 20000))
 server_pid=
 sensor_pid=
+flap=
 cleanup() {
+	[ -n "$flap" ] && ip link del "$flap" 2>/dev/null
 	[ -n "$sensor_pid" ] && kill "$sensor_pid" 2>/dev/null
 	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
 	[ -n "${KEEP:-}" ] || rm -rf "$tmp"
@@ -50,6 +52,13 @@ check() { if eval "$1"; then ok; else bad "$2"; sed 's/^/    /' "$tmp/live.err" 
 mkdir "$tmp/state"
 root=0
 if [ "$(id -u)" = 0 ]; then root=1; chown nobody "$tmp/state"; fi
+# An interface that goes away while the daemon runs, and comes back (root, veth).
+interfaces="lo, tw-gone0"
+if [ $root = 1 ] && ip link add "tw-lv$$" type veth peer name "tw-lw$$" 2>/dev/null; then
+	flap=tw-lv$$
+	ip link set "$flap" up
+	interfaces="lo, tw-gone0, $flap"
+fi
 printf '{"categories": {"Advertising": [{"Live Co": {"https://live.example/": ["live.example"]}}]}}' > "$tmp/services.json"
 cat > "$tmp/tw.yaml" <<EOF
 lists:
@@ -57,7 +66,7 @@ lists:
     format: disconnect
     path: $tmp/services.json
 capture:
-  interface: [lo, tw-gone0]
+  interface: [$interfaces]
   filter: "tcp port $port"
 store:
   path: $tmp/state/live.db
@@ -196,6 +205,19 @@ s = json.load(open(sys.argv[1]))
 assert s[\"reloads\"] == 1 and s[\"packets\"] > 0 and s[\"observations\"] > 0, s
 " "$tmp/status.json"' "status after the reloads: $(cat "$tmp/status.json")"
 
+# The interface goes away: retried; it comes back: captured again, by the daemon that gave up root.
+if [ -n "$flap" ]; then
+	ip link del "$flap"
+	for _ in $(seq 30); do grep -q "$flap: the capture failed" "$tmp/live.err" && break; sleep 0.1; done
+	check 'grep -q "$flap: the capture failed (the interface went away?); trying again in 1 s" "$tmp/live.err"' \
+		"the vanished interface is not logged as retried"
+	"$cli" -c "$tmp/tw.yaml" status > "$tmp/status.txt" 2>&1
+	check 'grep -q "^$flap *retrying" "$tmp/status.txt"' "status while $flap is gone: $(cat "$tmp/status.txt")"
+	ip link add "$flap" type veth peer name "tw-lw$$" && ip link set "$flap" up
+	for _ in $(seq 80); do grep -q "$flap: capturing again" "$tmp/live.err" && break; sleep 0.1; done
+	check 'grep -q "$flap: capturing again, after [0-9]* failed attempts" "$tmp/live.err"' \
+		"the interface that came back is not captured again"
+fi
 sleep 0.5
 kill -TERM "$sensor_pid"
 wait "$sensor_pid"
@@ -213,10 +235,10 @@ check '[ ! -e "$sock" ]' "the socket is left behind"
 check 'python3 -c "
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-assert db.execute(\"SELECT live, status, ended IS NOT NULL, source FROM runs\").fetchall() == [(1, \"complete\", 1, \"interfaces lo, tw-gone0\")]
+assert db.execute(\"SELECT live, status, ended IS NOT NULL, source FROM runs\").fetchall() == [(1, \"complete\", 1, \"interfaces \" + sys.argv[2])]
 assert db.execute(\"SELECT device, kind, host, entity FROM timeline\").fetchall() == [(\"127.0.0.1\", \"http_request\", \"live.example\", \"Live Co\")], db.execute(\"SELECT * FROM timeline\").fetchall()
 assert db.execute(\"SELECT device, site, decision FROM consent_marks\").fetchall() == [(\"127.0.0.1\", \"live.example\", \"accept\")]
-" "$tmp/state/live.db"' "live run in the database"
+" "$tmp/state/live.db" "$interfaces"' "live run in the database"
 
 # Doors that stop it at start, with the reason: a database it cannot open, a missing
 # consent rules file named in the configuration, another daemon's socket.
