@@ -130,6 +130,8 @@ struct run {
 	int64_t id, file_bytes, started, ended, first_packet, last_packet;
 	bool has_file_bytes, has_ended, has_first_packet, has_last_packet, live;
 	int64_t packets, observations, hits, dropped;
+	bool has_capture;
+	int64_t capture_received, capture_dropped;
 	struct text source, file_sha256, status, version, lists, config_sha256;
 };
 
@@ -351,7 +353,7 @@ static sqlite3_stmt *prepare_runs(sqlite3 *db)
 	if (sqlite3_prepare_v2(db,
 			       "SELECT id, source, live, file_sha256, file_bytes, started, ended, first_packet,"
 			       " last_packet, status, version, lists, config_sha256, packets, observations,"
-			       " hits, dropped FROM runs ORDER BY id",
+			       " hits, dropped, capture_received, capture_dropped FROM runs ORDER BY id",
 			       -1, &st, NULL) != SQLITE_OK)
 		return NULL;
 	return st;
@@ -375,6 +377,9 @@ static int read_run(sqlite3_stmt *st, struct run *u)
 	u->observations = sqlite3_column_int64(st, 14);
 	u->hits = sqlite3_column_int64(st, 15);
 	u->dropped = sqlite3_column_int64(st, 16);
+	u->has_capture = sqlite3_column_type(st, 17) != SQLITE_NULL;
+	u->capture_received = sqlite3_column_int64(st, 17);
+	u->capture_dropped = sqlite3_column_int64(st, 18);
 	if (text_copy(&u->source, st, 1) < 0 || text_copy(&u->file_sha256, st, 3) < 0 ||
 	    text_copy(&u->status, st, 9) < 0 || text_copy(&u->version, st, 10) < 0 ||
 	    text_copy(&u->lists, st, 11) < 0 || text_copy(&u->config_sha256, st, 12) < 0) {
@@ -465,6 +470,8 @@ static json_t *json_run(const struct run *u, bool *failed)
 	set(o, "observations", json_integer(u->observations), failed);
 	set(o, "hits", json_integer(u->hits), failed);
 	set(o, "dropped", json_integer(u->dropped), failed);
+	set(o, "capture_received", u->has_capture ? json_integer(u->capture_received) : json_null(), failed);
+	set(o, "capture_dropped", u->has_capture ? json_integer(u->capture_dropped) : json_null(), failed);
 	return o;
 }
 
@@ -912,6 +919,10 @@ static int text_runs(struct report *r, sqlite3_stmt *st)
 		fprintf(out, "\n       %lld packets, %lld observations, %lld hits, %lld dropped\n",
 			(long long)u.packets, (long long)u.observations, (long long)u.hits,
 			(long long)u.dropped);
+		if (u.has_capture)
+			fprintf(out, "       capture: %lld packets received, %lld dropped by the kernel"
+				" or the interface\n", (long long)u.capture_received,
+				(long long)u.capture_dropped);
 		run_free(&u);
 	}
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;

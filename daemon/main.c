@@ -1691,7 +1691,14 @@ int main(int argc, char **argv)
 			.dropped = queue_dropped(run.queue),
 			.file_sha256 = !run.begin.file_sha256 && hash.ok ? hash.hex : NULL,
 			.file_bytes = !run.begin.file_sha256 && hash.ok ? hash.bytes : -1,
+			.has_capture = live_run,
 		};
+		for (size_t i = 0; live_run && i < run.live.count; i++) {
+			uint64_t received, dropped, if_dropped;
+			live_counters(&run.live, i, &received, &dropped, &if_dropped);
+			end.capture_received += received;
+			end.capture_dropped += dropped + if_dropped;
+		}
 		if (store_run_end(run.store, &end) != 0 && !run.store_failed) {
 			fprintf(stderr, "%s: %s\n", program, store_error(run.store));
 			status = EXIT_RUNTIME;

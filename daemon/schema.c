@@ -250,4 +250,15 @@ static const char migration_3[] =
 	" decision TEXT NOT NULL CHECK (decision IN ('accept', 'reject', 'partial')),"
 	" created INTEGER NOT NULL);";
 
-const char *const schema_migrations[SCHEMA_VERSION] = { migration_1, migration_2, migration_3 };
+/*
+ * 4: what the capture itself lost, for a live run: packets the kernel's
+ * filter took in, and those dropped by the kernel or the interface
+ * (pcap_stats, all interfaces, summed over reopenings). NULL for a run over
+ * files, which loses nothing.
+ */
+static const char migration_4[] =
+	"ALTER TABLE runs ADD COLUMN capture_received INTEGER;"
+	"ALTER TABLE runs ADD COLUMN capture_dropped INTEGER;";
+
+const char *const schema_migrations[SCHEMA_VERSION] = { migration_1, migration_2, migration_3,
+							 migration_4 };

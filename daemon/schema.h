@@ -5,7 +5,7 @@
 #ifndef TRACKWATCH_SCHEMA_H
 #define TRACKWATCH_SCHEMA_H
 
-enum { SCHEMA_VERSION = 3 };
+enum { SCHEMA_VERSION = 4 };
 
 /* schema_migrations[n - 1] takes a database from version n - 1 to n. */
 extern const char *const schema_migrations[SCHEMA_VERSION];

@@ -963,7 +963,8 @@ int store_run_end(struct store *s, const struct store_run_end *end)
 		    " observations = ?6, hits = ?7,"
 		    " first_packet = ?10, last_packet = ?11,"
 		    " file_sha256 = coalesce(?8, file_sha256),"
-		    " file_bytes = coalesce(?9, file_bytes) WHERE id = ?1", &st) != 0)
+		    " file_bytes = coalesce(?9, file_bytes),"
+		    " capture_received = ?12, capture_dropped = ?13 WHERE id = ?1", &st) != 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, s->run);
 	sqlite3_bind_text(st, 2, end->status, -1, SQLITE_STATIC);
@@ -978,6 +979,10 @@ int store_run_end(struct store *s, const struct store_run_end *end)
 	if (s->first_ts) {
 		sqlite3_bind_int64(st, 10, (sqlite3_int64)s->first_ts);
 		sqlite3_bind_int64(st, 11, (sqlite3_int64)s->last_ts);
+	}
+	if (end->has_capture) {
+		sqlite3_bind_int64(st, 12, (sqlite3_int64)end->capture_received);
+		sqlite3_bind_int64(st, 13, (sqlite3_int64)end->capture_dropped);
 	}
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);

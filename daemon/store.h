@@ -86,6 +86,9 @@ struct store_run_end {
 	uint64_t packets, dropped;
 	const char *file_sha256; /* when known only now, else NULL */
 	int64_t file_bytes;
+	/* Live capture: the kernel's counters, all interfaces (has_capture 0: NULL, files). */
+	int has_capture;
+	uint64_t capture_received, capture_dropped;
 };
 int store_run_end(struct store *s, const struct store_run_end *end);
 

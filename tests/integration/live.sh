@@ -238,6 +238,8 @@ db = sqlite3.connect(sys.argv[1])
 assert db.execute(\"SELECT live, status, ended IS NOT NULL, source FROM runs\").fetchall() == [(1, \"complete\", 1, \"interfaces \" + sys.argv[2])]
 assert db.execute(\"SELECT device, kind, host, entity FROM timeline\").fetchall() == [(\"127.0.0.1\", \"http_request\", \"live.example\", \"Live Co\")], db.execute(\"SELECT * FROM timeline\").fetchall()
 assert db.execute(\"SELECT device, site, decision FROM consent_marks\").fetchall() == [(\"127.0.0.1\", \"live.example\", \"accept\")]
+received, dropped = db.execute(\"SELECT capture_received, capture_dropped FROM runs\").fetchone()
+assert received >= 10 and dropped == 0, (received, dropped)
 " "$tmp/state/live.db" "$interfaces"' "live run in the database"
 
 # Doors that stop it at start, with the reason: a database it cannot open, a missing

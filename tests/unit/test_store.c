@@ -118,6 +118,9 @@ static void test_upgrade_from_version_1(void **state)
 	assert_int_equal(scalar(db, "SELECT count(*) FROM timeline WHERE host = 'www.google-analytics.com'"
 				    " AND entity = 'Google' AND tracker AND cname IS NULL"), 1);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM devices WHERE hostname IS NULL"), 1);
+	/* Version 4: the capture's own losses, unknown (NULL) for the old run. */
+	assert_int_equal(scalar(db, "SELECT count(*) FROM runs WHERE capture_received IS NULL"
+				    " AND capture_dropped IS NULL"), 1);
 	sqlite3_close(db);
 	/* The reader upgrades too. */
 	teardown(NULL);
