@@ -131,6 +131,25 @@ size_t live_dispatch(struct live *live, const struct pollfd *fds, size_t count,
 	return frames;
 }
 
+size_t live_drain(struct live *live, capture_frame_fn on_frame, void *context)
+{
+	size_t frames = 0;
+	for (size_t i = 0; i < live->count; i++) {
+		struct live_source *s = &live->sources[i];
+		char error[CAPTURE_ERROR_MAX];
+		/* Bounded: a link that keeps delivering must not keep the daemon from stopping. */
+		for (int round = 0; s->capture && round < LIVE_DRAIN_ROUNDS; round++) {
+			int n = capture_dispatch(s->capture, LIVE_BATCH, on_frame, context, error,
+						 sizeof error);
+			if (n <= 0)
+				break;
+			s->frames += (uint64_t)n;
+			frames += (size_t)n;
+		}
+	}
+	return frames;
+}
+
 void live_counters(struct live *live, size_t i, uint64_t *received, uint64_t *dropped,
 		   uint64_t *if_dropped)
 {

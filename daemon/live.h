@@ -14,7 +14,7 @@
 
 #include "capture.h"
 
-enum { LIVE_SOURCES_MAX = 64, LIVE_RETRY_MAX_S = 60, LIVE_BATCH = 256 };
+enum { LIVE_SOURCES_MAX = 64, LIVE_RETRY_MAX_S = 60, LIVE_BATCH = 256, LIVE_DRAIN_ROUNDS = 4096 };
 
 struct live_source {
 	char *name;
@@ -54,6 +54,13 @@ size_t live_pollfds(struct live *live, struct pollfd *fds);
  */
 size_t live_dispatch(struct live *live, const struct pollfd *fds, size_t count,
 		     capture_frame_fn on_frame, void *context, uint64_t now_us);
+
+/*
+ * At the end: reads what the kernel already holds for each open source
+ * (packets it counted as received), at most LIVE_DRAIN_ROUNDS batches each,
+ * so that a stop loses nothing the kernel took in. Returns the frames read.
+ */
+size_t live_drain(struct live *live, capture_frame_fn on_frame, void *context);
 
 /* The counters of a source, its open handle's included. */
 void live_counters(struct live *live, size_t i, uint64_t *received, uint64_t *dropped,

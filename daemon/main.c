@@ -521,7 +521,7 @@ static void on_usr1(int sig)
 
 static void print_stats(const struct pipeline *pipeline);
 
-/* SIGUSR1: the statistics so far, as at the end, and carry on. */
+/* SIGUSR1 while files are read: the statistics so far, as at the end, and carry on. */
 static void stats_if_asked(struct run *run)
 {
 	if (!stats_requested)
@@ -529,11 +529,6 @@ static void stats_if_asked(struct run *run)
 	stats_requested = 0;
 	progress_end(&run->progress);
 	print_stats(run->pipeline);
-	uint64_t received, dropped, if_dropped;
-	if (current_capture && capture_drops(current_capture, &received, &dropped, &if_dropped) == 0)
-		fprintf(stderr, "%s: %s: %" PRIu64 " packets received by filter, %" PRIu64
-			" dropped by kernel, dropped by interface %" PRIu64 "\n", program,
-			capture_name(current_capture), received, dropped, if_dropped);
 }
 
 static void on_signal_between(int sig)
@@ -1158,6 +1153,10 @@ static int live_loop(struct run *run)
 			next_idle = now + 500000;
 		}
 	}
+	/* What the kernel took in before the stop is read, not lost. */
+	size_t drained = live_drain(&run->live, on_live_frame, run);
+	if (drained)
+		log_info("read %zu packets the kernel held at the stop", drained);
 	return 0;
 }
 
