@@ -24,7 +24,7 @@ TW_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror -MMD -MP -DTW_
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
 
-PKGS = libpcap libndpi sqlite3 yaml-0.1 jansson libcrypto libpsl libcurl
+PKGS = libpcap libndpi sqlite3 yaml-0.1 jansson libcrypto libpsl libcurl libnghttp2
 # Library headers are system headers: their warnings are not ours to fix.
 pkg_cflags = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS)))
 pkg_libs = $(shell pkg-config --libs $(PKGS))
@@ -36,25 +36,26 @@ capng_libs = $(shell pkg-config --libs libcap-ng)
 # Every Debian package the build, the tests, the fuzzers and the benchmark use.
 DEB_PACKAGES = pkg-config libpcap-dev libndpi-dev libsqlite3-dev libyaml-dev \
 	libjansson-dev libssl-dev libpsl-dev libcap-ng-dev libcmocka-dev clang libclang-rt-14-dev time man-db \
-	tshark libndpi-bin python3 libcurl4-openssl-dev openssl \
+	tshark libndpi-bin python3 libcurl4-openssl-dev openssl libnghttp2-dev \
 	webext-ublock-origin-firefox
 
 B = build
 CORE_SRC = daemon/capture.c daemon/decode.c daemon/flow.c daemon/observation.c \
-	daemon/pipeline.c daemon/reassembly.c daemon/dnscache.c dissectors/ndpi_glue.c dissectors/dns.c dissectors/tls.c dissectors/quic.c dissectors/http1.c \
-	daemon/identifiers.c dissectors/cookie.c dissectors/tcf.c daemon/consent.c blocklists/yamlfile.c
+	daemon/pipeline.c daemon/reassembly.c daemon/dnscache.c dissectors/ndpi_glue.c dissectors/dns.c dissectors/tls.c dissectors/quic.c dissectors/hkdf.c dissectors/http1.c \
+	daemon/identifiers.c dissectors/cookie.c dissectors/tcf.c daemon/consent.c blocklists/yamlfile.c \
+	dissectors/keylog.c dissectors/tlsdec.c dissectors/http2.c daemon/decrypt.c
 STORE_SRC = daemon/store.c daemon/schema.c
 DAEMON_SRC = $(CORE_SRC) $(STORE_SRC) $(LISTS_SRC) daemon/queue.c daemon/timeline.c daemon/config.c daemon/progress.c daemon/privileges.c daemon/log.c daemon/live.c daemon/control.c daemon/main.c
 # The tracker lists and their matcher, shared by the sensor and the command line.
 LISTS_SRC = blocklists/matcher.c blocklists/parse_text.c blocklists/parse_data.c blocklists/lists.c blocklists/yamlfile.c
 CLI_SRC = cli/trackwatch.c cli/control.c daemon/config.c cli/lists.c cli/timeline.c cli/report.c cli/db.c cli/phases.c cli/syncing.c cli/consent.c $(LISTS_SRC) $(STORE_SRC) blocklists/fetch.c daemon/observation.c cli/tcf.c dissectors/tcf.c
-UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_identifiers test_dnscache test_parse_data test_parse_text test_matcher test_lists test_lists_live test_psl test_store test_cli_db test_config test_timeline test_cookie test_tcf test_consent test_phases test_progress test_privileges test_control
-FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_identifiers fuzz_observation fuzz_disconnect fuzz_tds fuzz_cookiedb fuzz_abp fuzz_hosts fuzz_lists_config fuzz_daemon_config fuzz_timeline fuzz_cookie fuzz_tcf fuzz_consent fuzz_control
+UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_http2 test_identifiers test_dnscache test_parse_data test_parse_text test_matcher test_lists test_lists_live test_psl test_store test_cli_db test_config test_timeline test_cookie test_tcf test_consent test_phases test_progress test_privileges test_control test_keylog test_tlsdec
+FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_http2 fuzz_identifiers fuzz_observation fuzz_disconnect fuzz_tds fuzz_cookiedb fuzz_abp fuzz_hosts fuzz_lists_config fuzz_daemon_config fuzz_timeline fuzz_cookie fuzz_tcf fuzz_consent fuzz_control fuzz_keylog fuzz_tlsdec
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
 .PHONY: all deps demo check check-live check-run unit golden cli-tests crosscheck hostile live install-test fuzz fuzz-smoke \
-	man-check install uninstall clean bench oracle fetch-test lists-tests store-tests report-tests consent-tests
+	man-check install uninstall clean bench oracle fetch-test lists-tests store-tests report-tests consent-tests tls-tests
 
 all: $(B)/trackwatchd $(B)/trackwatch
 
@@ -88,8 +89,10 @@ test_observation_SRC = daemon/observation.c
 test_observation_LIBS = $(pkg_libs)
 test_dns_SRC = dissectors/dns.c
 test_http1_SRC = dissectors/http1.c
+test_http2_SRC = dissectors/http2.c
+test_http2_LIBS = $(shell pkg-config --libs libnghttp2)
 test_tls_SRC = dissectors/tls.c
-test_quic_SRC = dissectors/quic.c dissectors/tls.c
+test_quic_SRC = dissectors/quic.c dissectors/tls.c dissectors/hkdf.c
 test_quic_LIBS = $(pkg_libs)
 test_identifiers_SRC = daemon/identifiers.c
 test_identifiers_LIBS = $(pkg_libs)
@@ -126,13 +129,20 @@ test_tcf_LIBS = $(pkg_libs)
 test_consent_SRC = daemon/consent.c dissectors/tcf.c dissectors/cookie.c blocklists/yamlfile.c
 test_consent_LIBS = $(pkg_libs)
 test_psl_LIBS = $(pkg_libs)
+test_tlsdec_SRC = dissectors/tlsdec.c dissectors/hkdf.c
+test_tlsdec_LIBS = $(shell pkg-config --libs libcrypto)
+test_keylog_SRC = dissectors/keylog.c
+test_keylog_LIBS = $(shell pkg-config --libs libcrypto)
 fuzz_decode_SRC = daemon/decode.c
 fuzz_flow_SRC = daemon/flow.c daemon/decode.c
 fuzz_reassembly_SRC = daemon/reassembly.c
 fuzz_dns_SRC = dissectors/dns.c
 fuzz_http1_SRC = dissectors/http1.c
+fuzz_http2_SRC = dissectors/http2.c
+fuzz_http2_CFLAGS = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags libnghttp2))
+fuzz_http2_LIBS = $(shell pkg-config --libs libnghttp2)
 fuzz_tls_SRC = dissectors/tls.c
-fuzz_quic_SRC = dissectors/quic.c dissectors/tls.c
+fuzz_quic_SRC = dissectors/quic.c dissectors/tls.c dissectors/hkdf.c
 fuzz_quic_LIBS = $(shell pkg-config --libs libcrypto)
 fuzz_identifiers_SRC = daemon/identifiers.c
 fuzz_identifiers_LIBS = $(shell pkg-config --libs libcrypto)
@@ -175,6 +185,11 @@ fuzz_consent_LIBS = $(pkg_libs)
 fuzz_control_SRC = daemon/control.c
 fuzz_control_CFLAGS = $(pkg_cflags)
 fuzz_control_LIBS = $(pkg_libs)
+fuzz_tlsdec_SRC = dissectors/tlsdec.c dissectors/hkdf.c
+fuzz_tlsdec_LIBS = $(shell pkg-config --libs libcrypto)
+fuzz_keylog_SRC = dissectors/keylog.c
+fuzz_keylog_CFLAGS = $(shell pkg-config --cflags libcrypto)
+fuzz_keylog_LIBS = $(shell pkg-config --libs libcrypto)
 
 # Keep the objects the pattern rules make (make would delete them as intermediate).
 .SECONDARY:
@@ -214,7 +229,7 @@ demo: deps
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-CHECK_SUITES = unit golden cli-tests store-tests report-tests consent-tests lists-tests fetch-test crosscheck hostile live install-test man-check fuzz-smoke
+CHECK_SUITES = unit golden cli-tests store-tests report-tests consent-tests tls-tests lists-tests fetch-test crosscheck hostile live install-test man-check fuzz-smoke
 check-run: $(CHECK_SUITES)
 	@echo "suites: $(words $(CHECK_SUITES)) passed, 0 failed"
 
@@ -237,6 +252,11 @@ report-tests: $(B)/asan/trackwatch
 consent-tests: $(B)/asan/trackwatchd $(B)/asan/trackwatch
 	tests/integration/consent.py $(B)/asan/trackwatchd $(B)/asan/trackwatch tests/data
 	tests/integration/tcf.sh $(B)/asan/trackwatch
+
+# TLS decryption against tshark: every bundled capture with its key log (the whole
+# corpus: tests/integration/tls-oracle.py build/trackwatchd ../shared/corpus/tls).
+tls-tests: $(B)/asan/trackwatchd
+	tests/integration/tls-oracle.py $(B)/asan/trackwatchd tests/data/tls
 
 lists-tests: $(B)/asan/trackwatch $(B)/linear/trackwatch
 	tests/integration/lists.sh $(B)/asan/trackwatch $(B)/linear/trackwatch

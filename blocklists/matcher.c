@@ -225,6 +225,8 @@ struct matcher {
 	uint32_t *cookie_prefixes;
 	size_t cookie_prefix_count;
 	bool finished;
+	/* A matcher read from a snapshot: everything above lives in this one block. */
+	void *block;
 };
 
 static void *arena_alloc(struct matcher *m, size_t size)
@@ -253,7 +255,8 @@ static const char *arena_strndup(struct matcher *m, const char *s, size_t len)
 	if (!p)
 		return NULL;
 	memcpy(p, s, len);
-	p[len] = '\0';
+	/* The NUL, and zeros up to the next string: a snapshot copies whole chunks. */
+	memset(p + len, 0, ((len + 1 + 7) & ~(size_t)7) - len);
 	return p;
 }
 
@@ -576,6 +579,11 @@ void matcher_free(struct matcher *m)
 		return;
 	for (size_t i = 0; i < m->regex_rules.count; i++)
 		regfree(&VEC_AT(m->regex_rules, struct regex_rule, i)->re);
+	if (m->block) {
+		free(m->block);
+		free(m);
+		return;
+	}
 	struct vec *vecs[] = { &m->doms, &m->host_rules, &m->url_rules, &m->regex_rules,
 			       &m->entities, &m->categories, &m->domopts, &m->generic_rules,
 			       &m->cookies, &m->host_patterns };
@@ -2147,4 +2155,421 @@ void matcher_stats(const struct matcher *m, struct matcher_stats *out)
 	out->bytes = m->arena_bytes + (m->slot_mask + 1) * sizeof *m->slots;
 	for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
 		out->bytes += vecs[i]->cap * vecs[i]->size;
+}
+
+/* ---- Snapshots ---- */
+
+/*
+ * A finished matcher as one block of bytes (matcher_snapshot()), to be read
+ * back as it is (matcher_from_snapshot()): the header below, then each
+ * array at a 64-byte boundary, then the strings (the arena's chunks one
+ * after the other). In the arrays, a string is its offset in the strings
+ * plus one (0 for NULL); compiled regular expressions are compiled again
+ * from their text. Only the program that wrote a snapshot may read it: the
+ * layout is this build's (lists.c keys its cache by the build).
+ */
+enum { SNAP_VECS = 10 };
+#define SNAP_MAGIC 0x31746e7370616e73ULL /* "snapsnt1" */
+
+struct snap_array {
+	uint64_t offset;           /* 0: the array is NULL */
+	uint64_t count, cap;
+};
+
+struct snap_header {
+	uint64_t magic, size;
+	uint64_t arena_bytes;
+	int64_t list_count;
+	struct snap_array vecs[SNAP_VECS];
+	struct snap_array token_rules, token_fallback, keyed, unkeyed, slots, filter,
+		cookie_slots, cookie_prefixes, strings;
+	uint64_t slot_mask, filter_mask, cookie_mask;
+	uint64_t host_pattern_bits[64];
+	struct list_info lists[MATCHER_MAX_LISTS];
+};
+
+static struct vec *snap_vecs(struct matcher *m, struct vec **vecs)
+{
+	struct vec *all[SNAP_VECS] = { &m->doms, &m->host_rules, &m->url_rules, &m->regex_rules,
+				       &m->entities, &m->categories, &m->domopts, &m->generic_rules,
+				       &m->cookies, &m->host_patterns };
+	memcpy(vecs, all, sizeof all);
+	return vecs[0];
+}
+
+/* The arena's chunks by address, and where each begins in the strings. */
+struct snap_chunk {
+	const char *data;
+	size_t used;
+	size_t at;
+};
+
+struct snap_writer {
+	char *buf;
+	size_t size, cap;
+	struct snap_chunk *chunks;
+	size_t chunk_count;
+	size_t strings;            /* offset of the strings in buf */
+	bool failed;
+};
+
+static size_t snap_reserve(struct snap_writer *w, size_t bytes, size_t align)
+{
+	size_t at = (w->size + align - 1) & ~(align - 1);
+	if (at + bytes > w->cap) {
+		size_t cap = w->cap ? w->cap : 1 << 20;
+		while (cap < at + bytes)
+			cap *= 2;
+		char *buf = realloc(w->buf, cap);
+		if (!buf) {
+			w->failed = true;
+			return 0;
+		}
+		w->buf = buf;
+		w->cap = cap;
+	}
+	memset(w->buf + w->size, 0, at + bytes - w->size);
+	w->size = at + bytes;
+	return at;
+}
+
+static int by_chunk_address(const void *a, const void *b)
+{
+	const struct snap_chunk *x = a, *y = b;
+	return x->data < y->data ? -1 : x->data > y->data;
+}
+
+/* A string as stored: its offset in the strings plus one; one not in the arena is added. */
+static uint64_t snap_string(struct snap_writer *w, const char *p)
+{
+	if (!p)
+		return 0;
+	size_t lo = 0, hi = w->chunk_count;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct snap_chunk *c = &w->chunks[mid];
+		if (p < c->data)
+			hi = mid;
+		else if (p >= c->data + c->used)
+			lo = mid + 1;
+		else
+			return c->at + (size_t)(p - c->data) + 1;
+	}
+	/* Not from the arena (a literal): a copy after the chunks. */
+	size_t len = strlen(p) + 1;
+	size_t at = snap_reserve(w, len, 1);
+	if (w->failed)
+		return 0;
+	memcpy(w->buf + at, p, len);
+	return at - w->strings + 1;
+}
+
+#define SNAP_STRING(w, field) \
+	do { uint64_t v_ = snap_string(w, (field)); memcpy(&(field), &v_, sizeof v_); } while (0)
+
+_Static_assert(sizeof(const char *) == sizeof(uint64_t), "strings are stored as 64-bit offsets");
+
+static void snap_strings_of(struct snap_writer *w, struct matcher *m, struct snap_header *h)
+{
+	struct vec *vecs[SNAP_VECS];
+	snap_vecs(m, vecs);
+	for (int i = 0; i < SNAP_VECS; i++) {
+		size_t n = h->vecs[i].count;
+		for (size_t k = 0; k < n && !w->failed; k++) {
+			/* Re-read the item's place each time: adding a string may move buf. */
+			char *item = w->buf + h->vecs[i].offset + k * vecs[i]->size;
+			switch (i) {
+			case 0: { struct dom *d = (struct dom *)item;
+				const char *name = d->name, *cname = d->cname;
+				uint64_t a = snap_string(w, name), b = snap_string(w, cname);
+				d = (struct dom *)(w->buf + h->vecs[i].offset + k * vecs[i]->size);
+				memcpy(&d->name, &a, 8); memcpy(&d->cname, &b, 8);
+				break; }
+			case 1: case 2: { struct rule_head *r = (struct rule_head *)item;
+				const char *text = r->text;
+				const char *pattern = i == 2 ? ((struct url_rule *)item)->pattern : NULL;
+				uint64_t a = snap_string(w, text), b = snap_string(w, pattern);
+				item = w->buf + h->vecs[i].offset + k * vecs[i]->size;
+				memcpy(&((struct rule_head *)item)->text, &a, 8);
+				if (i == 2)
+					memcpy(&((struct url_rule *)item)->pattern, &b, 8);
+				break; }
+			case 3: { struct regex_rule *r = (struct regex_rule *)item;
+				const char *text = r->text;
+				uint64_t a = snap_string(w, text);
+				r = (struct regex_rule *)(w->buf + h->vecs[i].offset + k * vecs[i]->size);
+				memset(&r->re, 0, sizeof r->re);
+				memcpy(&r->text, &a, 8);
+				break; }
+			case 4: { const char *name = ((struct entity *)item)->name;
+				uint64_t a = snap_string(w, name);
+				memcpy(&((struct entity *)(w->buf + h->vecs[i].offset + k * vecs[i]->size))->name, &a, 8);
+				break; }
+			case 5: { const char *name = ((struct category *)item)->name;
+				uint64_t a = snap_string(w, name);
+				memcpy(&((struct category *)(w->buf + h->vecs[i].offset + k * vecs[i]->size))->name, &a, 8);
+				break; }
+			case 6: { const char *name = ((struct domopt *)item)->name;
+				uint64_t a = snap_string(w, name);
+				memcpy(&((struct domopt *)(w->buf + h->vecs[i].offset + k * vecs[i]->size))->name, &a, 8);
+				break; }
+			case 8: { struct cookie_info c = *(struct cookie_info *)item;
+				uint64_t v[6] = { snap_string(w, c.name), snap_string(w, c.platform),
+						  snap_string(w, c.category), snap_string(w, c.domain),
+						  snap_string(w, c.retention), snap_string(w, c.controller) };
+				struct cookie_info *o = (struct cookie_info *)(w->buf + h->vecs[i].offset + k * vecs[i]->size);
+				memcpy(&o->name, &v[0], 8); memcpy(&o->platform, &v[1], 8);
+				memcpy(&o->category, &v[2], 8); memcpy(&o->domain, &v[3], 8);
+				memcpy(&o->retention, &v[4], 8); memcpy(&o->controller, &v[5], 8);
+				break; }
+			default:
+				break;
+			}
+		}
+	}
+}
+
+size_t matcher_snapshot(const struct matcher *cm, void **out)
+{
+	struct matcher *m = (struct matcher *)cm;
+	*out = NULL;
+	if (!m->finished || m->block)
+		return 0;
+	struct snap_writer w = { 0 };
+	struct vec *vecs[SNAP_VECS];
+	snap_vecs(m, vecs);
+	size_t hdr = snap_reserve(&w, sizeof(struct snap_header), 64);
+	struct snap_array arrays[SNAP_VECS];
+	for (int i = 0; i < SNAP_VECS && !w.failed; i++) {
+		size_t bytes = vecs[i]->count * vecs[i]->size;
+		arrays[i] = (struct snap_array){ 0, vecs[i]->count, vecs[i]->cap };
+		if (!vecs[i]->items)
+			continue;
+		arrays[i].offset = snap_reserve(&w, bytes, 64);
+		if (!w.failed)
+			memcpy(w.buf + arrays[i].offset, vecs[i]->items, bytes);
+	}
+#define SNAP_PLAIN(dst, ptr, n) \
+	do { \
+		size_t bytes_ = (n) * sizeof *(ptr); \
+		(dst) = (struct snap_array){ 0, (n), (n) }; \
+		if ((ptr) && !w.failed) { \
+			(dst).offset = snap_reserve(&w, bytes_ ? bytes_ : 1, 64); \
+			if (!w.failed) \
+				memcpy(w.buf + (dst).offset, (ptr), bytes_); \
+		} \
+	} while (0)
+	struct snap_array token_rules, token_fallback, keyed, unkeyed, slots, filter, cookie_slots,
+		cookie_prefixes;
+	/* Arrays made with one spare entry keep it: the count is what is used. */
+	SNAP_PLAIN(token_rules, m->token_rules, m->token_rule_count + 1);
+	SNAP_PLAIN(token_fallback, m->token_fallback, m->token_fallback_count + 1);
+	SNAP_PLAIN(keyed, m->keyed_patterns, m->host_patterns.count + 1);
+	SNAP_PLAIN(unkeyed, m->unkeyed_patterns, m->host_patterns.count + 1);
+	SNAP_PLAIN(slots, m->slots, m->slots ? m->slot_mask + 1 : 0);
+	SNAP_PLAIN(filter, m->filter, m->filter ? (m->filter_mask + 1) / 64 : 0);
+	SNAP_PLAIN(cookie_slots, m->cookie_slots, m->cookie_slots ? m->cookie_mask + 1 : 0);
+	SNAP_PLAIN(cookie_prefixes, m->cookie_prefixes, m->cookies.count + 1);
+#undef SNAP_PLAIN
+	/* The strings: the arena's chunks, in address order. */
+	size_t chunks = 0;
+	for (struct arena_chunk *c = m->arena; c; c = c->next)
+		chunks++;
+	w.chunks = calloc(chunks + 1, sizeof *w.chunks);
+	if (!w.chunks)
+		w.failed = true;
+	for (struct arena_chunk *c = m->arena; c && !w.failed; c = c->next)
+		w.chunks[w.chunk_count++] = (struct snap_chunk){ c->data, c->used, 0 };
+	qsort(w.chunks, w.chunk_count, sizeof *w.chunks, by_chunk_address);
+	size_t total = 0;
+	for (size_t i = 0; i < w.chunk_count; i++)
+		total += w.chunks[i].used;
+	w.strings = snap_reserve(&w, total, 64);
+	for (size_t i = 0, at = 0; i < w.chunk_count && !w.failed; i++) {
+		w.chunks[i].at = at;
+		memcpy(w.buf + w.strings + at, w.chunks[i].data, w.chunks[i].used);
+		at += w.chunks[i].used;
+	}
+	struct snap_header h;
+	memset(&h, 0, sizeof h);
+	h.magic = SNAP_MAGIC;
+	h.arena_bytes = m->arena_bytes;
+	h.list_count = m->list_count;
+	memcpy(h.vecs, arrays, sizeof arrays);
+	h.token_rules = token_rules;
+	h.token_fallback = token_fallback;
+	h.keyed = keyed;
+	h.unkeyed = unkeyed;
+	h.slots = slots;
+	h.filter = filter;
+	h.cookie_slots = cookie_slots;
+	h.cookie_prefixes = cookie_prefixes;
+	h.slot_mask = m->slot_mask;
+	h.filter_mask = m->filter_mask;
+	h.cookie_mask = m->cookie_mask;
+	memcpy(h.host_pattern_bits, m->host_pattern_bits, sizeof h.host_pattern_bits);
+	/* The strings pointed to from the arrays and the lists' records, as offsets. */
+	if (!w.failed)
+		snap_strings_of(&w, m, &h);
+	memcpy(h.lists, m->lists, sizeof h.lists);
+	for (int l = 0; l < MATCHER_MAX_LISTS && !w.failed; l++) {
+		struct list_info *info = &h.lists[l];
+		SNAP_STRING(&w, info->name);
+		SNAP_STRING(&w, info->path);
+		SNAP_STRING(&w, info->category);
+		for (size_t k = 0; k < sizeof info->skips / sizeof info->skips[0]; k++)
+			SNAP_STRING(&w, info->skips[k].reason);
+	}
+	/* The strings end where the last literal copied ends. */
+	h.strings = (struct snap_array){ w.strings, w.size - w.strings, w.size - w.strings };
+	snap_reserve(&w, 0, 64);
+	h.size = w.size;
+	free(w.chunks);
+	if (w.failed) {
+		free(w.buf);
+		return 0;
+	}
+	memcpy(w.buf + hdr, &h, sizeof h);
+	*out = w.buf;
+	return w.size;
+}
+
+/* A stored string back to a pointer into the strings; false when out of range. */
+static bool snap_fix(const char **field, const char *strings, size_t len)
+{
+	uint64_t v;
+	memcpy(&v, field, sizeof v);
+	if (v == 0) {
+		*field = NULL;
+		return true;
+	}
+	if (v - 1 >= len)
+		return false;
+	*field = strings + (v - 1);
+	return true;
+}
+
+/* Whether an array lies in the block (of `size` bytes), at a cache line. */
+static bool snap_place(const struct snap_array *a, size_t item, size_t size)
+{
+	if (!a->offset)
+		return a->count == 0;
+	return a->offset % 64 == 0 && a->offset <= size && a->count <= (size - a->offset) / item;
+}
+
+struct matcher *matcher_from_snapshot(void *block, size_t size)
+{
+	struct snap_header h;
+	if (size < sizeof h) {
+		free(block);
+		return NULL;
+	}
+	memcpy(&h, block, sizeof h);
+	struct matcher *m = matcher_new();
+	if (!m || h.magic != SNAP_MAGIC || h.size != size || h.list_count < 0 ||
+	    h.list_count > MATCHER_MAX_LISTS) {
+		free(m);
+		free(block);
+		return NULL;
+	}
+	char *base = block;
+	bool ok = true;
+	struct vec *vecs[SNAP_VECS];
+	snap_vecs(m, vecs);
+	for (int i = 0; i < SNAP_VECS && ok; i++) {
+		ok = snap_place(&h.vecs[i], vecs[i]->size, size) && h.vecs[i].cap >= h.vecs[i].count;
+		vecs[i]->items = h.vecs[i].offset ? base + h.vecs[i].offset : NULL;
+		vecs[i]->count = h.vecs[i].count;
+		vecs[i]->cap = h.vecs[i].cap;
+	}
+	ok = ok && snap_place(&h.strings, 1, size);
+	const char *strings = base + h.strings.offset;
+	size_t strings_len = h.strings.count;
+	/* Every string ends inside the strings: the last byte is a NUL. */
+	ok = ok && strings_len > 0 && strings[strings_len - 1] == '\0';
+#define SNAP_TAKE(field, a, type) \
+	do { \
+		ok = ok && snap_place(&(a), sizeof(type), size); \
+		(field) = ok && (a).offset ? (type *)(void *)(base + (a).offset) : NULL; \
+	} while (0)
+	SNAP_TAKE(m->token_rules, h.token_rules, struct token_rule);
+	SNAP_TAKE(m->token_fallback, h.token_fallback, uint32_t);
+	SNAP_TAKE(m->keyed_patterns, h.keyed, uint32_t);
+	SNAP_TAKE(m->unkeyed_patterns, h.unkeyed, uint32_t);
+	SNAP_TAKE(m->slots, h.slots, uint64_t);
+	SNAP_TAKE(m->filter, h.filter, uint64_t);
+	SNAP_TAKE(m->cookie_slots, h.cookie_slots, uint32_t);
+	SNAP_TAKE(m->cookie_prefixes, h.cookie_prefixes, uint32_t);
+#undef SNAP_TAKE
+	if (!ok) {
+		free(m); /* its arrays are in the block */
+		free(block);
+		return NULL;
+	}
+	/* Counts of what is used in the arrays made with a spare entry. */
+	m->token_rule_count = h.token_rules.count ? h.token_rules.count - 1 : 0;
+	m->token_fallback_count = h.token_fallback.count ? h.token_fallback.count - 1 : 0;
+	m->slot_mask = h.slot_mask;
+	m->filter_mask = h.filter_mask;
+	m->cookie_mask = h.cookie_mask;
+	memcpy(m->host_pattern_bits, h.host_pattern_bits, sizeof m->host_pattern_bits);
+	m->arena_bytes = h.arena_bytes;
+	m->list_count = (int)h.list_count;
+	memcpy(m->lists, h.lists, sizeof m->lists);
+	/* keyed_count, unkeyed_count, cookie_prefix_count: as matcher_finish() counts them. */
+	for (size_t i = 0; i < m->host_patterns.count; i++) {
+		const struct host_pattern *hp = VEC_AT(m->host_patterns, const struct host_pattern, i);
+		if (!hp->on_dom)
+			hp->label_hash ? m->keyed_count++ : m->unkeyed_count++;
+	}
+	for (size_t i = 0; i < m->cookies.count; i++)
+		m->cookie_prefix_count += VEC_AT(m->cookies, const struct cookie_info, i)->prefix;
+	/* The strings. */
+	for (size_t k = 0; ok && k < m->doms.count; k++) {
+		struct dom *d = VEC_AT(m->doms, struct dom, k);
+		ok = snap_fix(&d->name, strings, strings_len) && snap_fix(&d->cname, strings, strings_len);
+	}
+	for (size_t k = 0; ok && k < m->host_rules.count; k++)
+		ok = snap_fix(&VEC_AT(m->host_rules, struct host_rule, k)->text, strings, strings_len);
+	for (size_t k = 0; ok && k < m->url_rules.count; k++) {
+		struct url_rule *r = VEC_AT(m->url_rules, struct url_rule, k);
+		ok = snap_fix(&r->text, strings, strings_len) && snap_fix(&r->pattern, strings, strings_len);
+	}
+	for (size_t k = 0; ok && k < m->entities.count; k++)
+		ok = snap_fix(&VEC_AT(m->entities, struct entity, k)->name, strings, strings_len);
+	for (size_t k = 0; ok && k < m->categories.count; k++)
+		ok = snap_fix(&VEC_AT(m->categories, struct category, k)->name, strings, strings_len);
+	for (size_t k = 0; ok && k < m->domopts.count; k++)
+		ok = snap_fix(&VEC_AT(m->domopts, struct domopt, k)->name, strings, strings_len);
+	for (size_t k = 0; ok && k < m->cookies.count; k++) {
+		struct cookie_info *c = VEC_AT(m->cookies, struct cookie_info, k);
+		ok = snap_fix(&c->name, strings, strings_len) && snap_fix(&c->platform, strings, strings_len) &&
+		     snap_fix(&c->category, strings, strings_len) && snap_fix(&c->domain, strings, strings_len) &&
+		     snap_fix(&c->retention, strings, strings_len) &&
+		     snap_fix(&c->controller, strings, strings_len);
+	}
+	for (int l = 0; ok && l < MATCHER_MAX_LISTS; l++) {
+		struct list_info *info = &m->lists[l];
+		ok = snap_fix(&info->name, strings, strings_len) && snap_fix(&info->path, strings, strings_len) &&
+		     snap_fix(&info->category, strings, strings_len);
+		for (size_t k = 0; ok && k < sizeof info->skips / sizeof info->skips[0]; k++)
+			ok = snap_fix(&info->skips[k].reason, strings, strings_len);
+	}
+	/* The regular expressions, compiled again (they compiled when the lists were read). */
+	size_t compiled = 0;
+	for (; ok && compiled < m->regex_rules.count; compiled++) {
+		struct regex_rule *r = VEC_AT(m->regex_rules, struct regex_rule, compiled);
+		ok = snap_fix(&r->text, strings, strings_len) && r->text &&
+		     regcomp(&r->re, r->text, REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0;
+		if (!ok)
+			break;
+	}
+	m->regex_rules.count = compiled;
+	m->finished = true;
+	m->block = block;
+	if (!ok) {
+		matcher_free(m);
+		return NULL;
+	}
+	return m;
 }

@@ -259,6 +259,19 @@ int matcher_third_party(const char *host, size_t host_len, const char *site);
 /* The registrable domain (eTLD+1) of `host` by the Public Suffix List, or NULL (an IP address, a public suffix itself). Thread-safe. */
 const char *matcher_registrable_domain(const char *host);
 
+/*
+ * A finished matcher as one block of bytes, for the lists' cache (lists.c):
+ * *out is malloc'd; returns its size, or 0 (out of memory). Only the same
+ * build of the same program may read it back.
+ */
+size_t matcher_snapshot(const struct matcher *m, void **out);
+/*
+ * The matcher a snapshot holds; takes `block` (from aligned_alloc(64, ...),
+ * freed with the matcher, or at once when NULL is returned: not a whole
+ * snapshot).
+ */
+struct matcher *matcher_from_snapshot(void *block, size_t size);
+
 /* Sizes for reports: distinct domains, host rules, URL rules, cookies. */
 struct matcher_stats {
 	uint32_t domains, host_rules, url_rules, regex_rules, entities, cnames, cookies;

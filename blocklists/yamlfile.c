@@ -29,7 +29,7 @@ int yaml_file_fail(struct yaml_file *y, const yaml_node_t *node, const char *fmt
 
 /* The configuration's sections; tests/unit/test_config.c checks them against config_settings[]. */
 const char *const yaml_file_sections[] = { "lists", "devices", "capture", "flows", "identifiers",
-					   "store", "consent", "control", "daemon", "log", NULL };
+					   "store", "consent", "tls", "control", "daemon", "log", NULL };
 
 const char *yaml_file_top_key(struct yaml_file *y, const yaml_node_t *key_node)
 {

@@ -56,6 +56,8 @@ const struct config_setting config_settings[] = {
 	  "MiB of observations waiting for the writer at most; beyond it live capture drops and counts them", NULL },
 	{ "consent.rules", CONFIG_PATH, AT(consent_rules), 0, 0, 0, "the shipped rules",
 	  "the consent rules file (trackwatchd(8), CONSENT SIGNALS); a relative name is from the current directory", NULL },
+	{ "tls.keylog", CONFIG_LIST, AT(keylogs), 0, 0, 0, "none",
+	  "NSS key log files (SSLKEYLOGFILE) to decrypt TLS with; live capture follows them as they grow (-k)", NULL },
 	{ "control.socket", CONFIG_PATH, AT(control_socket), 0, 0, 0, CONFIG_DEFAULT_SOCKET,
 	  "the live daemon's control socket (trackwatch status, reload, consent mark); \"none\" for no socket", NULL },
 	{ "control.group", CONFIG_STRING, AT(control_group), 0, 0, 0, "the daemon user's group",

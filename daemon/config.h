@@ -16,6 +16,7 @@
  *   control: { socket: /run/trackwatch/trackwatchd.sock, group: trackwatch }
  *   daemon: { user: trackwatch }
  *   log: { level: notice }
+ *   tls: { keylog: [/home/lab/sslkeys.log] }
  *
  * The `lists:` section is blocklists/lists.c's; the table names it so that
  * unknown keys are still found. A plain null (`key: ~` or `key:`) leaves a
@@ -75,6 +76,7 @@ struct daemon_config {
 	char *control_group;     /* control.group, or NULL for the user's group */
 	char *user;              /* daemon.user, or NULL for CONFIG_DEFAULT_USER */
 	unsigned log_level;      /* log.level: enum config_log_level */
+	struct config_list keylogs; /* tls.keylog: NSS key log files (-k) */
 };
 
 enum config_type {

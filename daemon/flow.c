@@ -31,6 +31,8 @@ struct flow_table {
 	flow_end_fn on_end;
 	void *context;
 	struct flow_table_stats stats;
+	/* The flow of the latest packet: packets come in runs of one flow. */
+	struct flow *last;
 };
 
 /*
@@ -153,6 +155,8 @@ static void flow_end(struct flow_table *table, struct flow *flow, enum flow_end_
 	while (*link != flow)
 		link = &(*link)->hash_next;
 	*link = flow->hash_next;
+	if (table->last == flow)
+		table->last = NULL;
 	lru_unlink(table, flow);
 	if (table->on_end)
 		table->on_end(table->context, flow, reason);
@@ -263,14 +267,42 @@ static int tcp_closed(const struct flow *flow)
 	return flow->rst_seen || (flow->fin_seen[0] && flow->fin_seen[1]);
 }
 
+/*
+ * Whether the packet is of `flow`, and which way (*src_is_lo as make_key()
+ * would set it): its key compared directly, without hashing.
+ */
+static int same_flow(const struct flow *flow, const struct decoded_packet *packet, int *src_is_lo)
+{
+	const struct flow_key *k = &flow->key;
+	if (k->l4_proto != packet->l4_proto || k->ip_version != packet->ip_version)
+		return 0;
+	if (k->port_lo == packet->src_port && k->port_hi == packet->dst_port &&
+	    memcmp(k->addr_lo, packet->src_addr, 16) == 0 && memcmp(k->addr_hi, packet->dst_addr, 16) == 0) {
+		*src_is_lo = 1;
+		return 1;
+	}
+	if (k->port_lo == packet->dst_port && k->port_hi == packet->src_port &&
+	    memcmp(k->addr_lo, packet->dst_addr, 16) == 0 && memcmp(k->addr_hi, packet->src_addr, 16) == 0) {
+		*src_is_lo = 0;
+		return 1;
+	}
+	return 0;
+}
+
 struct flow *flow_table_lookup(struct flow_table *table, const struct decoded_packet *packet,
 			       uint64_t now_us, enum flow_direction *direction)
 {
 	struct flow_key key;
 	int src_is_lo;
-	make_key(packet, &key, &src_is_lo);
-	uint64_t hash = flow_table_hash(table, &key);
-	struct flow *flow = find(table, &key, hash);
+	uint64_t hash = 0;
+	struct flow *flow = table->last;
+	int have_key = 0;
+	if (!flow || !same_flow(flow, packet, &src_is_lo)) {
+		make_key(packet, &key, &src_is_lo);
+		hash = flow_table_hash(table, &key);
+		flow = find(table, &key, hash);
+		have_key = 1;
+	}
 	int is_tcp = packet->l4_proto == 6;
 	int fresh_syn = is_tcp && (packet->tcp_flags & (DECODE_TCP_SYN | DECODE_TCP_ACK)) == DECODE_TCP_SYN;
 
@@ -288,6 +320,10 @@ struct flow *flow_table_lookup(struct flow_table *table, const struct decoded_pa
 		}
 	}
 	if (!flow) {
+		if (!have_key) { /* the latest flow, ended above: the same key again */
+			make_key(packet, &key, &src_is_lo);
+			hash = flow_table_hash(table, &key);
+		}
 		if (table->stats.active >= table->config.max_flows)
 			evict_one(table);
 		flow = calloc(1, sizeof *flow);
@@ -306,7 +342,8 @@ struct flow *flow_table_lookup(struct flow_table *table, const struct decoded_pa
 		table->stats.created++;
 		if (++table->stats.active > table->stats.peak_active)
 			table->stats.peak_active = table->stats.active;
-	} else {
+	} else if (table->lru[flow->lru].tail != flow) {
+		/* To the tail (the most recent) of its list; a run of packets finds it there. */
 		lru_unlink(table, flow);
 		lru_append(table, flow, flow->lru);
 	}
@@ -345,6 +382,7 @@ struct flow *flow_table_lookup(struct flow_table *table, const struct decoded_pa
 			lru_append(table, flow, LRU_CLOSED);
 		}
 	}
+	table->last = flow;
 	return flow;
 }
 

@@ -19,6 +19,8 @@
 
 #include "../dissectors/dns.h"
 #include "../dissectors/http1.h"
+#include "../dissectors/keylog.h"
+#include "decrypt.h"
 #include "../dissectors/ndpi_glue.h"
 #include "../dissectors/quic.h"
 #include "../dissectors/tls.h"
@@ -84,6 +86,13 @@ static void usage(FILE *out)
 "                           while files are read on a terminal\n"
 "  -d, --debug              log to standard error at the debug level (a live\n"
 "                           daemon logs to syslog unless that is a terminal)\n"
+"\n"
+"TLS decryption (see trackwatchd(8), DECRYPTION):\n"
+"  -k, --keylog=FILE        an NSS key log (SSLKEYLOGFILE) to decrypt TLS with;\n"
+"                           repeat for several (default tls.keylog); a file run\n"
+"                           reads it whole, live capture follows it as it grows;\n"
+"                           pcapng Decryption Secrets Blocks are read too\n"
+"      --dump-tls=DIR       debug: write each decrypted stream direction to DIR\n"
 "\n"
 "Identifiers (cookie values, URL query values) are written as keyed hashes:\n"
 "      --identifier-key=FILE  hash with the key in FILE (16 to 1024 bytes), so\n"
@@ -227,7 +236,7 @@ enum { OUTPUT_QUEUE_BYTES = 4 << 20, STORE_QUEUE_BYTES = 16 << 20 };
  * to the file a reload reads.
  */
 struct overrides {
-	struct config_list interfaces;
+	struct config_list interfaces, keylogs;
 	const char *filter, *key_file;
 	unsigned max_flows, tcp_timeout, udp_timeout;
 	int keep_identifiers;
@@ -286,6 +295,12 @@ struct run {
 	const char *db_path;
 	unsigned reloads;
 	int debug;                             /* -d: the log level stays debug */
+	/* TLS secrets: read whole (files), or followed as browsers write them (live). */
+	struct keylog *keylog;
+	struct keylog_follow *follows[LIVE_SOURCES_MAX];
+	size_t follow_count;
+	uint64_t next_key_poll_us;
+	char key_error[KEYLOG_ERROR_MAX];     /* the last error logged, so as not to repeat it */
 	struct mailbox mail;
 	/* What the writer has stored so far, for status (written by it, read by capture). */
 	atomic_uint_least64_t stored_rows, stored_hits;
@@ -621,6 +636,17 @@ static const char *http_end_text(int i)
 	return http1_end_name((enum http1_end)i);
 }
 
+static const char *tlsdec_end_text(int i)
+{
+	/* The flow ended while decryption was still reading: "open", not "more". */
+	return i == TLSDEC_MORE ? "open" : tlsdec_end_name((enum tlsdec_end)i);
+}
+
+static const char *http2_end_text(int i)
+{
+	return http2_end_name((enum http2_end)i);
+}
+
 static const char *kind_name(int i)
 {
 	return observation_kind_name((enum observation_kind)i);
@@ -672,6 +698,14 @@ static void print_stats(const struct pipeline *pipeline)
 		HTTP1_MAX_COOKIES);
 	fprintf(stats_out, "%s: HTTP/1 header fields past %d in a message, not read: %" PRIu64 "\n",
 		program, HTTP1_MAX_HEADERS, s->header_fields_dropped);
+	const struct decrypt_stats *t = pipeline_decrypt_stats(pipeline);
+	if (t->connections) {
+		fprintf(stats_out, "%s: TLS decryption: %" PRIu64 " connections, %" PRIu64 " decrypted (%"
+			PRIu64 " bytes; HTTP/1 %" PRIu64 ", HTTP/2 %" PRIu64 ", %" PRIu64 " messages)\n",
+			program, t->connections, t->decrypted, t->bytes, t->http1, t->http2, t->messages);
+		print_counts("TLS decryption ended", t->ends, 0, TLSDEC_END_COUNT, tlsdec_end_text);
+		print_counts("HTTP/2 connections ended", t->http2_ends, 1, HTTP2_END_COUNT, http2_end_text);
+	}
 	print_counts("observations", s->observations, 0, OBS_KIND_COUNT, kind_name);
 	if (s->out_of_memory)
 		fprintf(stats_out, "%s: packets dropped for lack of memory: %" PRIu64 "\n", program,
@@ -833,6 +867,12 @@ static void apply_overrides(struct daemon_config *c, const struct overrides *o, 
 			if (config_list_add(&c->interfaces, o->interfaces.items[i]) != 0)
 				*oom = 1;
 	}
+	if (o->keylogs.count) {
+		config_list_clear(&c->keylogs);
+		for (size_t i = 0; i < o->keylogs.count; i++)
+			if (config_list_add(&c->keylogs, o->keylogs.items[i]) != 0)
+				*oom = 1;
+	}
 }
 
 /* The consent rules a configuration names (or the shipped ones); NULL with why in err. */
@@ -916,8 +956,8 @@ static int reload(struct run *run, char *why, size_t why_len)
 	/* All loaded: put in use. */
 	const struct daemon_config *old = run->config;
 	static const char *const restart_keys[] = { "capture.interface", "capture.filter",
-		"flows", "identifiers", "store", "control", "daemon.user" };
-	int changed[7] = {
+		"flows", "identifiers", "store", "control", "daemon.user", "tls.keylog" };
+	int changed[8] = {
 		!config_list_equal(&old->interfaces, &mine->interfaces),
 		text_differs(old->filter, mine->filter),
 		old->max_flows != mine->max_flows || old->tcp_timeout != mine->tcp_timeout ||
@@ -930,8 +970,9 @@ static int reload(struct run *run, char *why, size_t why_len)
 		text_differs(old->control_socket, mine->control_socket) ||
 			text_differs(old->control_group, mine->control_group),
 		text_differs(old->user, mine->user),
+		!config_list_equal(&old->keylogs, &mine->keylogs),
 	};
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < 8; i++)
 		if (changed[i])
 			log_warning("reload: %s changed in %s; that takes effect when trackwatchd restarts",
 				    restart_keys[i], run->config_path);
@@ -978,6 +1019,22 @@ static void reload_and_log(struct run *run, char *why, size_t why_len)
 		log_error("reload failed, the running configuration stays: %s", why);
 }
 
+/* The key logs followed and the decryption so far (never a secret). */
+static json_t *tls_status(struct run *run)
+{
+	json_t *files = json_array();
+	for (size_t i = 0; files && i < run->follow_count; i++)
+		json_array_append_new(files, json_string(keylog_follow_path(run->follows[i])));
+	const struct decrypt_stats *t = pipeline_decrypt_stats(run->pipeline);
+	const struct keylog_stats *k = run->keylog ? keylog_stats(run->keylog) : NULL;
+	return json_pack("{s:o, s:I, s:I, s:I, s:I, s:I}", "keylogs", files ? files : json_array(),
+			 "secrets", (json_int_t)(k ? k->secrets : 0),
+			 "bad_lines", (json_int_t)(k ? k->bad : 0),
+			 "connections", (json_int_t)t->connections,
+			 "decrypted", (json_int_t)t->decrypted,
+			 "messages", (json_int_t)t->messages);
+}
+
 /* Seconds, with milliseconds, as status writes times. */
 static json_t *status_json(struct run *run)
 {
@@ -1004,7 +1061,7 @@ static json_t *status_json(struct run *run)
 	json_t *lists = run->lists_json ? json_loads(run->lists_json, 0, &jerr) : NULL;
 	struct passwd *pw = getpwuid(geteuid());
 	return json_pack("{s:b, s:s, s:i, s:s?, s:I, s:I, s:s?, s:s?, s:i, s:o, s:I, s:I, s:I, s:I,"
-			 " s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:s}",
+			 " s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:s, s:o}",
 			 "ok", 1, "version", TRACKWATCH_VERSION, "pid", (int)getpid(),
 			 "user", pw ? pw->pw_name : NULL,
 			 "uptime_s", (json_int_t)((now - run->started_us) / 1000000),
@@ -1021,7 +1078,8 @@ static json_t *status_json(struct run *run)
 			 "queue_depth", (json_int_t)queue_used(run->queue),
 			 "queue_dropped", (json_int_t)queue_dropped(run->queue),
 			 "lists", lists ? lists : json_array(),
-			 "log_level", config_log_levels[log_level()]);
+			 "log_level", config_log_levels[log_level()],
+			 "tls", tls_status(run));
 }
 
 static char *error_answer(const char *reason)
@@ -1082,6 +1140,74 @@ static char *control_request(void *context, const struct control_request *reques
 	return text;
 }
 
+/*
+ * The key logs: read whole for a file run (a missing one is an error), or
+ * followed from now on (one not there yet is waited for); then the secrets
+ * in pcapng files' Decryption Secrets Blocks. 0, or -1 with the error logged.
+ */
+static int load_keys(struct run *run, const struct daemon_config *c, int live_run,
+		     const char *const *files, size_t file_count)
+{
+	char error[KEYLOG_ERROR_MAX];
+	run->keylog = keylog_new();
+	if (!run->keylog) {
+		log_error("out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < c->keylogs.count; i++) {
+		const char *path = c->keylogs.items[i];
+		if (live_run) {
+			if (!(run->follows[run->follow_count] = keylog_follow_new(path))) {
+				log_error("out of memory");
+				return -1;
+			}
+			run->follow_count++;
+		} else if (keylog_read_file(run->keylog, path, error, sizeof error) != 0) {
+			log_error("%s", error);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < file_count; i++) {
+		if (strcmp(files[i], "-") == 0)
+			continue;
+		/* A file that is not pcapng has none; one that breaks is reported again by capture. */
+		if (keylog_read_pcapng_secrets(run->keylog, files[i], error, sizeof error) < 0)
+			log_warning("no secrets read from it: %s", error);
+	}
+	const struct keylog_stats *ks = keylog_stats(run->keylog);
+	if (ks->bad)
+		log_warning("key logs: %" PRIu64 " lines that do not parse, the first: %s", ks->bad,
+			    ks->first_error);
+	if (!run->follow_count && keylog_count(run->keylog) == 0) {
+		keylog_free(run->keylog);
+		run->keylog = NULL;
+	} else {
+		log_info("key logs: %zu connections' secrets%s", keylog_count(run->keylog),
+			 run->follow_count ? ", followed for more" : "");
+	}
+	return 0;
+}
+
+/* Live: the key logs followed, at most every 100 ms; new secrets wake the connections waiting. */
+static void poll_keys(struct run *run, uint64_t now)
+{
+	if (!run->follow_count || now < run->next_key_poll_us)
+		return;
+	run->next_key_poll_us = now + 100000;
+	ssize_t added = 0;
+	for (size_t i = 0; i < run->follow_count; i++) {
+		char error[KEYLOG_ERROR_MAX];
+		ssize_t n = keylog_follow_poll(run->follows[i], run->keylog, error, sizeof error);
+		if (n < 0 && strcmp(error, run->key_error) != 0) {
+			log_error("key log: %s", error);
+			snprintf(run->key_error, sizeof run->key_error, "%s", error);
+		}
+		added += n > 0 ? n : 0;
+	}
+	if (added)
+		pipeline_keys_added(run->pipeline);
+}
+
 static void on_live_frame(void *context, int dlt, uint64_t ts_us, const uint8_t *frame,
 			  size_t caplen, size_t wirelen)
 {
@@ -1128,6 +1254,7 @@ static int live_loop(struct run *run)
 			return -1;
 		}
 		now = wall_clock_us();
+		poll_keys(run, now);
 		if (reload_requested) {
 			reload_requested = 0;
 			log_notice("SIGHUP: reloading");
@@ -1163,7 +1290,7 @@ static int live_loop(struct run *run)
 int main(int argc, char **argv)
 {
 	enum { OPT_JSONL = 256, OPT_MAX_FLOWS, OPT_TCP_TIMEOUT, OPT_UDP_TIMEOUT, OPT_KEY_FILE,
-	       OPT_KEEP_IDENTIFIERS, OPT_DB, OPT_FORCE, OPT_DUMP_CONFIG };
+	       OPT_KEEP_IDENTIFIERS, OPT_DB, OPT_FORCE, OPT_DUMP_CONFIG, OPT_DUMP_TLS };
 	static const struct option options[] = {
 		{ "read", required_argument, NULL, 'r' },
 		{ "interface", required_argument, NULL, 'i' },
@@ -1181,6 +1308,8 @@ int main(int argc, char **argv)
 		{ "identifier-key", required_argument, NULL, OPT_KEY_FILE },
 		{ "keep-identifiers", no_argument, NULL, OPT_KEEP_IDENTIFIERS },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "keylog", required_argument, NULL, 'k' },
+		{ "dump-tls", required_argument, NULL, OPT_DUMP_TLS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -1196,7 +1325,8 @@ int main(int argc, char **argv)
 	pipeline_config_defaults(&config);
 
 	int c;
-	while ((c = getopt_long(argc, argv, "r:i:f:c:ndqhV", options, NULL)) != -1) {
+	const char *dump_tls = NULL;
+	while ((c = getopt_long(argc, argv, "r:i:f:c:k:ndqhV", options, NULL)) != -1) {
 		unsigned long long n;
 		switch (c) {
 		case 'r':
@@ -1215,6 +1345,15 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			debug = 1;
+			break;
+		case 'k':
+			if (over.keylogs.count == LIVE_SOURCES_MAX)
+				return usage_error("too many key logs (at most 64 -k)%s", "");
+			if (!*optarg || config_list_add(&over.keylogs, optarg) != 0)
+				return usage_error("-k: '%s' is no file name", optarg);
+			break;
+		case OPT_DUMP_TLS:
+			dump_tls = optarg;
 			break;
 		case 'f':
 			filter = optarg;
@@ -1387,6 +1526,20 @@ int main(int argc, char **argv)
 		log_warning("no consent rules, consent signals are not read: %s", rerr);
 	config.consent_rules = rules;
 	run.rules = rules;
+	/*
+	 * TLS secrets: the key logs named (a file run reads them whole, live
+	 * capture follows them), and the Decryption Secrets Blocks of pcapng
+	 * files. Without any, TLS is read to its hello only.
+	 */
+	if (load_keys(&run, &dconfig, live_run, files, file_count) != 0) {
+		config_free(&dconfig);
+		consent_rules_free(rules);
+		keylog_free(run.keylog);
+		return EXIT_RUNTIME;
+	}
+	config.keylog = run.keylog;
+	config.keylog_grows = run.follow_count > 0;
+	config.tls_dump_dir = dump_tls;
 	if (db_path) {
 		char lerr[512];
 		if (config_path ? lists_load_config(&run.lists, config_path, lerr, sizeof lerr) != 0
@@ -1750,7 +1903,11 @@ early_exit:
 	retire_config(run.mail.config);
 	config_free(&dconfig);
 	config_list_clear(&over.interfaces);
+	config_list_clear(&over.keylogs);
 	free(run.lists_json);
+	for (size_t i = 0; i < run.follow_count; i++)
+		keylog_follow_free(run.follows[i]);
+	keylog_free(run.keylog);
 	if (run.mail.lock_ready)
 		pthread_mutex_destroy(&run.mail.lock);
 	log_close();

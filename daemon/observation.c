@@ -221,7 +221,7 @@ enum optional_field {
 	OPT_ECH, OPT_METHOD, OPT_PATH, OPT_STATUS, OPT_REFERER, OPT_ORIGIN, OPT_USER_AGENT,
 	OPT_CONTENT_TYPE, OPT_COOKIE_NAME, OPT_COOKIE, OPT_COOKIE_DOMAIN, OPT_COOKIE_PATH,
 	OPT_COOKIE_LIFETIME, OPT_COOKIE_ATTRIBUTES, OPT_COOKIE_ID, OPT_TLS_VERSION, OPT_CIPHER,
-	OPT_RESOLVED, OPT_DECISION, OPT_SOURCE, OPT_DETAIL, OPT_COUNT
+	OPT_RESOLVED, OPT_DECISION, OPT_SOURCE, OPT_DETAIL, OPT_DECRYPTED, OPT_COUNT
 };
 
 static const char *const optional_keys[OPT_COUNT] = {
@@ -236,6 +236,7 @@ static const char *const optional_keys[OPT_COUNT] = {
 	[OPT_COOKIE_ATTRIBUTES] = "cookie_attributes", [OPT_COOKIE_ID] = "identifier_like",
 	[OPT_TLS_VERSION] = "tls_version", [OPT_CIPHER] = "cipher", [OPT_RESOLVED] = "resolved",
 	[OPT_DECISION] = "decision", [OPT_SOURCE] = "source", [OPT_DETAIL] = "detail",
+	[OPT_DECRYPTED] = "decrypted",
 };
 
 /* One element of "answers", kept and reused like the fields of the object. */
@@ -306,7 +307,7 @@ static int json_fields_init(struct json_fields *f)
 			rc = -1;
 	}
 	for (int i = 0; i < OPT_COUNT; i++) {
-		f->optional[i] = i == OPT_ECH || i == OPT_COOKIE_ID ? json_true()
+		f->optional[i] = i == OPT_ECH || i == OPT_COOKIE_ID || i == OPT_DECRYPTED ? json_true()
 			       : i == OPT_ANSWERS || i == OPT_CHAIN || i == OPT_TLS_VERSIONS ||
 					 i == OPT_COOKIE_ATTRIBUTES ? json_array()
 			       : i == OPT_QTYPE || i == OPT_RCODE || i == OPT_STATUS ||
@@ -693,6 +694,8 @@ static int write_jsonl(struct observation_writer *writer, const struct observati
 	if ((obs->kind == OBS_COOKIE_SENT || obs->kind == OBS_COOKIE_SET) &&
 	    (obs->cookie_flags & OBS_COOKIE_IDENTIFIER_LIKE))
 		optional |= 1u << OPT_COOKIE_ID;
+	if (obs->decrypted)
+		optional |= 1u << OPT_DECRYPTED;
 	if (obs->kind == OBS_CONSENT && obs->consent_decision < DECISION_NAMES) {
 		rc |= set_ascii(v[OPT_DECISION], decision_names[obs->consent_decision]);
 		optional |= 1u << OPT_DECISION;
@@ -830,6 +833,8 @@ static int write_text(struct observation_writer *writer, const struct observatio
 		for (size_t i = 0; i < n; i++)
 			fprintf(writer->out, "; %s", attributes[i]);
 	}
+	if (obs->decrypted)
+		fputs(" (decrypted)", writer->out);
 	if (obs->kind == OBS_CONSENT && obs->consent_decision < DECISION_NAMES) {
 		char *source = observation_escape(obs->consent_source ? obs->consent_source : "");
 		char *detail = observation_escape(obs->consent_detail ? obs->consent_detail : "");

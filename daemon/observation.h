@@ -79,6 +79,7 @@ struct observation {
 	const uint16_t *tls_versions; /* supported_versions, GREASE left out */
 	uint8_t tls_version_count;
 	uint8_t tls_ech;           /* an encrypted_client_hello extension is offered */
+	uint8_t decrypted;         /* read inside TLS, decrypted with a key log (HTTP kinds) */
 	/*
 	 * HTTP. Strings are wire bytes (a writer escapes them), valid during the
 	 * emit call only; NULL when the message has no such header. Query values

@@ -28,6 +28,7 @@
 #include "../dissectors/quic.h"
 #include "../dissectors/tls.h"
 #include "consent.h"
+#include "decrypt.h"
 #include "dnscache.h"
 #include "identifiers.h"
 #include "reassembly.h"
@@ -63,6 +64,7 @@ struct stream {
 	uint8_t dir;              /* enum flow_direction: FLOW_TO_SERVER is the client's */
 	uint8_t kind;             /* enum stream_kind */
 	uint8_t resyncs;          /* HTTP/1: times reading started again after a fault */
+	uint8_t hello_done;       /* TLS: the hello is read (or never will be); decryption may go on */
 	uint32_t resync_left;     /* HTTP/1: bytes still searched for a message start; 0 when reading */
 	union {
 		struct tls_reader tls;
@@ -144,6 +146,9 @@ struct flow_dissect {
 	uint64_t client_data_us;   /* packet time of the client's latest new data; 0: none yet */
 	uint32_t client_seq_end;   /* TCP: the end of the client's furthest data seen */
 	uint8_t client_seq_known;
+	struct decrypt_conn *tls;  /* with a key log: the connection decrypted (daemon/decrypt.h) */
+	uint8_t tls_waiting;       /* it is in the pipeline's list of those waiting for a key */
+	uint8_t tls_tried;         /* a decryptor was made for it (it may have ended since) */
 };
 
 enum { HTTP_PATH_MAX = 8192, HTTP_VALUE_MAX = 1024, COOKIE_TEXT_MAX = 65536 };
@@ -175,6 +180,8 @@ struct label_cache_entry {
 	char text[OBS_APP_MAX];
 };
 
+enum { DECRYPT_WAITING_MAX = 64 };
+
 struct pipeline {
 	struct pipeline_config config;
 	struct flow_table *flows;
@@ -197,6 +204,17 @@ struct pipeline {
 	char http_origin[HTTP_VALUE_MAX], http_user_agent[HTTP_VALUE_MAX];
 	char http_value[HTTP_VALUE_MAX];
 	char cookie[COOKIE_TEXT_MAX];
+	/*
+	 * TLS decryption: its counters; the flows whose records wait for a key
+	 * that may still come (live capture follows the key logs), at most
+	 * DECRYPT_WAITING_MAX (each holds up to TLSDEC_HOLD_MAX a direction);
+	 * `decrypting` while a decrypted message is read, so that its
+	 * observations say so.
+	 */
+	struct decrypt_stats decrypt_stats;
+	struct flow *tls_waiting[DECRYPT_WAITING_MAX];
+	size_t tls_waiting_count;
+	uint8_t decrypting;
 };
 
 enum { EXPIRY_INTERVAL_US = 1000000, DNS_CACHE_ENTRIES = 8192 };
@@ -360,6 +378,7 @@ static void observation_init(struct pipeline *pipeline, const struct flow *flow,
 	obs->server_port = flow_server_port(flow);
 	obs->has_client_mac = flow->has_client_mac;
 	memcpy(obs->client_mac, flow->client_mac, 6);
+	obs->decrypted = pipeline->decrypting;
 	if (d->dpi)
 		dpi_flow_label(d->dpi, &d->label);
 	label_text(pipeline, &d->label, obs->app, sizeof obs->app);
@@ -813,6 +832,22 @@ static void quic_free(struct pipeline *pipeline, struct flow_dissect *d)
 	d->quic_done = 1;
 }
 
+/* The flow's decryptor is done with: keys wiped, out of the waiting list. */
+static void decrypt_end(struct pipeline *pipeline, struct flow *flow)
+{
+	struct flow_dissect *d = flow->dissect;
+	if (d->tls_waiting) {
+		for (size_t i = 0; i < pipeline->tls_waiting_count; i++)
+			if (pipeline->tls_waiting[i] == flow) {
+				pipeline->tls_waiting[i] = pipeline->tls_waiting[--pipeline->tls_waiting_count];
+				break;
+			}
+		d->tls_waiting = 0;
+	}
+	decrypt_conn_free(d->tls);
+	d->tls = NULL;
+}
+
 static void on_flow_end(void *context, struct flow *flow, enum flow_end_reason reason)
 {
 	struct pipeline *pipeline = context;
@@ -826,6 +861,7 @@ static void on_flow_end(void *context, struct flow *flow, enum flow_end_reason r
 	flow->dissect->dpi_done = 1;
 	stream_free(pipeline, flow->dissect, FLOW_TO_SERVER);
 	stream_free(pipeline, flow->dissect, FLOW_TO_CLIENT);
+	decrypt_end(pipeline, flow);
 	quic_free(pipeline, flow->dissect);
 	maybe_connection(pipeline, flow, flow->last_us, 1);
 	free(flow->dissect->name);
@@ -881,6 +917,7 @@ struct stream_context {
 	struct flow *flow;
 	struct stream *stream; /* NULL for a datagram (SSDP) */
 	uint64_t ts_us;
+	const char *request_host; /* a decrypted response: the host of its request, or NULL */
 };
 
 /*
@@ -1188,6 +1225,8 @@ static void http_response(struct stream_context *c, const struct http1_message *
 		if (m->status >= 200)
 			hosts->responses++;
 	}
+	if (!obs.host[0] && c->request_host)
+		copy_string(obs.host, sizeof obs.host, c->request_host);
 	obs.http_status = (uint16_t)m->status;
 	obs.http_content_type = span_bytes(m->content_type, pipeline->http_value,
 					   sizeof pipeline->http_value,
@@ -1304,6 +1343,101 @@ static void on_dns_tcp_message(void *context, const uint8_t *message, size_t len
 	dns_message(c->pipeline, c->flow, c->ts_us, DNS_PORT_DNS, message, len);
 }
 
+/* ---- TLS decryption (with a key log) ---- */
+
+/* A decrypted HTTP message: observations as for plain HTTP, marked decrypted. */
+static void on_decrypted_message(void *context, const struct http1_message *m,
+				 const char *request_host)
+{
+	struct stream_context *outer = context;
+	/* No stream: the plain path's pairing and relabelling are not for it. */
+	struct stream_context c = { .pipeline = outer->pipeline, .flow = outer->flow,
+				    .ts_us = outer->ts_us };
+	char name[OBS_HOST_MAX];
+	if (!m->is_request && request_host) {
+		normalise_host(request_host, 1, name, sizeof name);
+		c.request_host = name;
+	}
+	outer->pipeline->decrypting = 1;
+	on_http_message(&c, m);
+	outer->pipeline->decrypting = 0;
+}
+
+/*
+ * After the decryptor has been fed: one that ended is freed; one that waits
+ * for a key is in the waiting list while the key log may still bring it
+ * (else, or with the list full, it is given up). Returns 1 while it wants
+ * more of the connection's bytes.
+ */
+static int decrypt_after(struct pipeline *pipeline, struct flow *flow, enum tlsdec_end end)
+{
+	struct flow_dissect *d = flow->dissect;
+	if (end == TLSDEC_MORE && decrypt_conn_waiting(d->tls)) {
+		if (!pipeline->config.keylog_grows ||
+		    (!d->tls_waiting && pipeline->tls_waiting_count == DECRYPT_WAITING_MAX)) {
+			decrypt_conn_give_up(d->tls, TLSDEC_END_NO_KEY);
+			end = TLSDEC_END_NO_KEY;
+		} else if (!d->tls_waiting) {
+			pipeline->tls_waiting[pipeline->tls_waiting_count++] = flow;
+			d->tls_waiting = 1;
+		}
+	} else if (end == TLSDEC_MORE && d->tls_waiting) {
+		for (size_t i = 0; i < pipeline->tls_waiting_count; i++)
+			if (pipeline->tls_waiting[i] == flow) {
+				pipeline->tls_waiting[i] = pipeline->tls_waiting[--pipeline->tls_waiting_count];
+				break;
+			}
+		d->tls_waiting = 0;
+	}
+	if (end != TLSDEC_MORE) {
+		decrypt_end(pipeline, flow);
+		return 0;
+	}
+	return 1;
+}
+
+/* A TLS stream's bytes to the flow's decryptor (made at its first bytes); 1 while it wants more. */
+static int decrypt_feed(struct stream_context *c, const uint8_t *data, size_t len)
+{
+	struct pipeline *pipeline = c->pipeline;
+	struct flow_dissect *d = c->flow->dissect;
+	if (!pipeline->config.keylog)
+		return 0;
+	if (!d->tls) {
+		if (d->tls_tried)
+			return 0;
+		d->tls_tried = 1;
+		d->tls = decrypt_conn_new(pipeline->config.keylog, pipeline->config.tls_dump_dir,
+					  c->flow->id, &pipeline->decrypt_stats);
+		if (!d->tls) {
+			pipeline->stats.out_of_memory++;
+			return 0;
+		}
+	}
+	int from_server = c->stream->dir == FLOW_TO_CLIENT;
+	enum tlsdec_end end = decrypt_conn_feed(d->tls, from_server, data, len, on_decrypted_message, c);
+	return decrypt_after(pipeline, c->flow, end);
+}
+
+void pipeline_keys_added(struct pipeline *pipeline)
+{
+	/* A copy: a connection that gets its key leaves the list. */
+	struct flow *waiting[DECRYPT_WAITING_MAX];
+	size_t count = pipeline->tls_waiting_count;
+	memcpy(waiting, pipeline->tls_waiting, count * sizeof *waiting);
+	for (size_t i = 0; i < count; i++) {
+		struct flow *flow = waiting[i];
+		struct stream_context c = { .pipeline = pipeline, .flow = flow, .ts_us = flow->last_us };
+		enum tlsdec_end end = decrypt_conn_retry(flow->dissect->tls, on_decrypted_message, &c);
+		decrypt_after(pipeline, flow, end);
+	}
+}
+
+const struct decrypt_stats *pipeline_decrypt_stats(const struct pipeline *pipeline)
+{
+	return &pipeline->decrypt_stats;
+}
+
 /* Bytes of a stream, in order: sniffed once, then read by their reader. */
 static void on_stream_bytes(void *context, const uint8_t *data, size_t len)
 {
@@ -1318,19 +1452,28 @@ static void on_stream_bytes(void *context, const uint8_t *data, size_t len)
 	case STREAM_TLS: {
 		uint64_t *ends = from_server ? pipeline->stats.tls_server_ends
 					     : pipeline->stats.tls_ends;
-		if (!data) {
+		if (!stream->hello_done && !data) {
 			/* A hole in the handshake: nothing after it can be read. */
 			ends[TLS_END_BAD_RECORD]++;
-			break;
+			stream->hello_done = 1;
+		} else if (!stream->hello_done) {
+			struct tls_hello *hello = &pipeline->hello;
+			enum tls_end end = tls_reader_feed(&stream->reader.tls, data, len, hello);
+			if (end != TLS_MORE) {
+				ends[end]++;
+				stream->hello_done = 1;
+				if (end == TLS_DONE)
+					emit_hello(c, hello);
+			}
 		}
-		struct tls_hello *hello = &pipeline->hello;
-		enum tls_end end = tls_reader_feed(&stream->reader.tls, data, len, hello);
-		if (end == TLS_MORE)
+		/*
+		 * Without a key log, the handshake is all we read of a TLS
+		 * connection; with one, the rest goes to the decryptor as long as it
+		 * wants it.
+		 */
+		int decrypting = decrypt_feed(c, data, len);
+		if (!stream->hello_done || decrypting)
 			return;
-		ends[end]++;
-		if (end == TLS_DONE)
-			emit_hello(c, hello);
-		/* The handshake is all we read of a TLS connection: the rest is skipped unseen. */
 		break;
 	}
 	case STREAM_DNS:
@@ -1803,6 +1946,8 @@ void pipeline_flush(struct pipeline *pipeline)
 {
 	flow_table_flush(pipeline->flows);
 	pipeline->next_expiry_us = 0;
+	/* No flow is left for nDPI: its engine is let go beside what follows. */
+	dpi_engine_retire(pipeline->dpi);
 }
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *pipeline)

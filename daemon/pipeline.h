@@ -56,6 +56,24 @@ struct pipeline_config {
 	 * (daemon/consent.h), or NULL for none. Not owned.
 	 */
 	const struct consent_rules *consent_rules;
+	/*
+	 * TLS secrets (dissectors/keylog.h) to decrypt connections with, or NULL:
+	 * TLS is then read to its hello only. Not owned; its keys may grow while
+	 * the pipeline runs (pipeline_keys_added()).
+	 */
+	struct keylog *keylog;
+	/*
+	 * Whether the key log may still grow (live capture follows a browser's):
+	 * a connection whose key is missing waits for it. Otherwise (a file run,
+	 * its keys read whole) it is given up at once.
+	 */
+	int keylog_grows;
+	/*
+	 * Debug: a directory where each decrypted stream direction is written
+	 * whole (FLOWID-client.bin, FLOWID-server.bin), to compare with tshark's
+	 * `follow,tls,raw`; NULL for none. Never the key material.
+	 */
+	const char *tls_dump_dir;
 };
 
 /*
@@ -119,7 +137,10 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 /* Expires idle flows at `now_us`; for live capture when no packets arrive. */
 void pipeline_tick(struct pipeline *pipeline, uint64_t now_us);
 
-/* Ends every flow, as at the end of a capture file. */
+/*
+ * Ends every flow, as at the end of a capture file. nDPI's engine is let go
+ * meanwhile (dpi_engine_retire()): packets after this start a new one.
+ */
 void pipeline_flush(struct pipeline *pipeline);
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *pipeline);
@@ -129,8 +150,12 @@ const struct pipeline_stats *pipeline_stats(const struct pipeline *pipeline);
  * The old rules may be freed on return: observations carry copies.
  */
 void pipeline_set_consent_rules(struct pipeline *pipeline, const struct consent_rules *rules);
+
+/* The key log has new secrets: connections waiting for theirs try again. */
+void pipeline_keys_added(struct pipeline *pipeline);
 const struct flow_table_stats *pipeline_flow_stats(const struct pipeline *pipeline);
 const struct tcp_reassembly_stats *pipeline_reassembly_stats(const struct pipeline *pipeline);
 const struct dns_cache_stats *pipeline_dns_cache_stats(const struct pipeline *pipeline);
+const struct decrypt_stats *pipeline_decrypt_stats(const struct pipeline *pipeline);
 
 #endif

@@ -5,6 +5,8 @@
  * only the head and tail; entries are written and read outside it, in space
  * that only one side may touch at a time.
  *
+ * An empty ring starts again at its beginning (see queue_push_reserve()).
+ *
  * The two sides wake each other in batches, not per entry: the reader is woken
  * when an eighth of the ring is filled (or after at most READER_NAP_MS), the
  * writer when half of it is free. Waking per entry would cost two context
@@ -96,6 +98,13 @@ void *queue_push_reserve(struct queue *queue, size_t size, int wait)
 		return NULL;
 	}
 	pthread_mutex_lock(&queue->lock);
+	/*
+	 * An empty ring starts again at its beginning: a reader that keeps up
+	 * then works in the same few pages, still in the caches, instead of
+	 * walking the whole ring (and faulting in each page of it once).
+	 */
+	if (queue->used == 0)
+		queue->head = queue->tail = 0;
 	while (!queue->closed && queue->used + cost_at_tail(queue, need) > queue->capacity) {
 		if (!wait) {
 			queue->dropped++;
@@ -155,19 +164,24 @@ void queue_close(struct queue *queue)
 void *queue_pop_timed(struct queue *queue, size_t *size, int timeout_ms, int *timed_out)
 {
 	struct timespec deadline;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	if (timeout_ms >= 0) {
-		deadline.tv_sec += timeout_ms / 1000;
-		deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000L;
-		}
-	}
+	int have_deadline = 0;
 	if (timed_out)
 		*timed_out = 0;
 	pthread_mutex_lock(&queue->lock);
 	while (queue->used == 0 && !queue->closed) {
+		/* The deadline is read from the clock only when there is something to wait for. */
+		if (!have_deadline) {
+			have_deadline = 1;
+			clock_gettime(CLOCK_MONOTONIC, &deadline);
+			if (timeout_ms >= 0) {
+				deadline.tv_sec += timeout_ms / 1000;
+				deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+				if (deadline.tv_nsec >= 1000000000L) {
+					deadline.tv_sec++;
+					deadline.tv_nsec -= 1000000000L;
+				}
+			}
+		}
 		/* A nap, not a wait for a signal: a trickle of entries is still written soon. */
 		struct timespec until;
 		clock_gettime(CLOCK_MONOTONIC, &until);

@@ -5,13 +5,16 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "observation.h"
 #include "schema.h"
@@ -176,6 +179,10 @@ sqlite3 *store_open_existing(const char *path, char *err, size_t err_len)
 
 /* ---- The writer ---------------------------------------------------------- */
 
+enum { WAL_CHECKPOINT_PAGES = 128 }; /* see store_open() */
+
+static int run_end(struct store *s, const struct store_run_end *end);
+
 /*
  * Ids of stored strings, by string: an open-addressing table that is emptied
  * when it fills (the database still has every string; a miss costs a SELECT).
@@ -191,6 +198,10 @@ struct intern_entry {
 struct intern {
 	struct intern_entry *slots;
 	size_t count;
+	/* A bit per slot in use: emptying the table visits those alone (most of
+	   its pages are never touched). */
+	uint64_t used[INTERN_SLOTS / 64];
+	size_t last;      /* 1 + the slot asked for last (0: none): rows come in runs of one host */
 	sqlite3_stmt *select, *insert;
 };
 
@@ -238,7 +249,7 @@ enum { VISIT_DIRTY_MAX = 256 };
  * ids are given here, from the table's largest id read when the batch's
  * write transaction began, so that a hit can name its row at once.
  */
-enum { ROWS_PER_INSERT = 32, OBSERVATION_COLUMNS = 13 };
+enum { ROWS_PER_INSERT = 32, OBSERVATION_COLUMNS = 13, HIT_COLUMNS = 8 };
 
 struct pending_row {
 	int64_t id, device, visit, site, kind, host;
@@ -256,6 +267,8 @@ struct store {
 	struct intern intern[IT_COUNT];
 	struct device_entry *devices;
 	size_t device_count;
+	uint64_t device_used[DEVICE_SLOTS / 64]; /* a bit per slot of devices[] in use */
+	struct device_entry *last_device; /* the latest found: rows come in runs of one device */
 	struct {
 		int64_t id;
 		uint64_t last;
@@ -263,6 +276,12 @@ struct store {
 	size_t visit_count;
 	struct pending_row pending[ROWS_PER_INSERT];
 	unsigned pending_count;
+	/* Tracker hits waiting likewise (a row's hit is inserted with the next ROWS_PER_INSERT). */
+	struct pending_hit {
+		int64_t observation, entity, category, categories, list, lists, rule, cname;
+	} pending_hits[ROWS_PER_INSERT];
+	unsigned pending_hit_count;
+	sqlite3_stmt *insert_hits;     /* ROWS_PER_INSERT hits */
 	int64_t next_id;
 	sqlite3_stmt *insert_rows;     /* ROWS_PER_INSERT rows */
 	sqlite3_stmt *next_row_id;
@@ -280,10 +299,11 @@ struct store {
 	char error[STORE_ERROR_MAX];
 };
 
+/* The coarse clock (a few milliseconds' resolution, read without a system call): asked once a row. */
 static uint64_t monotonic_ms(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
@@ -301,6 +321,27 @@ static uint64_t hash_text(const char *s)
 		h ^= (unsigned char)*s;
 		h *= 1099511628211ULL;
 	}
+	return h ? h : 1;
+}
+
+/*
+ * A string's hash for the tables of stored strings, eight bytes at a time
+ * (the devices' table keeps hash_text(): its order is the order devices are
+ * written back in).
+ */
+static uint64_t hash_string(const char *s)
+{
+	size_t len = strlen(s), i = 0;
+	uint64_t h = 1469598103934665603ULL ^ len;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
+	}
+	for (; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	h ^= h >> 32;
 	return h ? h : 1;
 }
 
@@ -337,11 +378,16 @@ static int step_done(struct store *s, sqlite3_stmt *st, const char *what)
 
 static void intern_clear(struct intern *in)
 {
-	for (size_t i = 0; i < INTERN_SLOTS; i++) {
-		free(in->slots[i].text);
-		in->slots[i].text = NULL;
+	for (size_t w = 0; in->count && w < INTERN_SLOTS / 64; w++) {
+		for (uint64_t bits = in->used[w]; bits; bits &= bits - 1) {
+			size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+			free(in->slots[i].text);
+			in->slots[i].text = NULL;
+		}
+		in->used[w] = 0;
 	}
 	in->count = 0;
+	in->last = 0;
 }
 
 /* The id of `text` in table `t`, stored now if new; 0 for NULL; -1 on an error. */
@@ -350,11 +396,16 @@ static int64_t intern(struct store *s, enum intern_table t, const char *text)
 	if (!text)
 		return 0;
 	struct intern *in = &s->intern[t];
-	uint64_t h = hash_text(text);
+	if (in->last && strcmp(in->slots[in->last - 1].text, text) == 0)
+		return in->slots[in->last - 1].id;
+	uint64_t h = hash_string(text);
 	size_t i = h & (INTERN_SLOTS - 1);
-	for (; in->slots[i].text; i = (i + 1) & (INTERN_SLOTS - 1))
-		if (in->slots[i].hash == h && strcmp(in->slots[i].text, text) == 0)
+	for (; in->slots[i].text; i = (i + 1) & (INTERN_SLOTS - 1)) {
+		if (in->slots[i].hash == h && strcmp(in->slots[i].text, text) == 0) {
+			in->last = i + 1;
 			return in->slots[i].id;
+		}
+	}
 	int64_t id = 0;
 	sqlite3_bind_text(in->select, 1, text, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(in->select);
@@ -377,9 +428,11 @@ static int64_t intern(struct store *s, enum intern_table t, const char *text)
 	char *copy = strdup(text);
 	if (copy) {
 		in->slots[i].text = copy;
+		in->used[i / 64] |= 1ULL << (i % 64);
 		in->slots[i].hash = h;
 		in->slots[i].id = id;
 		in->count++;
+		in->last = i + 1;
 	}
 	return id;
 }
@@ -393,12 +446,84 @@ void store_options_defaults(struct store_options *options)
 
 static void free_devices(struct store *s)
 {
-	for (size_t i = 0; i < DEVICE_SLOTS; i++) {
-		free(s->devices[i].key);
-		free(s->devices[i].name);
+	for (size_t w = 0; w < DEVICE_SLOTS / 64; w++) {
+		for (uint64_t bits = s->device_used[w]; bits; bits &= bits - 1) {
+			struct device_entry *d = &s->devices[w * 64 + (size_t)__builtin_ctzll(bits)];
+			free(d->key);
+			free(d->name);
+			memset(d, 0, sizeof *d);
+		}
+		s->device_used[w] = 0;
 	}
-	memset(s->devices, 0, DEVICE_SLOTS * sizeof *s->devices);
 	s->device_count = 0;
+}
+
+/* Removes a database file and what SQLite keeps beside it. */
+static void remove_database(const char *path)
+{
+	static const char *const suffixes[] = { "", "-journal", "-wal", "-shm" };
+	char name[PATH_MAX + 16];
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
+		if (snprintf(name, sizeof name, "%s%s", path, suffixes[i]) < (int)sizeof name)
+			unlink(name);
+}
+
+/*
+ * A database that does not exist yet is made whole under a name of its own
+ * beside it, without syncing each step (its three transactions in rollback
+ * mode would sync four times each), then synced once and moved into place
+ * unless another process made one meanwhile (renameat2 RENAME_NOREPLACE):
+ * the database appears complete or not at all, as before. Returns 1 when
+ * made, 0 when not (it exists now, or the file system cannot: the caller
+ * makes it the usual way), -1 when the schema could not be made (reason in
+ * err, as the usual way gives it).
+ */
+static int create_database(const char *path, char *err, size_t err_len)
+{
+	char tmp[PATH_MAX + 64];
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int n = snprintf(tmp, sizeof tmp, "%s.new-%ld-%lx", path, (long)getpid(),
+			 (unsigned long)now.tv_nsec);
+	if (n < 0 || (size_t)n >= sizeof tmp)
+		return 0;
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		remove_database(tmp);
+		return 0;
+	}
+	int rc = exec(db, "PRAGMA synchronous = OFF", path, err, err_len) == 0 &&
+		 exec(db, "PRAGMA auto_vacuum = INCREMENTAL", path, err, err_len) == 0 &&
+		 store_migrate(db, path, err, err_len) == 0 &&
+		 exec(db, "PRAGMA journal_mode = WAL", path, err, err_len) == 0 ? 1 : -1;
+	if (sqlite3_close(db) != SQLITE_OK && rc == 1)
+		rc = 0;
+	int fd = rc == 1 ? open(tmp, O_RDONLY | O_CLOEXEC) : -1;
+	if (rc == 1 && (fd < 0 || fsync(fd) != 0))
+		rc = 0;
+	if (fd >= 0)
+		close(fd);
+	if (rc == 1 && renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) != 0)
+		rc = 0; /* made meanwhile (EEXIST), or no such rename here: the usual way */
+	if (rc != 1) {
+		remove_database(tmp);
+		return rc;
+	}
+	/* The new name, durable too. */
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else
+		snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 1;
 }
 
 struct store *store_open(const char *path, const struct store_options *options, char *err,
@@ -413,6 +538,10 @@ struct store *store_open(const char *path, const struct store_options *options, 
 	s->options = *options;
 	if (!s->options.batch_rows)
 		s->options.batch_rows = 1;
+	struct stat st;
+	int made = stat(path, &st) != 0 && errno == ENOENT ? create_database(path, err, err_len) : 0;
+	if (made < 0)
+		goto fail;
 	/* One thread at a time uses the writer's connection: no locking inside SQLite. */
 	s->db = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, err,
 			err_len);
@@ -427,13 +556,19 @@ struct store *store_open(const char *path, const struct store_options *options, 
 	 * give space back a little at a time. The version is checked (and the
 	 * schema made) before anything else: a database that is not ours is
 	 * left as it was.
+	 *
+	 * The WAL is copied back into the database (checkpointed) once it holds
+	 * 128 pages (512 KiB), not SQLite's 1000: the writer's own commits then
+	 * do it as they go, and the last commit and the close, which the run's
+	 * end waits for, have little left to copy.
 	 */
-	if (exec(s->db, "PRAGMA auto_vacuum = INCREMENTAL", path, err, err_len) != 0 ||
+	if ((!made && exec(s->db, "PRAGMA auto_vacuum = INCREMENTAL", path, err, err_len) != 0) ||
 	    store_migrate(s->db, path, err, err_len) != 0 ||
 	    exec(s->db, "PRAGMA journal_mode = WAL", path, err, err_len) != 0 ||
 	    exec(s->db, "PRAGMA synchronous = NORMAL", path, err, err_len) != 0 ||
 	    exec(s->db, "PRAGMA cache_size = -32768", path, err, err_len) != 0)
 		goto fail;
+	sqlite3_wal_autocheckpoint(s->db, WAL_CHECKPOINT_PAGES);
 	for (int t = 0; t < IT_COUNT; t++) {
 		char sql[128];
 		s->intern[t].slots = calloc(INTERN_SLOTS, sizeof *s->intern[t].slots);
@@ -457,7 +592,15 @@ struct store *store_open(const char *path, const struct store_options *options, 
 	for (int i = 0; i < ROWS_PER_INSERT; i++)
 		used += (size_t)snprintf(rows_sql + used, sizeof rows_sql - used,
 					 "%s(?,?,?,?,?,?,?,?,?,?,?,?,?)", i ? "," : "");
+	char hits_sql[ROWS_PER_INSERT * 24 + 256];
+	used = (size_t)snprintf(hits_sql, sizeof hits_sql,
+		"INSERT INTO hits(observation_id, entity_id, category_id, categories_id,"
+		" list_id, lists_id, rule_id, cname_id) VALUES ");
+	for (int i = 0; i < ROWS_PER_INSERT; i++)
+		used += (size_t)snprintf(hits_sql + used, sizeof hits_sql - used, "%s(?,?,?,?,?,?,?,?)",
+					 i ? "," : "");
 	if (prepare(s, rows_sql, &s->insert_rows) != 0 ||
+	    prepare(s, hits_sql, &s->insert_hits) != 0 ||
 	    prepare(s, "SELECT coalesce(max(id), 0) + 1 FROM observations", &s->next_row_id) != 0 ||
 	    prepare(s, "INSERT INTO observations(id, run_id, ts, device_id, visit_id, site_id, kind_id,"
 		    " host_id, server, sport, dport, proto, flow) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -633,9 +776,10 @@ static int device_write(struct store *s, struct device_entry *d)
 
 static int devices_write(struct store *s)
 {
-	for (size_t i = 0; i < DEVICE_SLOTS; i++)
-		if (s->devices[i].key && device_write(s, &s->devices[i]) != 0)
-			return -1;
+	for (size_t w = 0; w < DEVICE_SLOTS / 64; w++)
+		for (uint64_t bits = s->device_used[w]; bits; bits &= bits - 1)
+			if (device_write(s, &s->devices[w * 64 + (size_t)__builtin_ctzll(bits)]) != 0)
+				return -1;
 	return 0;
 }
 
@@ -655,8 +799,12 @@ int64_t store_device(struct store *s, const struct store_device *device, uint64_
 {
 	if (begin_batch(s) != 0)
 		return -1;
-	uint64_t h = hash_text(device->key);
-	struct device_entry *d = device_find(s, device->key, h);
+	struct device_entry *d = s->last_device;
+	uint64_t h = 0;
+	if (!d || !d->key || strcmp(d->key, device->key) != 0) {
+		h = hash_text(device->key);
+		d = device_find(s, device->key, h);
+	}
 	if (!d->key) {
 		if (s->device_count >= DEVICE_MAX) {
 			/* Full (a flood of spoofed addresses): write back, forget, start again. */
@@ -689,6 +837,7 @@ int64_t store_device(struct store *s, const struct store_device *device, uint64_
 			snprintf(s->error, sizeof s->error, "%s: out of memory", s->path);
 			return -1;
 		}
+		s->device_used[(size_t)(d - s->devices) / 64] |= 1ULL << ((size_t)(d - s->devices) % 64);
 		d->hash = h;
 		d->id = id;
 		d->name = device->name ? strdup(device->name) : NULL;
@@ -696,6 +845,7 @@ int64_t store_device(struct store *s, const struct store_device *device, uint64_
 		d->last_seen = ts_us;
 		s->device_count++;
 	}
+	s->last_device = d;
 	if (ts_us > d->last_seen) {
 		d->last_seen = ts_us;
 		d->dirty = 1;
@@ -803,6 +953,37 @@ static void bind_row(struct store *s, sqlite3_stmt *st, int at, const struct pen
 	sqlite3_bind_int64(st, at + 12, (sqlite3_int64)r->flow);
 }
 
+static void bind_hit(sqlite3_stmt *st, int at, const struct pending_hit *h)
+{
+	sqlite3_bind_int64(st, at, h->observation);
+	bind_id_or_null(st, at + 1, h->entity);
+	bind_id_or_null(st, at + 2, h->category);
+	sqlite3_bind_int64(st, at + 3, h->categories);
+	bind_id_or_null(st, at + 4, h->list);
+	sqlite3_bind_int64(st, at + 5, h->lists);
+	bind_id_or_null(st, at + 6, h->rule);
+	bind_id_or_null(st, at + 7, h->cname);
+}
+
+/* Inserts the pending hits: in one statement when there are ROWS_PER_INSERT. */
+static int flush_hits(struct store *s)
+{
+	if (s->pending_hit_count == ROWS_PER_INSERT) {
+		for (unsigned i = 0; i < ROWS_PER_INSERT; i++)
+			bind_hit(s->insert_hits, 1 + (int)i * HIT_COLUMNS, &s->pending_hits[i]);
+		if (step_done(s, s->insert_hits, "hits") != 0)
+			return -1;
+	} else {
+		for (unsigned i = 0; i < s->pending_hit_count; i++) {
+			bind_hit(s->insert_hit, 1, &s->pending_hits[i]);
+			if (step_done(s, s->insert_hit, "hits") != 0)
+				return -1;
+		}
+	}
+	s->pending_hit_count = 0;
+	return 0;
+}
+
 /* Inserts the pending rows: in one statement when there are ROWS_PER_INSERT. */
 static int flush_rows(struct store *s)
 {
@@ -867,7 +1048,10 @@ int store_add(struct store *s, int64_t device, const struct store_row *row)
 	r->site = site;
 	r->kind = kind;
 	r->host = host;
-	snprintf(r->server, sizeof r->server, "%s", row->server ? row->server : "");
+	const char *server = row->server ? row->server : "";
+	size_t server_len = strnlen(server, sizeof r->server - 1); /* cut as snprintf would */
+	memcpy(r->server, server, server_len);
+	r->server[server_len] = '\0';
 	r->sport = row->sport;
 	r->dport = row->dport;
 	r->proto = row->proto;
@@ -891,16 +1075,9 @@ int store_add(struct store *s, int64_t device, const struct store_row *row)
 		if (entity < 0 || category < 0 || categories < 0 || list < 0 || lists < 0 || rule < 0 ||
 		    cname < 0)
 			return -1;
-		sqlite3_stmt *st = s->insert_hit;
-		sqlite3_bind_int64(st, 1, observation);
-		bind_id_or_null(st, 2, entity);
-		bind_id_or_null(st, 3, category);
-		sqlite3_bind_int64(st, 4, categories);
-		bind_id_or_null(st, 5, list);
-		sqlite3_bind_int64(st, 6, lists);
-		bind_id_or_null(st, 7, rule);
-		bind_id_or_null(st, 8, cname);
-		if (step_done(s, st, "hits") != 0)
+		s->pending_hits[s->pending_hit_count++] = (struct pending_hit){
+			observation, entity, category, categories, list, lists, rule, cname };
+		if (s->pending_hit_count == ROWS_PER_INSERT && flush_hits(s) != 0)
 			return -1;
 		s->stats.hits++;
 	}
@@ -936,7 +1113,7 @@ int store_commit(struct store *s, int force)
 	if (!force && s->batch_rows < s->options.batch_rows &&
 	    monotonic_ms() - s->batch_started_ms < s->options.batch_ms)
 		return 0;
-	if (flush_rows(s) != 0 || devices_write(s) != 0 || visits_write(s) != 0)
+	if (flush_rows(s) != 0 || flush_hits(s) != 0 || devices_write(s) != 0 || visits_write(s) != 0)
 		return -1;
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		return fail(s, "commit");
@@ -949,6 +1126,18 @@ int store_commit(struct store *s, int force)
 }
 
 int store_run_end(struct store *s, const struct store_run_end *end)
+{
+	/*
+	 * The run's last commits leave the WAL as it is: closing the store
+	 * copies it back (checkpoints) anyway, and one copy is enough.
+	 */
+	sqlite3_wal_autocheckpoint(s->db, 0);
+	int rc = run_end(s, end);
+	sqlite3_wal_autocheckpoint(s->db, WAL_CHECKPOINT_PAGES);
+	return rc;
+}
+
+static int run_end(struct store *s, const struct store_run_end *end)
 {
 	if (!s->failed && store_commit(s, 1) != 0)
 		return -1;
@@ -1086,7 +1275,7 @@ int store_close(struct store *s)
 		sqlite3_finalize(s->intern[t].select);
 		sqlite3_finalize(s->intern[t].insert);
 	}
-	sqlite3_stmt *all[] = { s->insert_rows, s->next_row_id, s->insert_observation, s->insert_hit, s->find_device,
+	sqlite3_stmt *all[] = { s->insert_rows, s->insert_hits, s->next_row_id, s->insert_observation, s->insert_hit, s->find_device,
 				s->insert_device, s->update_device, s->upsert_address,
 				s->insert_visit, s->update_visit, s->set_hostname,
 				s->insert_cookie, s->insert_consent, s->insert_param };

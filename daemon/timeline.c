@@ -28,6 +28,31 @@ struct cookie_seen {
 	char key[COOKIE_KEY_MAX];
 };
 
+/*
+ * The matcher's answers for the names (and sites) asked lately: the same
+ * few hundred hosts come again and again, and an answer depends on the
+ * name, the site and the matcher only. Direct-mapped; names longer than
+ * MATCH_KEY_MAX are looked up each time.
+ */
+enum { MATCH_SLOTS = 2048, MATCH_KEY_MAX = 112 };
+
+struct match_cached {
+	uint64_t generation;        /* the matcher's it was asked of; 0: empty */
+	uint64_t hash;
+	uint8_t has_site;
+	char host[MATCH_KEY_MAX], site[MATCH_KEY_MAX];
+	struct match match;
+};
+
+/* The Open Cookie Database's entry for cookie names asked lately (NULL: none). */
+enum { COOKIE_INFO_SLOTS = 1024, COOKIE_NAME_MAX = 64 };
+
+struct cookie_info_cached {
+	uint64_t generation;
+	char name[COOKIE_NAME_MAX];
+	const struct cookie_info *info;
+};
+
 /* What the timeline knows of a device between observations. */
 struct device_state {
 	char key[KEY_MAX];          /* "" when the slot is empty */
@@ -81,6 +106,9 @@ struct timeline {
 	struct cname_entry *cnames;
 	struct set_entry lists_sets[SET_CACHE], category_sets[SET_CACHE];
 	struct cookie_seen *cookies_seen;  /* COOKIE_SLOTS */
+	struct match_cached *matches;      /* MATCH_SLOTS */
+	struct cookie_info_cached *cookie_infos; /* COOKIE_INFO_SLOTS */
+	struct device_state *last_device;  /* the latest device_state() found: rows come in runs of one device */
 };
 
 void timeline_options_defaults(struct timeline_options *options)
@@ -114,7 +142,9 @@ struct timeline *timeline_new(struct store *store, const struct daemon_config *c
 	t->devices = calloc(DEVICE_SLOTS, sizeof *t->devices);
 	t->cnames = calloc(CNAME_SLOTS, sizeof *t->cnames);
 	t->cookies_seen = calloc(COOKIE_SLOTS, sizeof *t->cookies_seen);
-	if (!t->devices || !t->cnames || !t->cookies_seen) {
+	t->matches = calloc(MATCH_SLOTS, sizeof *t->matches);
+	t->cookie_infos = calloc(COOKIE_INFO_SLOTS, sizeof *t->cookie_infos);
+	if (!t->devices || !t->cnames || !t->cookies_seen || !t->matches || !t->cookie_infos) {
 		timeline_free(t);
 		return NULL;
 	}
@@ -144,14 +174,99 @@ void timeline_free(struct timeline *t)
 	}
 	free(t->cnames);
 	free(t->cookies_seen);
+	free(t->matches);
+	free(t->cookie_infos);
 	free(t->devices);
 	free(t);
 }
 
+/* A hash for the caches below, eight bytes at a time (what collides there only costs a lookup). */
+static uint64_t hash_fast(const char *p, size_t len, uint64_t h)
+{
+	size_t i = 0;
+	h ^= len * 0x9e3779b97f4a7c15ULL;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
+	}
+	for (; i < len; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+	return h ^ (h >> 32);
+}
+
+/* matcher_lookup_host() of a name (and site), remembered (see struct match_cached). */
+static void lookup_host(struct timeline *t, const char *host, const char *site, struct match *out)
+{
+	size_t host_len = strlen(host), site_len = site ? strlen(site) : 0;
+	if (host_len >= MATCH_KEY_MAX || site_len >= MATCH_KEY_MAX) {
+		matcher_lookup_host(t->matcher, host, host_len, site, out);
+		return;
+	}
+	uint64_t h = hash_fast(host, host_len, 1469598103934665603ULL);
+	if (site)
+		h = hash_fast(site, site_len, h + 0x51ed27);
+	struct match_cached *e = &t->matches[h % MATCH_SLOTS];
+	if (e->generation == t->generation && e->hash == h && e->has_site == (site != NULL) &&
+	    memcmp(e->host, host, host_len + 1) == 0 && (!site || memcmp(e->site, site, site_len + 1) == 0)) {
+		*out = e->match;
+		return;
+	}
+	matcher_lookup_host(t->matcher, host, host_len, site, out);
+	e->generation = t->generation;
+	e->hash = h;
+	e->has_site = site != NULL;
+	memcpy(e->host, host, host_len + 1);
+	if (site)
+		memcpy(e->site, site, site_len + 1);
+	e->match = *out;
+}
+
+/* matcher_lookup_cookie() of a cookie name, remembered. */
+static const struct cookie_info *lookup_cookie(struct timeline *t, const char *name)
+{
+	size_t len = strlen(name);
+	if (len >= COOKIE_NAME_MAX)
+		return matcher_lookup_cookie(t->matcher, name, len);
+	struct cookie_info_cached *e =
+		&t->cookie_infos[hash_fast(name, len, 1469598103934665603ULL) % COOKIE_INFO_SLOTS];
+	if (e->generation != t->generation || memcmp(e->name, name, len + 1) != 0) {
+		e->generation = t->generation;
+		memcpy(e->name, name, len + 1);
+		e->info = matcher_lookup_cookie(t->matcher, name, len);
+	}
+	return e->info;
+}
+
+/* A copy of a string into a buffer of `size`, cut to fit (as snprintf "%s" does). */
+static void copy_text(char *dst, size_t size, const char *src)
+{
+	size_t len = strnlen(src, size - 1);
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 /* ---- Devices ---- */
+
+static struct device_state *device_state_find(struct timeline *t, const char *key, const char *mac,
+					      const char *address);
 
 static struct device_state *device_state(struct timeline *t, const char *key, const char *mac,
 					 const char *address)
+{
+	struct device_state *last = t->last_device;
+	if (last && last->key[0] && strcmp(last->key, key) == 0) {
+		if (!last->name && t->config->device_count)
+			last->name = config_device_name(t->config, mac, address);
+		return last;
+	}
+	t->last_device = device_state_find(t, key, mac, address);
+	return t->last_device;
+}
+
+static struct device_state *device_state_find(struct timeline *t, const char *key, const char *mac,
+					      const char *address)
 {
 	uint64_t h = hash_text(key);
 	size_t i = h & (DEVICE_SLOTS - 1);
@@ -364,7 +479,9 @@ static const char *site_of_host(const char *host)
 
 int timeline_wants(const struct observation *obs)
 {
-	return obs->kind == OBS_DHCP_HOSTNAME || obs->kind == OBS_DNS_ANSWER ||
+	/* A DNS answer counts for its CNAME chain (cname_learn()) only: one without is not stored either. */
+	return obs->kind == OBS_DHCP_HOSTNAME ||
+	       (obs->kind == OBS_DNS_ANSWER && obs->dns_chain_count >= 2) ||
 	       stored_kind(obs->kind, obs);
 }
 
@@ -416,7 +533,7 @@ static void cookie_row(struct timeline *t, const struct observation *obs, const 
 					OBS_COOKIE_PARTITIONED | OBS_COOKIE_IDENTIFIER_LIKE |
 					OBS_COOKIE_CONSENT);
 	const struct cookie_info *known = t->matcher && obs->cookie_name
-		? matcher_lookup_cookie(t->matcher, obs->cookie_name, strlen(obs->cookie_name))
+		? lookup_cookie(t, obs->cookie_name)
 		: NULL;
 	if (known) {
 		c->platform = known->platform;
@@ -563,7 +680,7 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 			struct match by;
 			header_visit = 1;
 			if (t->matcher) {
-				matcher_lookup_host(t->matcher, begun_by, strlen(begun_by), from, &by);
+				lookup_host(t, begun_by, from, &by);
 				header_visit = !by.tracker;
 			}
 		}
@@ -572,14 +689,14 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 		d->visit = store_visit(t->store, device, from, begun_by, how, now);
 		if (d->visit < 0)
 			return -1;
-		snprintf(d->site, sizeof d->site, "%s", from);
+		copy_text(d->site, sizeof d->site, from);
 	}
 	struct match m;
 	memset(&m, 0, sizeof m);
 	m.decided.list = -1;
 	const char *site = d->visit ? d->site : how ? from : NULL;
 	if (kind == OBS_HTTP_REQUEST) {
-		snprintf(d->request_site, sizeof d->request_site, "%s", !d->visit && how ? from : "");
+		copy_text(d->request_site, sizeof d->request_site, !d->visit && how ? from : "");
 		d->request_flow = obs->flow_id;
 		d->request_us = now;
 	} else if (!site && d->request_site[0] && d->request_flow == obs->flow_id &&
@@ -589,7 +706,7 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 		site = d->request_site;
 	}
 	if (t->matcher)
-		matcher_lookup_host(t->matcher, host, strlen(host), site, &m);
+		lookup_host(t, host, site, &m);
 	const char *cname = NULL;
 	if (t->matcher && !m.tracker) {
 		/* Not listed by its own name: through the chain it resolved to (CNAME cloaking). */
@@ -597,7 +714,7 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 		const char *name = e ? e->chain : NULL;
 		for (unsigned i = 0; e && i < e->count; i++, name += strlen(name) + 1) {
 			struct match through;
-			matcher_lookup_host(t->matcher, name, strlen(name), site, &through);
+			lookup_host(t, name, site, &through);
 			if (through.tracker) {
 				m = through;
 				cname = name;
@@ -618,7 +735,7 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 			d->visit = store_visit(t->store, device, first_party, host, "navigation", now);
 			if (d->visit < 0)
 				return -1;
-			snprintf(d->site, sizeof d->site, "%s", first_party);
+			copy_text(d->site, sizeof d->site, first_party);
 			site = d->site;
 		}
 	}

@@ -13,6 +13,7 @@
 #include "cookie.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <string.h>
 
 /* ---- bytes, without the locale ----------------------------------------- */
@@ -630,17 +631,40 @@ static uint64_t log2_fixed(uint32_t x)
  * Rule 7: n times the Shannon entropy of the byte frequencies, which is
  * n log2 n - sum(c log2 c) over the count c of each byte value.
  */
+/* log2_fixed() of 0..LOG2_TABLE - 1, made once: most values are short, and their counts small. */
+enum { LOG2_TABLE = 257 };
+static uint64_t log2_table[LOG2_TABLE];
+static pthread_once_t log2_once = PTHREAD_ONCE_INIT;
+
+static void log2_table_init(void)
+{
+	for (uint32_t x = 1; x < LOG2_TABLE; x++)
+		log2_table[x] = log2_fixed(x);
+}
+
+static uint64_t log2_of(uint32_t x)
+{
+	return x < LOG2_TABLE ? log2_table[x] : log2_fixed(x);
+}
+
+/* (Each byte value's count is taken once, at its first place, then cleared.) */
 static bool enough_entropy(const uint8_t *p, size_t len)
 {
-	uint32_t counts[256] = { 0 };
+	pthread_once(&log2_once, log2_table_init);
+	uint32_t counts[256];
 	size_t n = len < COOKIE_ID_SCAN_MAX ? len : COOKIE_ID_SCAN_MAX;
 	for (size_t i = 0; i < n; i++)
+		counts[p[i]] = 0;
+	for (size_t i = 0; i < n; i++)
 		counts[p[i]]++;
-	uint64_t total = (uint64_t)n * log2_fixed((uint32_t)n);
+	uint64_t total = (uint64_t)n * log2_of((uint32_t)n);
 	uint64_t concentrated = 0;
-	for (int b = 0; b < 256; b++)
-		if (counts[b] > 1)
-			concentrated += (uint64_t)counts[b] * log2_fixed(counts[b]);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t c = counts[p[i]];
+		if (c > 1)
+			concentrated += (uint64_t)c * log2_of(c);
+		counts[p[i]] = 0;
+	}
 	return total > concentrated && total - concentrated >= (uint64_t)COOKIE_ID_MIN_BITS << 16;
 }
 

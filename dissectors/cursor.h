@@ -51,4 +51,27 @@ static inline int get16(struct cursor *c, uint16_t *value)
 	return 0;
 }
 
+/* A vector with a 1- or 2-byte length (RFC 8446 3.4): *inner is its contents. */
+static inline int get_vector(struct cursor *c, int length_bytes, struct cursor *inner)
+{
+	size_t n;
+	if (length_bytes == 1) {
+		uint8_t n8;
+		if (get8(c, &n8) != 0)
+			return -1;
+		n = n8;
+	} else {
+		uint16_t n16;
+		if (get16(c, &n16) != 0)
+			return -1;
+		n = n16;
+	}
+	const uint8_t *p;
+	if (get_bytes(c, n, &p) != 0)
+		return -1;
+	inner->p = p;
+	inner->left = n;
+	return 0;
+}
+
 #endif

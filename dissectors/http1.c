@@ -31,7 +31,17 @@ enum state {
 	ST_TRAILER_LINE,
 };
 
-enum { BUF_INITIAL = 2048 };
+enum { BUF_INITIAL = 2048, SPARE_BUFFERS = 32 };
+
+/*
+ * Buffers of BUF_INITIAL bytes given back by parsers that ended, for the
+ * next parser of the thread: a connection's streams come and go by the
+ * thousand, and a 2 KiB block is more than the allocator keeps at hand.
+ */
+static _Thread_local struct {
+	uint8_t *buf[SPARE_BUFFERS];
+	unsigned count;
+} spare;
 
 static const char *const end_names[] = {
 	"more", "not_http", "too_long", "bad_length", "gap", "upgrade", "bad_chunk",
@@ -55,7 +65,10 @@ void http1_parser_init(struct http1_parser *parser, int is_request_direction)
 
 void http1_parser_free(struct http1_parser *parser)
 {
-	free(parser->buf);
+	if (parser->buf && parser->buf_cap == BUF_INITIAL && spare.count < SPARE_BUFFERS)
+		spare.buf[spare.count++] = parser->buf;
+	else
+		free(parser->buf);
 	parser->buf = NULL;
 	parser->buf_cap = parser->buf_len = 0;
 }
@@ -540,6 +553,11 @@ static int reserve(struct http1_parser *parser, size_t need)
 		cap *= 2;
 	if (cap > HTTP1_HEADER_MAX)
 		cap = HTTP1_HEADER_MAX;
+	if (!parser->buf && cap == BUF_INITIAL && spare.count) {
+		parser->buf = spare.buf[--spare.count];
+		parser->buf_cap = cap;
+		return 1;
+	}
 	uint8_t *buf = realloc(parser->buf, cap);
 	if (!buf)
 		return 0;

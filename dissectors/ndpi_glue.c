@@ -6,14 +6,92 @@
  */
 #include "ndpi_glue.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <ndpi_api.h>
 
+/*
+ * nDPI's start-up (its host automata and address trees, about 10 ms) runs
+ * on a thread of its own, begun by dpi_engine_new(): the capture thread
+ * meanwhile opens its capture and the writer begins loading the lists, and
+ * the first call that needs the engine waits for it (ready()).
+ */
 struct dpi_engine {
 	struct ndpi_detection_module_struct *ndpi;
+	pthread_t starter;
+	int starting;   /* the starter thread is running or not yet joined */
+	/* dpi_engine_retire(): the engine let go on a thread of its own. */
+	struct ndpi_detection_module_struct *retired;
+	pthread_t stopper;
+	int stopping;
+	int reused;     /* needed again after a retirement: kept from then on */
 };
+
+static struct ndpi_detection_module_struct *engine_start(void)
+{
+	/* Tor exit lists are for risk scoring, which we do not use. */
+	struct ndpi_detection_module_struct *ndpi = ndpi_init_detection_module(ndpi_dont_load_tor_hosts);
+	if (!ndpi)
+		return NULL;
+	NDPI_PROTOCOL_BITMASK all;
+	NDPI_BITMASK_SET_ALL(all);
+	ndpi_set_protocol_detection_bitmask2(ndpi, &all);
+	ndpi_finalize_initialization(ndpi);
+	return ndpi;
+}
+
+static void *starter_main(void *context)
+{
+	struct dpi_engine *engine = context;
+	engine->ndpi = engine_start();
+	return NULL;
+}
+
+static void *stopper_main(void *context)
+{
+	struct dpi_engine *engine = context;
+	ndpi_exit_detection_module(engine->retired);
+	return NULL;
+}
+
+static void stopper_join(struct dpi_engine *engine)
+{
+	if (engine->stopping) {
+		pthread_join(engine->stopper, NULL);
+		engine->stopping = 0;
+		engine->retired = NULL;
+	}
+}
+
+/* The engine, started: waits for the starter thread the first time. */
+static struct ndpi_detection_module_struct *ready(struct dpi_engine *engine)
+{
+	if (!engine->ndpi && !engine->starting) {
+		/* Retired, and needed again: a new one, kept from now on (dpi_engine_retire()). */
+		stopper_join(engine);
+		engine->reused = 1;
+		engine->ndpi = engine_start();
+		if (!engine->ndpi) {
+			fputs("nDPI: cannot start: out of memory\n", stderr);
+			abort();
+		}
+	}
+	if (engine->starting) {
+		pthread_join(engine->starter, NULL);
+		engine->starting = 0;
+		if (!engine->ndpi)
+			engine->ndpi = engine_start(); /* once more, on this thread */
+		if (!engine->ndpi) {
+			fputs("nDPI: cannot start: out of memory\n", stderr);
+			abort();
+		}
+	}
+	return engine->ndpi;
+}
 
 struct dpi_flow {
 	ndpi_protocol protocol; /* the latest answer */
@@ -25,16 +103,16 @@ struct dpi_engine *dpi_engine_new(void)
 	struct dpi_engine *engine = calloc(1, sizeof *engine);
 	if (!engine)
 		return NULL;
-	/* Tor exit lists are for risk scoring, which we do not use. */
-	engine->ndpi = ndpi_init_detection_module(ndpi_dont_load_tor_hosts);
-	if (!engine->ndpi) {
+	/* The starter takes no signals: they are for the threads that handle them. */
+	sigset_t all, previous;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &previous);
+	engine->starting = pthread_create(&engine->starter, NULL, starter_main, engine) == 0;
+	pthread_sigmask(SIG_SETMASK, &previous, NULL);
+	if (!engine->starting && !(engine->ndpi = engine_start())) {
 		free(engine);
 		return NULL;
 	}
-	NDPI_PROTOCOL_BITMASK all;
-	NDPI_BITMASK_SET_ALL(all);
-	ndpi_set_protocol_detection_bitmask2(engine->ndpi, &all);
-	ndpi_finalize_initialization(engine->ndpi);
 	return engine;
 }
 
@@ -42,8 +120,33 @@ void dpi_engine_free(struct dpi_engine *engine)
 {
 	if (!engine)
 		return;
-	ndpi_exit_detection_module(engine->ndpi);
+	if (engine->starting)
+		pthread_join(engine->starter, NULL);
+	stopper_join(engine);
+	if (engine->ndpi)
+		ndpi_exit_detection_module(engine->ndpi);
 	free(engine);
+}
+
+void dpi_engine_retire(struct dpi_engine *engine)
+{
+	if (engine->starting) {
+		pthread_join(engine->starter, NULL);
+		engine->starting = 0;
+	}
+	if (!engine->ndpi || engine->stopping || engine->reused)
+		return;
+	engine->retired = engine->ndpi;
+	engine->ndpi = NULL;
+	sigset_t all, previous;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &previous);
+	engine->stopping = pthread_create(&engine->stopper, NULL, stopper_main, engine) == 0;
+	pthread_sigmask(SIG_SETMASK, &previous, NULL);
+	if (!engine->stopping) {
+		ndpi_exit_detection_module(engine->retired);
+		engine->retired = NULL;
+	}
 }
 
 struct dpi_flow *dpi_flow_new(void)
@@ -71,8 +174,9 @@ int dpi_flow_process(struct dpi_engine *engine, struct dpi_flow *flow, const uin
 {
 	/* nDPI takes an unsigned short length; longer IP packets exist (jumbo, GRO). */
 	unsigned short len = l3_len > 0xffff ? 0xffff : (unsigned short)l3_len;
-	flow->protocol = ndpi_detection_process_packet(engine->ndpi, &flow->ndpi, l3, len, time_ms);
-	return dpi_flow_classified(flow) && !ndpi_extra_dissection_possible(engine->ndpi, &flow->ndpi);
+	struct ndpi_detection_module_struct *ndpi = ready(engine);
+	flow->protocol = ndpi_detection_process_packet(ndpi, &flow->ndpi, l3, len, time_ms);
+	return dpi_flow_classified(flow) && !ndpi_extra_dissection_possible(ndpi, &flow->ndpi);
 }
 
 void dpi_flow_giveup(struct dpi_engine *engine, struct dpi_flow *flow)
@@ -80,7 +184,7 @@ void dpi_flow_giveup(struct dpi_engine *engine, struct dpi_flow *flow)
 	uint8_t guessed = 0;
 	if (flow->protocol.app_protocol == NDPI_PROTOCOL_UNKNOWN &&
 	    flow->protocol.master_protocol == NDPI_PROTOCOL_UNKNOWN)
-		flow->protocol = ndpi_detection_giveup(engine->ndpi, &flow->ndpi, 1, &guessed);
+		flow->protocol = ndpi_detection_giveup(ready(engine), &flow->ndpi, 1, &guessed);
 }
 
 void dpi_flow_label(const struct dpi_flow *flow, struct dpi_label *label)
@@ -140,14 +244,15 @@ void dpi_label_for_name(struct dpi_engine *engine, enum dpi_master master, const
 		[DPI_MASTER_LLMNR] = NDPI_PROTOCOL_LLMNR, [DPI_MASTER_QUIC] = NDPI_PROTOCOL_QUIC,
 	};
 	uint16_t id = masters[master];
+	struct ndpi_detection_module_struct *ndpi = ready(engine);
 	ndpi_protocol protocol = { .master_protocol = NDPI_PROTOCOL_UNKNOWN, .app_protocol = id };
-	protocol.category = ndpi_get_proto_category(engine->ndpi, protocol);
+	protocol.category = ndpi_get_proto_category(ndpi, protocol);
 	uint16_t app = NDPI_PROTOCOL_UNKNOWN;
 	ndpi_protocol_match_result match = { 0 };
 	size_t len = host ? strlen(host) : 0;
 	if (len && len < 0xffff) {
 		/* nDPI's matcher takes a mutable string; it does not write to it. */
-		int found = ndpi_match_string_subprotocol(engine->ndpi, (char *)host, (u_int)len,
+		int found = ndpi_match_string_subprotocol(ndpi, (char *)host, (u_int)len,
 							  &match);
 		if (found > NDPI_PROTOCOL_UNKNOWN && found != id)
 			app = (uint16_t)found;
@@ -155,7 +260,7 @@ void dpi_label_for_name(struct dpi_engine *engine, enum dpi_master master, const
 	if (app == NDPI_PROTOCOL_UNKNOWN && server_addr) {
 		struct in_addr addr;
 		memcpy(&addr, server_addr, 4);
-		uint16_t by_addr = ndpi_network_ptree_match(engine->ndpi, &addr);
+		uint16_t by_addr = ndpi_network_ptree_match(ndpi, &addr);
 		if (by_addr != NDPI_PROTOCOL_UNKNOWN && by_addr != id)
 			app = by_addr;
 	}
@@ -163,7 +268,7 @@ void dpi_label_for_name(struct dpi_engine *engine, enum dpi_master master, const
 		/* As nDPI writes it: the dissecting protocol, then the application. */
 		protocol.master_protocol = id;
 		protocol.app_protocol = app;
-		protocol.category = ndpi_get_proto_category(engine->ndpi, protocol);
+		protocol.category = ndpi_get_proto_category(ndpi, protocol);
 	}
 	label->master = protocol.master_protocol;
 	label->app = protocol.app_protocol;
@@ -175,12 +280,12 @@ const char *dpi_label_name(struct dpi_engine *engine, const struct dpi_label *la
 {
 	ndpi_protocol protocol = { .master_protocol = label->master, .app_protocol = label->app };
 	unsigned bounded = len > 0xffff ? 0xffff : (unsigned)len;
-	return ndpi_protocol2name(engine->ndpi, protocol, buf, bounded);
+	return ndpi_protocol2name(ready(engine), protocol, buf, bounded);
 }
 
 const char *dpi_category_name(struct dpi_engine *engine, const struct dpi_label *label)
 {
-	return ndpi_category_get_name(engine->ndpi, (ndpi_protocol_category_t)label->category);
+	return ndpi_category_get_name(ready(engine), (ndpi_protocol_category_t)label->category);
 }
 
 const char *dpi_version(void)

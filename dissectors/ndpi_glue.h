@@ -52,6 +52,14 @@ struct dpi_facts {
 
 struct dpi_engine *dpi_engine_new(void);
 void dpi_engine_free(struct dpi_engine *engine);
+/*
+ * Lets the engine go, on a thread of its own, when no flow needs it any
+ * more (the end of a capture: the run's last steps go on meanwhile). A
+ * call that needs it after that starts a new one, its caches empty, and
+ * that one is kept: an engine used on after its flows ended once (a fuzzer
+ * that ends them after each input) is not let go again.
+ */
+void dpi_engine_retire(struct dpi_engine *engine);
 
 struct dpi_flow *dpi_flow_new(void);
 void dpi_flow_free(struct dpi_flow *flow);

@@ -18,6 +18,8 @@
  */
 #include "quic.h"
 
+#include "hkdf.h"
+
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
@@ -204,67 +206,24 @@ static void hello_clear(struct tls_hello *hello)
 
 /* ---- keys and packet protection (RFC 9001 5) ------------------------------ */
 
-/* One HKDF step (RFC 5869) with SHA-256: extract when `info` is NULL, else expand. */
-static int hkdf(EVP_KDF *kdf, const uint8_t *salt, size_t salt_len, const uint8_t *key,
-		size_t key_len, const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
-{
-	EVP_KDF_CTX *ctx = EVP_KDF_CTX_new(kdf);
-	if (!ctx)
-		return -1;
-	int mode = info ? EVP_KDF_HKDF_MODE_EXPAND_ONLY : EVP_KDF_HKDF_MODE_EXTRACT_ONLY;
-	OSSL_PARAM params[5], *p = params;
-	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, key_len);
-	if (info)
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len);
-	else
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
-	*p = OSSL_PARAM_construct_end();
-	int ok = EVP_KDF_derive(ctx, out, out_len, params) == 1;
-	EVP_KDF_CTX_free(ctx);
-	return ok ? 0 : -1;
-}
-
-/* HKDF-Expand-Label with an empty context (RFC 8446 7.1), as QUIC uses it. */
-static int expand_label(EVP_KDF *kdf, const uint8_t secret[SECRET_LEN], const char *label,
-			uint8_t *out, size_t out_len)
-{
-	static const char prefix[] = "tls13 ";
-	size_t label_len = strlen(label);
-	uint8_t info[2 + 1 + 6 + 16 + 1];
-	size_t n = 0;
-	if (label_len > 16)
-		return -1;
-	info[n++] = (uint8_t)(out_len >> 8);
-	info[n++] = (uint8_t)out_len;
-	info[n++] = (uint8_t)(sizeof prefix - 1 + label_len);
-	memcpy(info + n, prefix, sizeof prefix - 1);
-	n += sizeof prefix - 1;
-	memcpy(info + n, label, label_len);
-	n += label_len;
-	info[n++] = 0;
-	return hkdf(kdf, NULL, 0, secret, SECRET_LEN, info, n, out, out_len);
-}
-
 int quic_initial_keys_derive(uint32_t version, const uint8_t *dcid, size_t dcid_len,
 			     struct quic_initial_keys *keys)
 {
 	struct version_info info;
 	if (version_info(version, &info) != 0 || dcid_len > QUIC_CID_MAX)
 		return -1;
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	if (!kdf)
-		return -1;
+	/* RFC 9001 5.2: SHA-256 and the version's salt; RFC 9369 3.3.1 for v2's labels. */
 	uint8_t initial[SECRET_LEN], client[SECRET_LEN];
 	uint8_t empty = 0;
-	int err = hkdf(kdf, info.salt, SALT_LEN, dcid_len ? dcid : &empty, dcid_len, NULL, 0,
-		       initial, sizeof initial) ||
-		  expand_label(kdf, initial, "client in", client, sizeof client) ||
-		  expand_label(kdf, client, info.v2 ? "quicv2 key" : "quic key", keys->key, KEY_LEN) ||
-		  expand_label(kdf, client, info.v2 ? "quicv2 iv" : "quic iv", keys->iv, IV_LEN) ||
-		  expand_label(kdf, client, info.v2 ? "quicv2 hp" : "quic hp", keys->hp, KEY_LEN);
-	EVP_KDF_free(kdf);
+	int err = hkdf_extract("SHA256", info.salt, SALT_LEN, dcid_len ? dcid : &empty, dcid_len,
+			       initial, sizeof initial) ||
+		  tls13_expand_label("SHA256", initial, SECRET_LEN, "client in", client, sizeof client) ||
+		  tls13_expand_label("SHA256", client, SECRET_LEN, info.v2 ? "quicv2 key" : "quic key",
+				     keys->key, KEY_LEN) ||
+		  tls13_expand_label("SHA256", client, SECRET_LEN, info.v2 ? "quicv2 iv" : "quic iv",
+				     keys->iv, IV_LEN) ||
+		  tls13_expand_label("SHA256", client, SECRET_LEN, info.v2 ? "quicv2 hp" : "quic hp",
+				     keys->hp, KEY_LEN);
 	if (err)
 		return -1;
 	keys->version = version;

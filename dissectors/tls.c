@@ -41,30 +41,6 @@ static const uint8_t hello_retry_random[32] = {
 
 /* ---- reading a message -------------------------------------------------- */
 
-/* A vector with a 1- or 2-byte length (RFC 8446 3.4): *inner is its contents. */
-static int get_vector(struct cursor *c, int length_bytes, struct cursor *inner)
-{
-	size_t n;
-	if (length_bytes == 1) {
-		uint8_t n8;
-		if (get8(c, &n8) != 0)
-			return -1;
-		n = n8;
-	} else {
-		uint16_t n16;
-		if (get16(c, &n16) != 0)
-			return -1;
-		n = n16;
-	}
-	if (n > c->left)
-		return -1;
-	inner->p = c->p;
-	inner->left = n;
-	c->p += n;
-	c->left -= n;
-	return 0;
-}
-
 static void hello_clear(struct tls_hello *hello, int is_server)
 {
 	memset(hello, 0, sizeof *hello);

@@ -15,6 +15,12 @@ servers' logs and the browser driver, never from the capture.
 2. HTTPS publisher (accept, reject): the consent cookies are inside TLS, so
    the operator marks the click (`trackwatch consent mark --at`
    consent.click_t); the tracker hosts per phase equal the truth's.
+2b. All four with their TLS key logs (browser-NAME.keylog, written by
+   Chromium through SSLKEYLOGFILE) and no mark: trackwatchd decrypts the
+   HTTPS (issue 8) and finds the decision by itself from the decrypted
+   consent cookies and parameters, first seen after the click; the tracker
+   hosts, the cookies sent (name->host) and the cookies set by Set-Cookie
+   (name@domain) of before_consent and after_<action> equal the truth's.
 3. Identifier syncing, on a capture made here (make-store-captures.py sync):
    one value set as a cookie by ad.doubleclick.net (Google) and handed to
    ib.adnxs.com (Microsoft) in a URL is reported once, with both companies,
@@ -68,12 +74,16 @@ def compare(name, got, want):
     check(got == want, "%s: missing %s, extra %s" % (name, sorted(want - got), sorted(got - want)))
 
 
-def scenario(daemon, cli, data, tmp, name, plain):
+def scenario(daemon, cli, data, tmp, name, plain, keys=False):
     truth = json.load(open(os.path.join(data, "browser-%s.truth.json" % name)))
     action = truth["consent"]["action"]
     click = truth["consent"]["click_t"]
-    db = os.path.join(tmp, name + ".db")
-    run(daemon, "-q", "-r", os.path.join(data, "browser-%s.pcap" % name), "--db", db)
+    db = os.path.join(tmp, name + (".keys" if keys else "") + ".db")
+    extra = ["-k", os.path.join(data, "browser-%s.keylog" % name)] if keys else []
+    run(daemon, "-q", "-r", os.path.join(data, "browser-%s.pcap" % name), "--db", db, *extra)
+    if keys:
+        name += " (decrypted)"
+        plain = True
     if not plain:
         out = run(cli, "consent", "mark", "--db", db, "--device", "10.99.0.2", "--site",
                   "news.example", "--at", "%.3f" % click, action)
@@ -104,6 +114,15 @@ def scenario(daemon, cli, data, tmp, name, plain):
             truth["summary"]["after_click"]["tracker_hosts"])
     other = "reject" if action == "accept" else "accept"
     check(not phases["after_" + other]["tracker_hosts"], "%s: hosts after %s" % (name, other))
+    if keys:
+        for ours, theirs, phase in (("before_consent", "before_click", "before"),
+                                    ("after_" + action, "after_click", "after")):
+            compare("%s %s cookies sent" % (name, ours), phases[ours]["cookies_sent"],
+                    truth["summary"][theirs]["cookies_sent"])
+            # Set-Cookie headers only: document.cookie writes are not on the wire.
+            compare("%s %s cookies set" % (name, ours), phases[ours]["cookies_set"],
+                    ["%s@%s" % (c["name"], c["domain"]) for c in truth["cookies"]["set"]
+                     if c["via"] == "Set-Cookie" and c["phase"] == phase])
     check(site.get("verdict", "").startswith("news.example: before any consent"),
           "%s: verdict %r" % (name, site.get("verdict")))
     return db
@@ -222,6 +241,7 @@ def main():
         for name, plain in (("accept-http", True), ("reject-http", True), ("accept", False),
                             ("reject", False)):
             dbs[name] = scenario(daemon, cli, data, tmp, name, plain)
+            scenario(daemon, cli, data, tmp, name, plain, keys=True)
         syncing(daemon, cli, tmp)
         review_cases(daemon, cli, data, tmp)
         privacy(daemon, cli, data, tmp, dbs)

@@ -156,7 +156,7 @@ static void test_errors(void **state)
 	BAD("identifiers:\n  keep: true\n  key: /etc/k\n", 3, "'keep' and 'key' cannot both be set");
 	BAD("capture:\n  interface: eth0\ncolour: blue\n", 3,
 	    "unknown key 'colour' (this version knows: lists, devices, capture, flows, identifiers, store,"
-	    " consent, control, daemon, log)");
+	    " consent, tls, control, daemon, log)");
 	BAD("devices:\n  \"10.0.0.1\\0junk\": x\n", 2, "neither a MAC");
 #undef BAD
 	struct daemon_config c;

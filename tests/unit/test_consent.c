@@ -974,8 +974,12 @@ static void test_google_consent_mode(void **state)
 	assert_string_equal(s->detail, "gcs=G111");
 	s = expect(&r, "google-consent-mode:gcd", CONSENT_ACCEPT);
 	assert_string_equal(s->detail, "gcd ad_storage:1,analytics_storage:1,ad_user_data:1,ad_personalization:1");
+	/* G100 without gcd: the default before anyone answers (the browser captures, decrypted) */
 	r = url("region1.google-analytics.com", "/g/collect?gcs=G100");
-	s = only(&r, "google-consent-mode:gcs", CONSENT_REJECT);
+	s = only(&r, "google-consent-mode:gcs", CONSENT_NO_DECISION);
+	assert_non_null(strstr(s->detail, "without gcd"));
+	r = url("region1.google-analytics.com", "/g/collect?gcs=G100&gcd=13q3q3q3q5");
+	s = expect(&r, "google-consent-mode:gcs", CONSENT_REJECT);
 	assert_string_equal(s->detail, "gcs=G100");
 	r = url("googleads.g.doubleclick.net", "/pagead/1?gcs=G110");
 	only(&r, "google-consent-mode:gcs", CONSENT_PARTIAL);
