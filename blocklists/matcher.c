@@ -2228,7 +2228,8 @@ static size_t snap_reserve(struct snap_writer *w, size_t bytes, size_t align)
 		w->buf = buf;
 		w->cap = cap;
 	}
-	memset(w->buf + w->size, 0, at + bytes - w->size);
+	/* The alignment's padding is zeroed; the caller fills the bytes it reserved. */
+	memset(w->buf + w->size, 0, at - w->size);
 	w->size = at + bytes;
 	return at;
 }
@@ -2338,6 +2339,18 @@ size_t matcher_snapshot(const struct matcher *cm, void **out)
 	struct snap_writer w = { 0 };
 	struct vec *vecs[SNAP_VECS];
 	snap_vecs(m, vecs);
+	/* Room for all of it at once (the arrays, the arena, their alignment), grown only for literals. */
+	size_t estimate = sizeof(struct snap_header) + m->arena_bytes + 64 * 32 +
+			  (m->slots ? (m->slot_mask + 1) * sizeof *m->slots : 0) +
+			  (m->filter ? (m->filter_mask + 1) / 8 : 0) +
+			  (m->cookie_slots ? (m->cookie_mask + 1) * sizeof *m->cookie_slots : 0) +
+			  (m->token_rule_count + 1) * sizeof *m->token_rules +
+			  (m->token_fallback_count + 1 + 2 * (m->host_patterns.count + 1) + m->cookies.count + 1) *
+				  sizeof(uint32_t);
+	for (int i = 0; i < SNAP_VECS; i++)
+		estimate += vecs[i]->count * vecs[i]->size;
+	w.buf = malloc(estimate);
+	w.cap = w.buf ? estimate : 0;
 	size_t hdr = snap_reserve(&w, sizeof(struct snap_header), 64);
 	struct snap_array arrays[SNAP_VECS];
 	for (int i = 0; i < SNAP_VECS && !w.failed; i++) {
@@ -2355,8 +2368,10 @@ size_t matcher_snapshot(const struct matcher *cm, void **out)
 		(dst) = (struct snap_array){ 0, (n), (n) }; \
 		if ((ptr) && !w.failed) { \
 			(dst).offset = snap_reserve(&w, bytes_ ? bytes_ : 1, 64); \
-			if (!w.failed) \
+			if (!w.failed && bytes_) \
 				memcpy(w.buf + (dst).offset, (ptr), bytes_); \
+			else if (!w.failed) \
+				w.buf[(dst).offset] = 0; \
 		} \
 	} while (0)
 	struct snap_array token_rules, token_fallback, keyed, unkeyed, slots, filter, cookie_slots,

@@ -148,10 +148,20 @@ export E2E_WORK=$work
 export E2E_SNIFFER_WARMUP=${E2E_SNIFFER_WARMUP:-2}
 # A live trackwatchd whose standard error is no terminal logs to syslog; -d
 # keeps its messages in gen.sh's sniffer.log.
-export E2E_SNIFFER_CMD="trap '' INT TERM; '$d' -d -c '$live_conf' -i veth-n; echo \$? > '$sniffer_rc'"
+# -k: the key log Chromium writes while it browses (gen.sh makes it after the
+# sensor starts): followed as it grows, so that the HTTPS is decrypted live.
+keylog=$work/out/scenario-$scenario.keylog
+export E2E_SNIFFER_CMD="trap '' INT TERM; '$d' -d -c '$live_conf' -i veth-n -k '$keylog'; echo \$? > '$sniffer_rc'"
 log "running $gen $scenario (work directory $work, log $tmp/gen.log)"
 bash "$gen" "$scenario" > "$tmp/gen.log" 2>&1 &
 gen_pid=$!
+# Chromium (root here) writes its key log mode 0600; the sensor, which runs
+# as nobody, must be able to read it, as an operator would arrange with the
+# file's mode or group: made readable as soon as it appears.
+(while kill -0 "$gen_pid" 2>/dev/null; do
+	[ -e "$keylog" ] && chmod 0644 "$keylog" 2>/dev/null
+	sleep 0.1
+done) &
 
 # 4. While it runs: trackwatch status, about once a second.
 polls=0 answered=0 counting=0 status_err='' status_seen='' early=''
@@ -250,6 +260,50 @@ else
 	fi
 fi
 
-# 6. Summary.
+# 6. Decrypted live = decrypted offline: the same capture and key log read as
+# files into a fresh database give the same report (per site: the consent
+# decisions, the tracker hosts and companies, and per phase the tracker
+# hosts, cookies set and sent).
+pcap=$out/scenario-$scenario.pcap
+if [ ! -s "$pcap" ] || [ ! -s "$keylog" ] || [ ! -s "$tmp/report.json" ]; then
+	result offline FAIL "no capture, key log or live report to compare"
+elif ! "$d" -q -r "$pcap" -k "$keylog" --db "$tmp/offline.db" 2> "$tmp/offline.err" ||
+     ! "$cli" report --db "$tmp/offline.db" --device "$device" --format json > "$tmp/offline.json" 2>> "$tmp/offline.err"; then
+	sed 's/^/    /' "$tmp/offline.err"
+	result offline FAIL "the offline run of the same capture failed"
+elif python3 - "$tmp/report.json" "$tmp/offline.json" > "$tmp/compare.out" 2>&1 <<'EOF'
+import json, sys
+def view(path):
+    doc = json.load(open(path))
+    out = {}
+    for d in doc["devices"]:
+        for s in d["sites"]:
+            out[s["site"]] = {
+                "decisions": sorted({(c["decision"], c["source"]) for c in s.get("consent", [])}),
+                "trackers": sorted((t["host"], t.get("entity")) for t in s["trackers"]),
+                "phases": {p: {k: sorted(v[k]) for k in ("tracker_hosts", "cookies_set", "cookies_sent")}
+                           for p, v in s.get("phases", {}).items()},
+            }
+    return out
+live, offline = view(sys.argv[1]), view(sys.argv[2])
+if live != offline:
+    for site in sorted(set(live) | set(offline)):
+        a, b = live.get(site), offline.get(site)
+        if a != b:
+            print("site %s:\n  live    %s\n  offline %s" % (site, json.dumps(a)[:1500], json.dumps(b)[:1500]))
+    sys.exit(1)
+s = next(iter(live.values()))
+print("%d site(s); decisions %s; %d trackers; %d cookies set, %d sent before consent" % (
+    len(live), [d for d, _ in s["decisions"] if d != "no_decision"], len(s["trackers"]),
+    len(s["phases"]["before_consent"]["cookies_set"]), len(s["phases"]["before_consent"]["cookies_sent"])))
+EOF
+then
+	result offline PASS "live report = offline report of the same capture and key log: $(tail -1 "$tmp/compare.out")"
+else
+	cat "$tmp/compare.out"
+	result offline FAIL "the live report differs from the offline one"
+fi
+
+# 7. Summary.
 summary
 [ $failed -eq 0 ]
