@@ -27,6 +27,7 @@ struct control {
 	int fd;
 	char *path;
 	struct client clients[CONTROL_CLIENTS_MAX];
+	uint64_t accept_after_ms; /* out of descriptors: accept again from then on */
 	/* Where each descriptor given to poll went: -1 the listener, else a client. */
 	int slot_of[1 + CONTROL_CLIENTS_MAX];
 };
@@ -194,7 +195,11 @@ struct control *control_listen(const char *path, gid_t gid, char *error, size_t 
 		close(fd);
 		return NULL;
 	}
-	if ((gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) != 0) || chmod(path, 0660) != 0 ||
+	/*
+	 * The umask made it 0660. The group is set by name, so without following
+	 * a symbolic link that another user might have put in its place.
+	 */
+	if ((gid != (gid_t)-1 && lchown(path, (uid_t)-1, gid) != 0) ||
 	    listen(fd, CONTROL_CLIENTS_MAX) != 0) {
 		snprintf(error, error_len, "%s: %s", path, strerror(errno));
 		close(fd);
@@ -285,7 +290,8 @@ size_t control_pollfds(struct control *control, struct pollfd *fds)
 	size_t n = 0;
 	uint64_t now = monotonic_ms();
 	control->slot_of[n] = -1;
-	fds[n++] = (struct pollfd){ .fd = control->fd, .events = POLLIN };
+	fds[n++] = (struct pollfd){ .fd = control->fd,
+				    .events = now >= control->accept_after_ms ? POLLIN : 0 };
 	for (int i = 0; i < CONTROL_CLIENTS_MAX; i++) {
 		struct client *client = &control->clients[i];
 		if (client->fd < 0)
@@ -339,8 +345,12 @@ void control_service(struct control *control, const struct pollfd *fds, size_t c
 		/* The listener: take every connection waiting. */
 		for (;;) {
 			int fd = accept4(control->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-			if (fd < 0)
+			if (fd < 0) {
+				/* Out of descriptors: the listener stays readable; rest a second, not spin. */
+				if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+					control->accept_after_ms = monotonic_ms() + 1000;
 				break;
+			}
 			struct client *free_slot = NULL;
 			for (int i = 0; !free_slot && i < CONTROL_CLIENTS_MAX; i++)
 				if (control->clients[i].fd < 0)

@@ -4,9 +4,11 @@
 #include "decrypt.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum app_protocol { APP_UNKNOWN = 0, APP_HTTP1, APP_HTTP2, APP_OTHER };
 
@@ -28,14 +30,29 @@ struct decrypt_conn {
 	struct http1_parser http1[2];
 	struct http2_conn *http2;
 	enum http2_end http2_end;
-	/* HTTP/1: the hosts of requests, in order; responses take them in turn. */
-	struct pending pending[PENDING_MAX];
+	/*
+	 * The hosts of requests awaiting their response (HTTP/1: in order; HTTP/2:
+	 * by stream), made at the first message: a connection never decrypted
+	 * costs nothing for them.
+	 */
+	struct pending *pending;
 	uint64_t requests, responses;
 	/* While feeding: where messages go. */
 	decrypt_message_fn on_message;
 	void *context;
 	FILE *dump[2];
+	const char *dump_dir;
+	uint64_t id;
+	uint8_t dump_tried[2];
 };
+
+/* The pending table, made when first needed; NULL when out of memory (hosts are then unknown). */
+static struct pending *pending_table(struct decrypt_conn *conn)
+{
+	if (!conn->pending)
+		conn->pending = calloc(PENDING_MAX, sizeof *conn->pending);
+	return conn->pending;
+}
 
 static size_t find_key(void *context, const uint8_t client_random[KEYLOG_RANDOM_LEN],
 		       enum keylog_label label, uint8_t out[KEYLOG_SECRET_MAX])
@@ -118,7 +135,8 @@ static int on_http2_message(void *context, const struct http2_message *h)
 	if (!has_pseudo || (m.is_request && !m.method))
 		return 0;
 	const char *request_host = NULL;
-	struct pending *slot = &conn->pending[h->stream_id % PENDING_MAX];
+	struct pending *table = pending_table(conn), dummy = { 0 };
+	struct pending *slot = table ? &table[h->stream_id % PENDING_MAX] : &dummy;
 	if (m.is_request) {
 		slot->stream_id = h->stream_id;
 		copy_host(slot->host, m.host.p ? m.host.p : "", m.host.p ? m.host.len : 0);
@@ -139,13 +157,15 @@ static int on_http1_message(void *context, const struct http1_message *m)
 {
 	struct decrypt_conn *conn = context;
 	const char *request_host = NULL;
+	struct pending *table = pending_table(conn), dummy = { 0 };
 	if (m->is_request) {
-		struct pending *slot = &conn->pending[conn->requests++ % PENDING_MAX];
+		struct pending *slot = table ? &table[conn->requests % PENDING_MAX] : &dummy;
+		conn->requests++;
 		slot->stream_id = 1;
 		copy_host(slot->host, m->host.p ? m->host.p : "", m->host.p ? m->host.len : 0);
 		http1_parser_request_seen(&conn->http1[1], m);
 	} else if (conn->responses < conn->requests && conn->requests - conn->responses <= PENDING_MAX) {
-		struct pending *slot = &conn->pending[conn->responses % PENDING_MAX];
+		struct pending *slot = table ? &table[conn->responses % PENDING_MAX] : &dummy;
 		request_host = slot->host[0] ? slot->host : NULL;
 		if (m->status >= 200)
 			conn->responses++;
@@ -170,6 +190,20 @@ static void on_data(void *context, int from_server, const uint8_t *data, size_t 
 		conn->counted_decrypted = 1;
 		conn->stats->decrypted++;
 	}
+	if (conn->dump_dir && !conn->dump_tried[from_server]) {
+		/* Made at the first data: a connection never decrypted leaves no file. Plaintext: 0600. */
+		conn->dump_tried[from_server] = 1;
+		char name[4096];
+		snprintf(name, sizeof name, "%s/%llu-%s.bin", conn->dump_dir, (unsigned long long)conn->id,
+			 from_server ? "server" : "client");
+		int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+		conn->dump[from_server] = fd >= 0 ? fdopen(fd, "wb") : NULL;
+		if (!conn->dump[from_server]) {
+			conn->stats->dump_errors++;
+			if (fd >= 0)
+				close(fd);
+		}
+	}
 	if (conn->dump[from_server] && fwrite(data, 1, len, conn->dump[from_server]) != len) {
 		conn->stats->dump_errors++;
 		fclose(conn->dump[from_server]);
@@ -177,8 +211,10 @@ static void on_data(void *context, int from_server, const uint8_t *data, size_t 
 	}
 	if (conn->protocol == APP_UNKNOWN) {
 		/* The client speaks first in both: ALPN says, else its first bytes do. */
+		/* ALPN decides when there is one; else the whole connection preface. */
 		const char *alpn = tlsdec_info(conn->tls)->alpn;
-		if (alpn_is_h2(alpn) || (!from_server && http2_is_preface(data, len)))
+		if (alpn_is_h2(alpn) ||
+		    (!alpn[0] && !from_server && len >= HTTP2_PREFACE_LEN && http2_is_preface(data, len)))
 			conn->protocol = APP_HTTP2;
 		else if (!from_server || alpn[0])
 			conn->protocol = strcmp(alpn, "http/1.1") == 0 || strcmp(alpn, "http/1.0") == 0 ||
@@ -221,14 +257,8 @@ struct decrypt_conn *decrypt_conn_new(struct keylog *keylog, const char *dump_di
 		return NULL;
 	}
 	stats->connections++;
-	for (int dir = 0; dump_dir && dir < 2; dir++) {
-		char name[4096];
-		snprintf(name, sizeof name, "%s/%llu-%s.bin", dump_dir, (unsigned long long)id,
-			 dir ? "server" : "client");
-		conn->dump[dir] = fopen(name, "wb");
-		if (!conn->dump[dir])
-			stats->dump_errors++;
-	}
+	conn->dump_dir = dump_dir;
+	conn->id = id;
 	return conn;
 }
 
@@ -246,6 +276,7 @@ void decrypt_conn_free(struct decrypt_conn *conn)
 	for (int dir = 0; dir < 2; dir++)
 		if (conn->dump[dir] && fclose(conn->dump[dir]) != 0)
 			conn->stats->dump_errors++;
+	free(conn->pending);
 	free(conn);
 }
 

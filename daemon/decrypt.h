@@ -28,6 +28,7 @@
 /* Counters of all connections, kept by the pipeline. */
 struct decrypt_stats {
 	uint64_t connections;              /* TLS connections given to a decryptor */
+	uint64_t skipped;                  /* TLS connections not decrypted: too many at once */
 	uint64_t ends[TLSDEC_END_COUNT];   /* how they ended (MORE: the flow ended first) */
 	uint64_t decrypted;                /* connections with application data decrypted */
 	uint64_t bytes;                    /* application data decrypted */

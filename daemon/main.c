@@ -460,13 +460,17 @@ static void *writer_main(void *context)
 			writer_take_mail(run);
 		/* Quiet traffic still commits its batch in time, and retention runs. */
 		entry = queue_pop_timed(run->queue, &size, run->store ? 200 : -1, &timed_out);
+		if (!entry && !timed_out) {
+			/* The end: what the capture thread posted last (a consent mark) is kept too. */
+			if (atomic_load_explicit(&run->mail.pending, memory_order_acquire))
+				writer_take_mail(run);
+			break;
+		}
 		if (run->store && (timed_out || (++entries & 1023) == 0)) {
 			const struct store_stats *ss = store_stats(run->store);
 			atomic_store_explicit(&run->stored_rows, ss->rows, memory_order_relaxed);
 			atomic_store_explicit(&run->stored_hits, ss->hits, memory_order_relaxed);
 		}
-		if (!entry && !timed_out)
-			break;
 		if (entry) {
 			const struct observation *obs = observation_unpack(entry);
 			if (run->writer && !run->write_failed && observation_write(run->writer, obs) != 0) {
@@ -982,15 +986,18 @@ static int reload(struct run *run, char *why, size_t why_len)
 	rules = NULL;
 	if (!run->debug)
 		log_set_level(mine->log_level);
-	pthread_mutex_lock(&run->mail.lock);
-	matcher_free(run->mail.matcher);  /* a reload the writer had not taken yet */
-	retire_config(run->mail.config);
-	run->mail.matcher = matcher;
-	run->mail.config = writers;
-	atomic_store_explicit(&run->mail.pending, 1, memory_order_release);
-	pthread_mutex_unlock(&run->mail.lock);
-	matcher = NULL;
-	writers = NULL;
+	/* Lists and names are the timeline's: without a database there is none to give them to. */
+	if (run->timeline) {
+		pthread_mutex_lock(&run->mail.lock);
+		matcher_free(run->mail.matcher);  /* a reload the writer had not taken yet */
+		retire_config(run->mail.config);
+		run->mail.matcher = matcher;
+		run->mail.config = writers;
+		atomic_store_explicit(&run->mail.pending, 1, memory_order_release);
+		pthread_mutex_unlock(&run->mail.lock);
+		matcher = NULL;
+		writers = NULL;
+	}
 	retire_config(run->config);
 	run->config = mine;
 	mine = NULL;
@@ -1111,6 +1118,8 @@ static char *control_request(void *context, const struct control_request *reques
 	case CONTROL_CONSENT_MARK: {
 		if (!run->store)
 			return error_answer("this daemon writes no database");
+		if (run->store_failed)
+			return error_answer("the daemon's database failed: the mark cannot be written");
 		int64_t now = (int64_t)wall_clock_us();
 		pthread_mutex_lock(&run->mail.lock);
 		int full = run->mail.mark_count == MAILBOX_MARKS;
@@ -1730,6 +1739,13 @@ int main(int argc, char **argv)
 			goto early_exit;
 		}
 		privileges_describe(caps, sizeof caps);
+		if (!source[0]) {
+			size_t used = (size_t)snprintf(source, sizeof source, "interface%s",
+						       dconfig.interfaces.count > 1 ? "s" : "");
+			for (size_t i = 0; i < dconfig.interfaces.count && used < sizeof source; i++)
+				used += (size_t)snprintf(source + used, sizeof source - used, "%s%s",
+							 i ? ", " : " ", dconfig.interfaces.items[i]);
+		}
 		log_notice("started: %s%s; running as %s with capabilities %s; %s", source,
 			   run.store ? "" : " (no database)",
 			   outcome == PRIVILEGES_SWITCHED ? user : "the user that started it", caps,
@@ -1785,7 +1801,8 @@ int main(int argc, char **argv)
 	if (live_run) {
 		if (live_loop(&run) != 0)
 			status = EXIT_RUNTIME;
-		log_notice("stopping: %s", stop_requested ? "asked to" : "the database failed");
+		log_notice("stopping: %s", stop_requested ? "asked to" : atomic_load(&writer_stop) ?
+			   "the database failed" : "the capture loop failed");
 		control_close(run.control);
 		run.control = NULL;
 	}

@@ -149,6 +149,7 @@ struct flow_dissect {
 	struct decrypt_conn *tls;  /* with a key log: the connection decrypted (daemon/decrypt.h) */
 	uint8_t tls_waiting;       /* it is in the pipeline's list of those waiting for a key */
 	uint8_t tls_tried;         /* a decryptor was made for it (it may have ended since) */
+	uint64_t tls_wait_since_us;/* packet time it began to wait for its key */
 };
 
 enum { HTTP_PATH_MAX = 8192, HTTP_VALUE_MAX = 1024, COOKIE_TEXT_MAX = 65536 };
@@ -180,7 +181,13 @@ struct label_cache_entry {
 	char text[OBS_APP_MAX];
 };
 
-enum { DECRYPT_WAITING_MAX = 64 };
+/*
+ * Decryption's bounds: connections decrypted at once (each about 1 KiB
+ * idle, up to 2 x TLSDEC_HOLD_MAX while it holds records), those waiting
+ * for a key that may still come, and how long one waits.
+ */
+enum { DECRYPT_CONNS_MAX = 4096, DECRYPT_WAITING_MAX = 64 };
+#define DECRYPT_WAIT_US (30ULL * 1000000)
 
 struct pipeline {
 	struct pipeline_config config;
@@ -214,6 +221,7 @@ struct pipeline {
 	struct decrypt_stats decrypt_stats;
 	struct flow *tls_waiting[DECRYPT_WAITING_MAX];
 	size_t tls_waiting_count;
+	size_t decryptors;               /* decryptors in use */
 	uint8_t decrypting;
 };
 
@@ -832,20 +840,34 @@ static void quic_free(struct pipeline *pipeline, struct flow_dissect *d)
 	d->quic_done = 1;
 }
 
+/* Out of the waiting list (it got its key, or is given up). */
+static void waiting_remove(struct pipeline *pipeline, struct flow *flow)
+{
+	for (size_t i = 0; i < pipeline->tls_waiting_count; i++)
+		if (pipeline->tls_waiting[i] == flow) {
+			pipeline->tls_waiting[i] = pipeline->tls_waiting[--pipeline->tls_waiting_count];
+			break;
+		}
+	flow->dissect->tls_waiting = 0;
+}
+
 /* The flow's decryptor is done with: keys wiped, out of the waiting list. */
 static void decrypt_end(struct pipeline *pipeline, struct flow *flow)
 {
 	struct flow_dissect *d = flow->dissect;
-	if (d->tls_waiting) {
-		for (size_t i = 0; i < pipeline->tls_waiting_count; i++)
-			if (pipeline->tls_waiting[i] == flow) {
-				pipeline->tls_waiting[i] = pipeline->tls_waiting[--pipeline->tls_waiting_count];
-				break;
-			}
-		d->tls_waiting = 0;
-	}
+	if (d->tls_waiting)
+		waiting_remove(pipeline, flow);
+	if (d->tls)
+		pipeline->decryptors--;
 	decrypt_conn_free(d->tls);
 	d->tls = NULL;
+}
+
+/* Gives a waiting connection up: no key came in time, or room was needed. */
+static void waiting_give_up(struct pipeline *pipeline, struct flow *flow)
+{
+	decrypt_conn_give_up(flow->dissect->tls, TLSDEC_END_NO_KEY);
+	decrypt_end(pipeline, flow);
 }
 
 static void on_flow_end(void *context, struct flow *flow, enum flow_end_reason reason)
@@ -1369,25 +1391,35 @@ static void on_decrypted_message(void *context, const struct http1_message *m,
  * (else, or with the list full, it is given up). Returns 1 while it wants
  * more of the connection's bytes.
  */
-static int decrypt_after(struct pipeline *pipeline, struct flow *flow, enum tlsdec_end end)
+static int decrypt_after(struct pipeline *pipeline, struct flow *flow, enum tlsdec_end end,
+			 uint64_t ts_us)
 {
 	struct flow_dissect *d = flow->dissect;
 	if (end == TLSDEC_MORE && decrypt_conn_waiting(d->tls)) {
-		if (!pipeline->config.keylog_grows ||
-		    (!d->tls_waiting && pipeline->tls_waiting_count == DECRYPT_WAITING_MAX)) {
+		if (!pipeline->config.keylog_grows) {
 			decrypt_conn_give_up(d->tls, TLSDEC_END_NO_KEY);
 			end = TLSDEC_END_NO_KEY;
 		} else if (!d->tls_waiting) {
+			/*
+			 * The list full (connections of other devices, or of apps that
+			 * write no key log, wait in vain): the one that has waited
+			 * longest makes room, not the newcomer, whose key is likelier
+			 * to be on its way.
+			 */
+			if (pipeline->tls_waiting_count == DECRYPT_WAITING_MAX) {
+				size_t oldest = 0;
+				for (size_t i = 1; i < pipeline->tls_waiting_count; i++)
+					if (pipeline->tls_waiting[i]->dissect->tls_wait_since_us <
+					    pipeline->tls_waiting[oldest]->dissect->tls_wait_since_us)
+						oldest = i;
+				waiting_give_up(pipeline, pipeline->tls_waiting[oldest]);
+			}
 			pipeline->tls_waiting[pipeline->tls_waiting_count++] = flow;
 			d->tls_waiting = 1;
+			d->tls_wait_since_us = ts_us;
 		}
 	} else if (end == TLSDEC_MORE && d->tls_waiting) {
-		for (size_t i = 0; i < pipeline->tls_waiting_count; i++)
-			if (pipeline->tls_waiting[i] == flow) {
-				pipeline->tls_waiting[i] = pipeline->tls_waiting[--pipeline->tls_waiting_count];
-				break;
-			}
-		d->tls_waiting = 0;
+		waiting_remove(pipeline, flow);
 	}
 	if (end != TLSDEC_MORE) {
 		decrypt_end(pipeline, flow);
@@ -1407,16 +1439,21 @@ static int decrypt_feed(struct stream_context *c, const uint8_t *data, size_t le
 		if (d->tls_tried)
 			return 0;
 		d->tls_tried = 1;
+		if (pipeline->decryptors >= DECRYPT_CONNS_MAX) {
+			pipeline->decrypt_stats.skipped++;
+			return 0;
+		}
 		d->tls = decrypt_conn_new(pipeline->config.keylog, pipeline->config.tls_dump_dir,
 					  c->flow->id, &pipeline->decrypt_stats);
 		if (!d->tls) {
 			pipeline->stats.out_of_memory++;
 			return 0;
 		}
+		pipeline->decryptors++;
 	}
 	int from_server = c->stream->dir == FLOW_TO_CLIENT;
 	enum tlsdec_end end = decrypt_conn_feed(d->tls, from_server, data, len, on_decrypted_message, c);
-	return decrypt_after(pipeline, c->flow, end);
+	return decrypt_after(pipeline, c->flow, end, c->ts_us);
 }
 
 void pipeline_keys_added(struct pipeline *pipeline)
@@ -1427,9 +1464,11 @@ void pipeline_keys_added(struct pipeline *pipeline)
 	memcpy(waiting, pipeline->tls_waiting, count * sizeof *waiting);
 	for (size_t i = 0; i < count; i++) {
 		struct flow *flow = waiting[i];
+		if (!flow->dissect->tls || !flow->dissect->tls_waiting)
+			continue;
 		struct stream_context c = { .pipeline = pipeline, .flow = flow, .ts_us = flow->last_us };
 		enum tlsdec_end end = decrypt_conn_retry(flow->dissect->tls, on_decrypted_message, &c);
-		decrypt_after(pipeline, flow, end);
+		decrypt_after(pipeline, flow, end, flow->last_us);
 	}
 }
 
@@ -1938,6 +1977,12 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 
 void pipeline_tick(struct pipeline *pipeline, uint64_t now_us)
 {
+	/* A key that has not come in DECRYPT_WAIT_US will not: its records are let go. */
+	for (size_t i = pipeline->tls_waiting_count; i-- > 0;) {
+		struct flow *flow = pipeline->tls_waiting[i];
+		if (now_us > flow->dissect->tls_wait_since_us + DECRYPT_WAIT_US)
+			waiting_give_up(pipeline, flow);
+	}
 	flow_table_expire(pipeline->flows, now_us);
 	pipeline->next_expiry_us = now_us + EXPIRY_INTERVAL_US;
 }

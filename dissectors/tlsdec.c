@@ -1185,7 +1185,8 @@ enum tlsdec_end tlsdec_feed(struct tlsdec *dec, int from_server, const uint8_t *
 		pump(dec);
 	size_t pos = 0;
 	while (pos < len && dec->end == TLSDEC_MORE) {
-		size_t room = TLSDEC_HOLD_MAX - d->used;
+		size_t limit = d->hold == HOLD_PEER ? TLSDEC_PEER_HOLD_MAX : TLSDEC_HOLD_MAX;
+		size_t room = limit > d->used ? limit - d->used : 0;
 		if (room == 0) {
 			finish(dec, TLSDEC_END_NO_KEY);
 			break;

@@ -29,8 +29,11 @@
  * as it connects; live capture reads it a little later): records that
  * cannot be decrypted yet are held, at most TLSDEC_HOLD_MAX bytes a
  * direction, and decrypted by the next tlsdec_feed() or tlsdec_retry() once
- * the key is there. Past the bound, or when the connection is not TLS, the
- * decryptor ends (a final state) and holds nothing.
+ * the key is there. Records held for the other side's hello (the server has
+ * not answered yet) are bounded lower, TLSDEC_PEER_HOLD_MAX: a client talking
+ * on to nobody is no connection to wait for. Past a bound, or when the
+ * connection is not TLS, the decryptor ends (a final state, NO_KEY) and holds
+ * nothing.
  *
  * A record that fails authentication (or padding/MAC in CBC) ends decryption
  * of the connection: counted, never a crash, nothing more is given. A
@@ -56,6 +59,7 @@
 
 enum {
 	TLSDEC_HOLD_MAX = 256 << 10,     /* bytes held a direction while a key is awaited */
+	TLSDEC_PEER_HOLD_MAX = 64 << 10, /* bytes held while the other side's hello is awaited */
 	TLSDEC_ALPN_MAX = 256,
 };
 

@@ -218,7 +218,8 @@ if [ -n "$flap" ]; then
 	check 'grep -q "$flap: capturing again, after [0-9]* failed attempts" "$tmp/live.err"' \
 		"the interface that came back is not captured again"
 fi
-sleep 0.5
+# A mark just before the stop is written all the same (it was answered "ok").
+"$cli" -c "$tmp/tw.yaml" consent mark reject --device 127.0.0.1 --site live.example > /dev/null 2>&1
 kill -TERM "$sensor_pid"
 wait "$sensor_pid"
 status=$?
@@ -237,10 +238,32 @@ import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 assert db.execute(\"SELECT live, status, ended IS NOT NULL, source FROM runs\").fetchall() == [(1, \"complete\", 1, \"interfaces \" + sys.argv[2])]
 assert db.execute(\"SELECT device, kind, host, entity FROM timeline\").fetchall() == [(\"127.0.0.1\", \"http_request\", \"live.example\", \"Live Co\")], db.execute(\"SELECT * FROM timeline\").fetchall()
-assert db.execute(\"SELECT device, site, decision FROM consent_marks\").fetchall() == [(\"127.0.0.1\", \"live.example\", \"accept\")]
+assert db.execute(\"SELECT device, site, decision FROM consent_marks ORDER BY id\").fetchall() == [(\"127.0.0.1\", \"live.example\", \"accept\"), (\"127.0.0.1\", \"live.example\", \"reject\")]
 received, dropped = db.execute(\"SELECT capture_received, capture_dropped FROM runs\").fetchone()
 assert received >= 10 and dropped == 0, (received, dropped)
 " "$tmp/state/live.db" "$interfaces"' "live run in the database"
+
+# Without a database (observations as JSON lines only), a reload and then traffic:
+# the daemon goes on (the new lists have no timeline to go to).
+printf 'capture:\n  interface: lo\n  filter: "tcp port %s"\ncontrol:\n  socket: %s/run/nodb.sock\ndaemon:\n  user: nobody\n' \
+	"$port" "$tmp" > "$tmp/nodb.yaml"
+"$d" -d -c "$tmp/nodb.yaml" --jsonl "$tmp/nodb.jsonl" 2> "$tmp/nodb.err" &
+sensor_pid=$!
+for _ in $(seq 50); do [ -S "$tmp/run/nodb.sock" ] && break; sleep 0.1; done
+"$cli" --version > /dev/null
+"$cli" -c "$tmp/nodb.yaml" reload > "$tmp/reload.out" 2>&1
+check '[ $? -eq 0 ]' "reload without a database: $(cat "$tmp/reload.out")"
+python3 -c '
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=5)
+c.request("GET", "/after-reload", headers={"Host": "nodb.example"})
+c.getresponse().read()' "$port"
+sleep 0.5
+check 'kill -0 $sensor_pid' "the daemon without a database died after a reload: $(tail -3 "$tmp/nodb.err")"
+kill -TERM "$sensor_pid"
+wait "$sensor_pid"
+check '[ $? -eq 0 ] && grep -q "nodb.example" "$tmp/nodb.jsonl"' "the daemon without a database after a reload: $(tail -3 "$tmp/nodb.err")"
+sensor_pid=
 
 # Doors that stop it at start, with the reason: a database it cannot open, a missing
 # consent rules file named in the configuration, another daemon's socket.

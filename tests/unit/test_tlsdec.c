@@ -760,19 +760,20 @@ static void test_hold_for_peer(void **state)
 	run_finish(&run, sha);
 
 	/*
-	 * Without the server, more than the bound is too much: the ClientHello is
-	 * read (not held), then records of 100 bytes, exactly TLSDEC_HOLD_MAX
-	 * bytes of them (the last one cut short), then one byte more.
+	 * Without the server, more than the peer bound is too much: the
+	 * ClientHello is read (not held), then records of 100 bytes: half of
+	 * TLSDEC_PEER_HOLD_MAX is held, the bound and a byte is too much.
 	 */
 	run_start(&run, &st->keys);
-	uint8_t *held = calloc(1, TLSDEC_HOLD_MAX + 1);
+	uint8_t *held = calloc(1, TLSDEC_PEER_HOLD_MAX + 1);
 	assert_non_null(held);
-	for (size_t pos = 0; pos + RECORD_HEADER <= TLSDEC_HOLD_MAX; pos += RECORD_HEADER + 100)
+	for (size_t pos = 0; pos + RECORD_HEADER <= TLSDEC_PEER_HOLD_MAX; pos += RECORD_HEADER + 100)
 		held[pos] = 23, held[pos + 1] = 3, held[pos + 2] = 3, held[pos + 3] = 0,
 		held[pos + 4] = 100;
 	assert_int_equal(feed(&run, 0, st->bin[0], record_len(st->bin[0], 0)), TLSDEC_MORE);
-	assert_int_equal(feed(&run, 0, held, TLSDEC_HOLD_MAX), TLSDEC_MORE);
-	assert_int_equal(feed(&run, 0, held + TLSDEC_HOLD_MAX, 1), TLSDEC_END_NO_KEY);
+	assert_int_equal(feed(&run, 0, held, TLSDEC_PEER_HOLD_MAX / 2), TLSDEC_MORE);
+	assert_int_equal(feed(&run, 0, held + TLSDEC_PEER_HOLD_MAX / 2, TLSDEC_PEER_HOLD_MAX / 2 + 1),
+			 TLSDEC_END_NO_KEY);
 	free(held);
 	run_finish(&run, sha);
 }
