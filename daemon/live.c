@@ -43,16 +43,32 @@ static void source_fail(struct live_source *s, const char *error, uint64_t now_u
 	snprintf(s->error, sizeof s->error, "%s", error);
 }
 
-static void source_close(struct live_source *s)
+/* The open handle's counters since the last sample, added (32-bit differences: a wrap is fine). */
+static void source_sample(struct live_source *s)
 {
 	uint64_t received, dropped, if_dropped;
-	if (s->capture && capture_drops(s->capture, &received, &dropped, &if_dropped) == 0) {
-		s->received += received;
-		s->dropped += dropped;
-		s->if_dropped += if_dropped;
-	}
+	if (!s->capture || capture_drops(s->capture, &received, &dropped, &if_dropped) != 0)
+		return;
+	s->received += (uint32_t)((uint32_t)received - s->last_received);
+	s->dropped += (uint32_t)((uint32_t)dropped - s->last_dropped);
+	s->if_dropped += (uint32_t)((uint32_t)if_dropped - s->last_if_dropped);
+	s->last_received = (uint32_t)received;
+	s->last_dropped = (uint32_t)dropped;
+	s->last_if_dropped = (uint32_t)if_dropped;
+}
+
+void live_sample(struct live *live)
+{
+	for (size_t i = 0; i < live->count; i++)
+		source_sample(&live->sources[i]);
+}
+
+static void source_close(struct live_source *s)
+{
+	source_sample(s);
 	capture_close(s->capture);
 	s->capture = NULL;
+	s->last_received = s->last_dropped = s->last_if_dropped = 0;
 }
 
 size_t live_open_due(struct live *live, uint64_t now_us)
@@ -154,15 +170,10 @@ void live_counters(struct live *live, size_t i, uint64_t *received, uint64_t *dr
 		   uint64_t *if_dropped)
 {
 	struct live_source *s = &live->sources[i];
+	source_sample(s);
 	*received = s->received;
 	*dropped = s->dropped;
 	*if_dropped = s->if_dropped;
-	uint64_t r, d, f;
-	if (s->capture && capture_drops(s->capture, &r, &d, &f) == 0) {
-		*received += r;
-		*dropped += d;
-		*if_dropped += f;
-	}
 }
 
 uint64_t live_next_retry(const struct live *live)

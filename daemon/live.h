@@ -23,8 +23,14 @@ struct live_source {
 	unsigned backoff_s;
 	unsigned failures;           /* attempts that failed since it last worked */
 	char error[CAPTURE_ERROR_MAX]; /* the last failure, "" when none */
-	/* pcap_stats of handles closed before, added to the open one's */
+	/*
+	 * pcap_stats, summed over the handles and kept in 64 bits: the kernel's
+	 * counters are 32-bit and wrap (in about 3 hours at 370,000 packets a
+	 * second), so they are sampled (live_sample(), twice a second) and the
+	 * differences added.
+	 */
 	uint64_t received, dropped, if_dropped;
+	uint32_t last_received, last_dropped, last_if_dropped; /* the open handle's, as last read */
 	uint64_t frames;             /* frames read, all handles */
 };
 
@@ -61,6 +67,9 @@ size_t live_dispatch(struct live *live, const struct pollfd *fds, size_t count,
  * so that a stop loses nothing the kernel took in. Returns the frames read.
  */
 size_t live_drain(struct live *live, capture_frame_fn on_frame, void *context);
+
+/* Reads every open handle's counters into the 64-bit totals (call often enough: see above). */
+void live_sample(struct live *live);
 
 /* The counters of a source, its open handle's included. */
 void live_counters(struct live *live, size_t i, uint64_t *received, uint64_t *dropped,

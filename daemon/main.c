@@ -1284,8 +1284,10 @@ static int live_loop(struct run *run)
 			if (run->control)
 				control_service(run->control, fds + n, c, control_request, run);
 		}
-		if (now >= next_idle) {
+		/* A wall clock stepped back must not stop the idle work until it catches up. */
+		if (now >= next_idle || next_idle > now + 1000000) {
 			pipeline_tick(run->pipeline, now);
+			live_sample(&run->live);
 			next_idle = now + 500000;
 		}
 	}
