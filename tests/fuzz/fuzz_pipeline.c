@@ -19,14 +19,35 @@
  * The pipeline, its DNS cache and its nDPI engine outlive one input (making
  * them is slow): a name cached from one input's DNS answer may attribute a
  * later input's flows (the cache's placement is seeded, the same in every run).
+ *
+ * TLS decryption is on (a key log of one connection, as if still growing):
+ * after every flow has ended, every decryptor made has been counted as ended
+ * (it aborts otherwise).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../daemon/decrypt.h"
 #include "../../daemon/identifiers.h"
 #include "../../daemon/pipeline.h"
+#include "../../dissectors/keylog.h"
+
+/*
+ * A key log of one connection (tests/data/keylog/illustrated-tls13.keys, MIT),
+ * taken as if it were still growing, as live capture does: every TLS flow gets
+ * a decryptor; one whose client random is this one is decrypted (the seed
+ * illustrated-tls13 is that connection as raw IP frames), the others wait for
+ * a key and are given up.
+ */
+static const char fuzz_keys[] =
+	"SERVER_HANDSHAKE_TRAFFIC_SECRET 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f 23323da031634b241dd37d61032b62a4f450584d1f7f47983ba2f7cc0cdcc39a68f481f2b019f9403a3051908a5d1622\n"
+	"CLIENT_HANDSHAKE_TRAFFIC_SECRET 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f db89d2d6df0e84fed74a2288f8fd4d0959f790ff23946cdf4c26d85e51bebd42ae184501972f8d30c4a3e4a3693d0ef0\n"
+	"EXPORTER_SECRET 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f 5da16dd8325dd8279e4535363384d9ad0dbe370538fc3ad74e53d533b77ac35ee072d56c90871344e6857ccb2efc9e14\n"
+	"SERVER_TRAFFIC_SECRET_0 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f 86c967fd7747a36a0685b4ed8d0e6b4c02b4ddaf3cd294aa44e9f6b0183bf911e89a189ba5dfd71fccffb5cc164901f8\n"
+	"CLIENT_TRAFFIC_SECRET_0 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f 9e47af27cb60d818a9ea7d233cb5ed4cc525fcd74614fb24b0ee59acb8e5aa7ff8d88b89792114208fec291a6fa96bad\n"
+;
 
 static void touch(const char *s, volatile size_t *n)
 {
@@ -93,6 +114,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Bounds an input of 4 KiB can reach: what happens at them is fuzzed too. */
 		config.max_reader_bytes = 6 * 1024;
 		config.max_pending_bytes = 4 * 1024;
+		static struct keylog *keylog;
+		keylog = keylog_new();
+		if (!keylog || keylog_add_text(keylog, fuzz_keys, sizeof fuzz_keys - 1, "fuzz", 1) == 0)
+			abort();
+		config.keylog = keylog;
+		config.keylog_grows = 1;
 		pipeline = pipeline_new(&config, sink, NULL);
 		if (!pipeline)
 			abort();
@@ -122,6 +149,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(const struct tcp_reassembly *)((const char *)pipeline_reassembly_stats(pipeline) -
 						offsetof(struct tcp_reassembly, stats));
 	if (reassembly->total_pending != 0)
+		abort();
+	/* Every decryptor made has ended with its flow (ends[] counts them as they are freed). */
+	const struct decrypt_stats *t = pipeline_decrypt_stats(pipeline);
+	uint64_t ended = 0;
+	for (int i = 0; i < TLSDEC_END_COUNT; i++)
+		ended += t->ends[i];
+	if (ended != t->connections)
 		abort();
 	return 0;
 }
