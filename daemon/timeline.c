@@ -722,6 +722,32 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 			}
 		}
 	}
+	/*
+	 * A request's URL (plain, or decrypted from HTTPS): the lists' URL rules
+	 * apply too (EasyPrivacy's "||facebook.com/tr/"). A URL rule makes a
+	 * tracker of a host that neither its name nor its CNAME chain makes one
+	 * (the company then stays the name's, if any); the lists that matched
+	 * are both's.
+	 */
+	if (t->matcher && kind == OBS_HTTP_REQUEST && obs->http_path && obs->http_path[0] == '/' &&
+	    host[0]) {
+		char url[8192];
+		int n = snprintf(url, sizeof url, "%s://%s%s", obs->decrypted ? "https" : "http", host,
+				 obs->http_path);
+		if (n > 0) {
+			struct match by_url;
+			matcher_lookup_url(t->matcher, url, (size_t)n < sizeof url ? (size_t)n : sizeof url - 1,
+					   site, 0, &by_url);
+			uint64_t lists = m.lists | by_url.lists;
+			if (by_url.tracker && !m.tracker) {
+				const char *entity = m.entity;
+				m = by_url;
+				if (!m.entity)
+					m.entity = entity;
+			}
+			m.lists = lists;
+		}
+	}
 
 	/*
 	 * A navigation: a new connection or request (not a connection kept

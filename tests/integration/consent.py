@@ -115,6 +115,11 @@ def scenario(daemon, cli, data, tmp, name, plain, keys=False):
     other = "reject" if action == "accept" else "accept"
     check(not phases["after_" + other]["tracker_hosts"], "%s: hosts after %s" % (name, other))
     if keys:
+        # URL rules apply to decrypted requests: EasyPrivacy's ||facebook.com/tr/ (the pixel
+        # www.facebook.com/tr/?id=...), where no EasyPrivacy rule names the host alone.
+        lists = {t["host"]: t["lists"] for t in site["trackers"]}
+        check("easyprivacy" in lists.get("www.facebook.com", []),
+              "%s: www.facebook.com/tr/ not matched by EasyPrivacy: %s" % (name, lists.get("www.facebook.com")))
         for ours, theirs, phase in (("before_consent", "before_click", "before"),
                                     ("after_" + action, "after_click", "after")):
             compare("%s %s cookies sent" % (name, ours), phases[ours]["cookies_sent"],
