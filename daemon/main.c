@@ -953,7 +953,16 @@ static int reload(struct run *run, char *why, size_t why_len)
 		snprintf(why, why_len, "%s", rerr);
 		goto done;
 	}
-	if (!rules)
+	/*
+	 * The shipped rules that loaded at start but not now (the daemon's user
+	 * cannot read them where they are) are kept: a reload must not quietly
+	 * stop the reading of consent signals.
+	 */
+	int keep_rules = !rules && run->rules;
+	if (keep_rules)
+		log_warning("reload: the shipped consent rules did not load (%s); the rules in use stay",
+			    rerr);
+	else if (!rules)
 		log_warning("reload: no consent rules, consent signals are not read: %s", rerr);
 	char *evidence = lists_evidence(matcher);
 
@@ -980,10 +989,12 @@ static int reload(struct run *run, char *why, size_t why_len)
 		if (changed[i])
 			log_warning("reload: %s changed in %s; that takes effect when trackwatchd restarts",
 				    restart_keys[i], run->config_path);
-	pipeline_set_consent_rules(run->pipeline, rules);
-	consent_rules_free(run->rules);
-	run->rules = rules;
-	rules = NULL;
+	if (!keep_rules) {
+		pipeline_set_consent_rules(run->pipeline, rules);
+		consent_rules_free(run->rules);
+		run->rules = rules;
+		rules = NULL;
+	}
 	if (!run->debug)
 		log_set_level(mine->log_level);
 	/* Lists and names are the timeline's: without a database there is none to give them to. */

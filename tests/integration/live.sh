@@ -245,8 +245,10 @@ assert received >= 10 and dropped == 0, (received, dropped)
 
 # Without a database (observations as JSON lines only), a reload and then traffic:
 # the daemon goes on (the new lists have no timeline to go to).
-printf 'capture:\n  interface: lo\n  filter: "tcp port %s"\ncontrol:\n  socket: %s/run/nodb.sock\ndaemon:\n  user: nobody\n' \
-	"$port" "$tmp" > "$tmp/nodb.yaml"
+# (Its lists are in $tmp: the daemon's user, nobody, reads them at the reload, and the
+# checkout may be where nobody cannot read, as under /root.)
+printf 'lists:\n  - name: mine\n    format: disconnect\n    path: %s/services.json\ncapture:\n  interface: lo\n  filter: "tcp port %s"\ncontrol:\n  socket: %s/run/nodb.sock\ndaemon:\n  user: nobody\n' \
+	"$tmp" "$port" "$tmp" > "$tmp/nodb.yaml"
 "$d" -d -c "$tmp/nodb.yaml" --jsonl "$tmp/nodb.jsonl" 2> "$tmp/nodb.err" &
 sensor_pid=$!
 for _ in $(seq 50); do [ -S "$tmp/run/nodb.sock" ] && break; sleep 0.1; done
