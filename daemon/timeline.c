@@ -44,6 +44,18 @@ struct match_cached {
 	struct match match;
 };
 
+/*
+ * matcher_lookup_url() of request URLs asked lately, by two independent
+ * 64-bit hashes of the URL and site (requests repeat: beacons, polling).
+ */
+enum { URL_MATCH_SLOTS = 4096 };
+
+struct url_match_cached {
+	uint64_t generation;        /* 0: empty */
+	uint64_t hash, check;
+	struct match match;
+};
+
 /* The Open Cookie Database's entry for cookie names asked lately (NULL: none). */
 enum { COOKIE_INFO_SLOTS = 1024, COOKIE_NAME_MAX = 64 };
 
@@ -107,6 +119,7 @@ struct timeline {
 	struct set_entry lists_sets[SET_CACHE], category_sets[SET_CACHE];
 	struct cookie_seen *cookies_seen;  /* COOKIE_SLOTS */
 	struct match_cached *matches;      /* MATCH_SLOTS */
+	struct url_match_cached *url_matches; /* URL_MATCH_SLOTS */
 	struct cookie_info_cached *cookie_infos; /* COOKIE_INFO_SLOTS */
 	struct device_state *last_device;  /* the latest device_state() found: rows come in runs of one device */
 };
@@ -143,6 +156,7 @@ struct timeline *timeline_new(struct store *store, const struct daemon_config *c
 	t->cnames = calloc(CNAME_SLOTS, sizeof *t->cnames);
 	t->cookies_seen = calloc(COOKIE_SLOTS, sizeof *t->cookies_seen);
 	t->matches = calloc(MATCH_SLOTS, sizeof *t->matches);
+	t->url_matches = calloc(URL_MATCH_SLOTS, sizeof *t->url_matches);
 	t->cookie_infos = calloc(COOKIE_INFO_SLOTS, sizeof *t->cookie_infos);
 	if (!t->devices || !t->cnames || !t->cookies_seen || !t->matches || !t->cookie_infos) {
 		timeline_free(t);
@@ -175,6 +189,7 @@ void timeline_free(struct timeline *t)
 	free(t->cnames);
 	free(t->cookies_seen);
 	free(t->matches);
+	free(t->url_matches);
 	free(t->cookie_infos);
 	free(t->devices);
 	free(t);
@@ -194,6 +209,32 @@ static uint64_t hash_fast(const char *p, size_t len, uint64_t h)
 	for (; i < len; i++)
 		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
 	return h ^ (h >> 32);
+}
+
+/* matcher_lookup_url() of a URL (and site), remembered (see struct url_match_cached). */
+static void lookup_url(struct timeline *t, const char *url, size_t url_len, const char *site,
+		       struct match *out)
+{
+	if (!t->url_matches) {
+		matcher_lookup_url(t->matcher, url, url_len, site, 0, out);
+		return;
+	}
+	uint64_t h = hash_fast(url, url_len, 1469598103934665603ULL);
+	uint64_t check = hash_fast(url, url_len, 0x9e3779b97f4a7c15ULL);
+	if (site) {
+		h = hash_fast(site, strlen(site), h + 0x51ed27);
+		check = hash_fast(site, strlen(site), check ^ 0x2545f4914f6cdd1dULL);
+	}
+	struct url_match_cached *e = &t->url_matches[h % URL_MATCH_SLOTS];
+	if (e->generation == t->generation && e->hash == h && e->check == check) {
+		*out = e->match;
+		return;
+	}
+	matcher_lookup_url(t->matcher, url, url_len, site, 0, out);
+	e->generation = t->generation;
+	e->hash = h;
+	e->check = check;
+	e->match = *out;
 }
 
 /* matcher_lookup_host() of a name (and site), remembered (see struct match_cached). */
@@ -726,8 +767,9 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 	 * A request's URL (plain, or decrypted from HTTPS): the lists' URL rules
 	 * apply too (EasyPrivacy's "||facebook.com/tr/"). A URL rule makes a
 	 * tracker of a host that neither its name nor its CNAME chain makes one
-	 * (the company then stays the name's, if any); the lists that matched
-	 * are both's.
+	 * (the company then stays the name's, if any; the lists that matched are
+	 * both's). Matching a URL against every generic rule costs more than
+	 * the rest of the row: URLs asked lately are remembered.
 	 */
 	if (t->matcher && kind == OBS_HTTP_REQUEST && obs->http_path && obs->http_path[0] == '/' &&
 	    host[0]) {
@@ -736,8 +778,8 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 				 obs->http_path);
 		if (n > 0) {
 			struct match by_url;
-			matcher_lookup_url(t->matcher, url, (size_t)n < sizeof url ? (size_t)n : sizeof url - 1,
-					   site, 0, &by_url);
+			lookup_url(t, url, (size_t)n < sizeof url ? (size_t)n : sizeof url - 1, site,
+				   &by_url);
 			uint64_t lists = m.lists | by_url.lists;
 			if (by_url.tracker && !m.tracker) {
 				const char *entity = m.entity;
