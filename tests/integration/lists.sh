@@ -197,6 +197,33 @@ if [ -n "$linear" ]; then
 	echo "token index: $(wc -l < "$tmp/urls") URLs, $(grep -c '"tracker":true' "$tmp/idx") trackers (type ping)"
 fi
 
+# ---- The cache of built lists (blocklists/lists.c): what it gives back is what a build gives ----
+cache=$tmp/cache
+mkdir -p "$cache"
+printf '%s\n' www.google-analytics.com connect.facebook.net news.example https://www.facebook.com/tr/?id=1 \
+	https://news.example/analytics.js static.hotjar.com example.org > "$tmp/cache-names"
+TRACKWATCH_CACHE_DIR= "$cli" lists test < "$tmp/cache-names" > "$tmp/cache-none" 2>&1
+TRACKWATCH_CACHE_DIR=$cache "$cli" lists test < "$tmp/cache-names" > "$tmp/cache-write" 2>&1
+if ls "$cache"/matcher-* > /dev/null 2>&1; then ok; else bad "no cache file written to TRACKWATCH_CACHE_DIR"; fi
+if cmp -s "$tmp/cache-none" "$tmp/cache-write"; then ok; else bad "the run that writes the cache answers differently"; fi
+TRACKWATCH_CACHE_DIR=$cache "$cli" lists test < "$tmp/cache-names" > "$tmp/cache-read" 2>&1
+if cmp -s "$tmp/cache-none" "$tmp/cache-read"; then ok; else bad "the lists read from the cache answer differently"; fi
+# A damaged cache is not used (checksum, size), nor one others may write; the answers stay.
+file=$(ls "$cache"/matcher-* | head -1)
+size=$(stat -c %s "$file")
+for damage in flip truncate mode; do
+	cp "$file" "$tmp/cache-copy"
+	case $damage in
+	flip) printf '\377' | dd of="$file" bs=1 seek=$((size / 2)) conv=notrunc 2> /dev/null ;;
+	truncate) truncate -s $((size / 3)) "$file" ;;
+	mode) chmod 666 "$file" ;;
+	esac
+	TRACKWATCH_CACHE_DIR=$cache "$cli" lists test < "$tmp/cache-names" > "$tmp/cache-damaged" 2>&1
+	if cmp -s "$tmp/cache-none" "$tmp/cache-damaged"; then ok; else bad "a cache file damaged ($damage) changes the answers"; fi
+	cp "$tmp/cache-copy" "$file"
+	chmod 600 "$file"
+done
+
 # ---- EasyPrivacy against the reference engine ----
 easyprivacy='/usr/share/mozilla/extensions/{ec8030f7-c20a-464f-9b0e-13a3a9e97384}/uBlock0@raymondhill.net/assets/thirdparties/easylist/easyprivacy.txt'
 if "$here/tests/integration/lists-crosscheck.py" "$cli" "$easyprivacy" > "$tmp/cross" 2>&1; then
