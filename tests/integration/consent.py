@@ -32,7 +32,8 @@ servers' logs and the browser driver, never from the capture.
 5. The sensor's own privacy: no cookie value of the truth (as sent or set)
    and no identifier of the cookie sync (the uid ib.adnxs.com hands to
    news.example) is in the database file, the key-less JSONL, the report or
-   the timeline; with --keep-identifiers the JSONL has them (the check can
+   the timeline, decrypted from HTTPS or not; no secret of the key log is in
+   any of them, nor in the daemon's messages; with --keep-identifiers the JSONL has them (the check can
    fail). The database's key file is mode 0600.
 
 usage: consent.py TRACKWATCHD TRACKWATCH DATA_DIR
@@ -164,9 +165,32 @@ def privacy(daemon, cli, data, tmp, dbs):
         "timeline": run(cli, "timeline", "--db", db, "--format", "json").encode(),
         "timeline csv": run(cli, "timeline", "--db", db, "--format", "csv").encode(),
     }
+    # Decrypted, the HTTPS cookies are read too: still hashed. And the key log's secrets
+    # reach neither the database nor any output nor the messages.
+    keylog = os.path.join(data, "browser-reject-http.keylog")
+    kdb = dbs["reject-http (keys)"]
+    err = subprocess.run([daemon, "-r", pcap, "-k", keylog, "--jsonl", "/dev/null"],
+                         capture_output=True, text=True).stderr
+    outputs.update({
+        "database (decrypted)": open(kdb, "rb").read() + (open(kdb + "-wal", "rb").read()
+                                                          if os.path.exists(kdb + "-wal") else b""),
+        "jsonl (decrypted)": run(daemon, "-q", "-r", pcap, "-k", keylog, "--jsonl", "-").encode(),
+        "text (decrypted)": run(daemon, "-q", "-r", pcap, "-k", keylog).encode(),
+        "report (decrypted)": run(cli, "report", "--db", kdb, "--format", "json").encode(),
+        "messages (decrypted)": err.encode(),
+    })
+    key_secrets = set()
+    for line in open(keylog):
+        parts = line.split()
+        if len(parts) == 3 and not line.startswith("#"):
+            key_secrets.add(parts[2].lower())
+            key_secrets.add(parts[2].upper())
+    check(len(key_secrets) >= 20, "privacy: only %d key log secrets" % len(key_secrets))
     for what, blob in outputs.items():
         leaked = sorted(s for s in secrets if s.encode() in blob)
         check(not leaked, "privacy: %s holds raw values %s" % (what, leaked[:5]))
+        leaked = [k for k in key_secrets if k.encode() in blob]
+        check(not leaked, "privacy: %s holds a key log secret" % what)
     kept = run(daemon, "-q", "--keep-identifiers", "-r", pcap, "--jsonl", "-")
     check(uid is not None and uid in kept, "privacy: --keep-identifiers does not keep the uid")
     mode = stat.S_IMODE(os.stat(db + ".key").st_mode)
@@ -246,7 +270,7 @@ def main():
         for name, plain in (("accept-http", True), ("reject-http", True), ("accept", False),
                             ("reject", False)):
             dbs[name] = scenario(daemon, cli, data, tmp, name, plain)
-            scenario(daemon, cli, data, tmp, name, plain, keys=True)
+            dbs[name + " (keys)"] = scenario(daemon, cli, data, tmp, name, plain, keys=True)
         syncing(daemon, cli, tmp)
         review_cases(daemon, cli, data, tmp)
         privacy(daemon, cli, data, tmp, dbs)
