@@ -6,6 +6,7 @@
 #include "control.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -73,7 +74,8 @@ int cli_control_request(const char *socket_path, const json_t *request, json_t *
 		return -1;
 	}
 	memcpy(addr.sun_path, socket_path, strlen(socket_path) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking connect: a daemon whose queue of connections is full says so at once. */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		snprintf(error, error_len, "socket: %s", strerror(errno));
 		return -1;
@@ -81,9 +83,16 @@ int cli_control_request(const char *socket_path, const json_t *request, json_t *
 	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
 		int e = errno;
 		snprintf(error, error_len, "%s: %s%s", socket_path, strerror(e),
-			 e == ENOENT || e == ECONNREFUSED ? " (is trackwatchd running?)" : "");
+			 e == ENOENT || e == ECONNREFUSED ? " (is trackwatchd running?)"
+			 : e == EAGAIN ? " (the daemon is busy; try again)" : "");
 		close(fd);
 		return e == ENOENT || e == ECONNREFUSED ? CLI_DAEMON_DOWN : -1;
+	}
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+		snprintf(error, error_len, "%s: %s", socket_path, strerror(errno));
+		close(fd);
+		return -1;
 	}
 	char *text = json_dumps(request, JSON_COMPACT);
 	size_t len = text ? strlen(text) : 0;

@@ -127,6 +127,15 @@ void config_list_clear(struct config_list *list)
 	list->count = 0;
 }
 
+char *config_list_join(const struct config_list *list, char *out, size_t size)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < list->count && used < size; i++)
+		used += (size_t)snprintf(out + used, size - used, "%s%s", i ? ", " : "", list->items[i]);
+	return out;
+}
+
 int config_list_equal(const struct config_list *a, const struct config_list *b)
 {
 	if (a->count != b->count)

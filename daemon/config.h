@@ -139,6 +139,9 @@ void config_list_clear(struct config_list *list);
 /* 1 when the two lists hold the same strings in the same order. */
 int config_list_equal(const struct config_list *a, const struct config_list *b);
 
+/* The items joined with ", " into out (cut to size), for messages; returns out. */
+char *config_list_join(const struct config_list *list, char *out, size_t size);
+
 void config_free(struct daemon_config *config);
 
 #endif

@@ -80,7 +80,7 @@ size_t live_open_due(struct live *live, uint64_t now_us)
 			char error[CAPTURE_ERROR_MAX], warning[CAPTURE_ERROR_MAX];
 			s->capture = capture_open_live(s->name, live->filter, error, sizeof error,
 						       warning, sizeof warning);
-			if (s->capture && capture_fd(s->capture, error, sizeof error) < 0) {
+			if (s->capture && (s->fd = capture_fd(s->capture, error, sizeof error)) < 0) {
 				capture_close(s->capture);
 				s->capture = NULL;
 			}
@@ -107,15 +107,11 @@ size_t live_open_due(struct live *live, uint64_t now_us)
 size_t live_pollfds(struct live *live, struct pollfd *fds)
 {
 	size_t n = 0;
-	char error[CAPTURE_ERROR_MAX];
 	for (size_t i = 0; i < live->count; i++) {
 		if (!live->sources[i].capture)
 			continue;
-		int fd = capture_fd(live->sources[i].capture, error, sizeof error);
-		if (fd < 0)
-			continue;
 		live->slot_of[n] = (int)i;
-		fds[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = live->sources[i].fd, .events = POLLIN };
 	}
 	return n;
 }

@@ -19,6 +19,7 @@ enum { LIVE_SOURCES_MAX = 64, LIVE_RETRY_MAX_S = 60, LIVE_BATCH = 256, LIVE_DRAI
 struct live_source {
 	char *name;
 	struct capture *capture;     /* NULL while waiting to be opened again */
+	int fd;                      /* its descriptor to poll (made non-blocking once, at opening) */
 	uint64_t retry_at_us;        /* when closed: the next attempt */
 	unsigned backoff_s;
 	unsigned failures;           /* attempts that failed since it last worked */

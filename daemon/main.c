@@ -776,10 +776,8 @@ static int check_config(const struct daemon_config *dconfig, const char *config_
 		}
 		ident_key_free(&key);
 	}
-	char names[1024] = "";
-	for (size_t i = 0, used = 0; i < dconfig->interfaces.count && used < sizeof names; i++)
-		used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
-					 dconfig->interfaces.items[i]);
+	char names[1024];
+	config_list_join(&dconfig->interfaces, names, sizeof names);
 	printf("%s: %s: configuration OK (%d list%s, %zu consent rule%s%s%s)\n", program, what, lists,
 	       lists == 1 ? "" : "s", rule_count, rule_count == 1 ? "" : "s",
 	       names[0] ? dconfig->interfaces.count > 1 ? "; interfaces not opened: "
@@ -1586,6 +1584,10 @@ int main(int argc, char **argv)
 	struct file_hash hash = { .files = files, .count = file_count };
 	char source[4096] = "";
 	if (live_run) {
+		/* What the run reads, for its record and the log: "interfaces eth0, wlan0". */
+		char names[sizeof source - 16];
+		snprintf(source, sizeof source, "interface%s %s", dconfig.interfaces.count > 1 ? "s" : "",
+			 config_list_join(&dconfig.interfaces, names, sizeof names));
 		if (live_init(&run.live, dconfig.interfaces.items, dconfig.interfaces.count, filter) != 0) {
 			log_error("out of memory");
 			status = EXIT_RUNTIME;
@@ -1626,13 +1628,6 @@ int main(int argc, char **argv)
 				total += fst.st_size;
 			size_t used = strlen(source);
 			snprintf(source + used, sizeof source - used, "%s%s", i ? " " : "", files[i]);
-		}
-		if (live_run) {
-			size_t used = (size_t)snprintf(source, sizeof source, "interface%s",
-						       dconfig.interfaces.count > 1 ? "s" : "");
-			for (size_t i = 0; i < dconfig.interfaces.count && used < sizeof source; i++)
-				used += (size_t)snprintf(source + used, sizeof source - used, "%s%s",
-							 i ? ", " : " ", dconfig.interfaces.items[i]);
 		}
 		if (hashable && store_find_size_run(run.store, total) != 0) {
 			hash_files(&hash);
@@ -1752,13 +1747,6 @@ int main(int argc, char **argv)
 			goto early_exit;
 		}
 		privileges_describe(caps, sizeof caps);
-		if (!source[0]) {
-			size_t used = (size_t)snprintf(source, sizeof source, "interface%s",
-						       dconfig.interfaces.count > 1 ? "s" : "");
-			for (size_t i = 0; i < dconfig.interfaces.count && used < sizeof source; i++)
-				used += (size_t)snprintf(source + used, sizeof source - used, "%s%s",
-							 i ? ", " : " ", dconfig.interfaces.items[i]);
-		}
 		log_notice("started: %s%s; running as %s with capabilities %s; %s", source,
 			   run.store ? "" : " (no database)",
 			   outcome == PRIVILEGES_SWITCHED ? user : "the user that started it", caps,

@@ -4,6 +4,8 @@
  */
 #include "store.h"
 
+#include "hash.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -331,17 +333,7 @@ static uint64_t hash_text(const char *s)
  */
 static uint64_t hash_string(const char *s)
 {
-	size_t len = strlen(s), i = 0;
-	uint64_t h = 1469598103934665603ULL ^ len;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
-		memcpy(&w, s + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 29;
-	}
-	for (; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	h ^= h >> 32;
+	uint64_t h = hash_words(s, strlen(s), 1469598103934665603ULL);
 	return h ? h : 1;
 }
 

@@ -1,6 +1,8 @@
 /* timeline: see timeline.h. */
 #include "timeline.h"
 
+#include "hash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,22 +197,6 @@ void timeline_free(struct timeline *t)
 	free(t);
 }
 
-/* A hash for the caches below, eight bytes at a time (what collides there only costs a lookup). */
-static uint64_t hash_fast(const char *p, size_t len, uint64_t h)
-{
-	size_t i = 0;
-	h ^= len * 0x9e3779b97f4a7c15ULL;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
-		memcpy(&w, p + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 29;
-	}
-	for (; i < len; i++)
-		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
-	return h ^ (h >> 32);
-}
-
 /* matcher_lookup_url() of a URL (and site), remembered (see struct url_match_cached). */
 static void lookup_url(struct timeline *t, const char *url, size_t url_len, const char *site,
 		       struct match *out)
@@ -219,11 +205,11 @@ static void lookup_url(struct timeline *t, const char *url, size_t url_len, cons
 		matcher_lookup_url(t->matcher, url, url_len, site, 0, out);
 		return;
 	}
-	uint64_t h = hash_fast(url, url_len, 1469598103934665603ULL);
-	uint64_t check = hash_fast(url, url_len, 0x9e3779b97f4a7c15ULL);
+	uint64_t h = hash_words(url, url_len, 1469598103934665603ULL);
+	uint64_t check = hash_words(url, url_len, 0x9e3779b97f4a7c15ULL);
 	if (site) {
-		h = hash_fast(site, strlen(site), h + 0x51ed27);
-		check = hash_fast(site, strlen(site), check ^ 0x2545f4914f6cdd1dULL);
+		h = hash_words(site, strlen(site), h + 0x51ed27);
+		check = hash_words(site, strlen(site), check ^ 0x2545f4914f6cdd1dULL);
 	}
 	struct url_match_cached *e = &t->url_matches[h % URL_MATCH_SLOTS];
 	if (e->generation == t->generation && e->hash == h && e->check == check) {
@@ -245,9 +231,9 @@ static void lookup_host(struct timeline *t, const char *host, const char *site, 
 		matcher_lookup_host(t->matcher, host, host_len, site, out);
 		return;
 	}
-	uint64_t h = hash_fast(host, host_len, 1469598103934665603ULL);
+	uint64_t h = hash_words(host, host_len, 1469598103934665603ULL);
 	if (site)
-		h = hash_fast(site, site_len, h + 0x51ed27);
+		h = hash_words(site, site_len, h + 0x51ed27);
 	struct match_cached *e = &t->matches[h % MATCH_SLOTS];
 	if (e->generation == t->generation && e->hash == h && e->has_site == (site != NULL) &&
 	    memcmp(e->host, host, host_len + 1) == 0 && (!site || memcmp(e->site, site, site_len + 1) == 0)) {
@@ -271,7 +257,7 @@ static const struct cookie_info *lookup_cookie(struct timeline *t, const char *n
 	if (len >= COOKIE_NAME_MAX)
 		return matcher_lookup_cookie(t->matcher, name, len);
 	struct cookie_info_cached *e =
-		&t->cookie_infos[hash_fast(name, len, 1469598103934665603ULL) % COOKIE_INFO_SLOTS];
+		&t->cookie_infos[hash_words(name, len, 1469598103934665603ULL) % COOKIE_INFO_SLOTS];
 	if (e->generation != t->generation || memcmp(e->name, name, len + 1) != 0) {
 		e->generation = t->generation;
 		memcpy(e->name, name, len + 1);
