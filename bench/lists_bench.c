@@ -4,7 +4,11 @@
  * bench/lists.sh, which builds the name mix; not a test (nothing here
  * passes or fails).
  *
- *   lists_bench RUNS NAMES-FILE LOOKUPS [NAME=FORMAT:PATH[,ENTITIES]]...
+ *   lists_bench [-u] RUNS NAMES-FILE LOOKUPS [NAME=FORMAT:PATH[,ENTITIES]]...
+ *
+ * With -u the lines are request URLs ("http://host/path", an optional second
+ * field the site) and each lookup is matcher_lookup_url(), as the timeline
+ * does for every request it has not seen lately.
  *
  * Prints, for RUNS runs each, the median load time of the given lists (all
  * of them, built into one matcher as the sensor does) and the median rate
@@ -69,8 +73,11 @@ static int add_list(struct list_set *set, const char *spec)
 
 int main(int argc, char **argv)
 {
+	int urls = argc > 1 && strcmp(argv[1], "-u") == 0;
+	argc -= urls;
+	argv += urls;
 	if (argc < 5) {
-		fprintf(stderr, "usage: lists_bench RUNS NAMES-FILE LOOKUPS NAME=FORMAT:PATH...\n");
+		fprintf(stderr, "usage: lists_bench [-u] RUNS NAMES-FILE LOOKUPS NAME=FORMAT:PATH...\n");
 		return 2;
 	}
 	int runs = atoi(argv[1]);
@@ -112,7 +119,7 @@ int main(int argc, char **argv)
 	}
 	struct name *names = NULL;
 	size_t count = 0, cap = 0, bytes = 0;
-	char line[1024];
+	char line[8192];
 	while (fgets(line, sizeof line, f)) {
 		char *host = strtok(line, " \t\r\n"), *site = strtok(NULL, " \t\r\n");
 		if (!host)
@@ -143,15 +150,19 @@ int main(int argc, char **argv)
 		double t0 = now();
 		for (long n = 0; n < lookups; n++) {
 			struct match out;
-			matcher_lookup_host(m, names[i].host, names[i].len, names[i].site, &out);
+			if (urls)
+				matcher_lookup_url(m, names[i].host, names[i].len, names[i].site, 0, &out);
+			else
+				matcher_lookup_host(m, names[i].host, names[i].len, names[i].site, &out);
 			trackers += out.tracker;
 			if (++i == count)
 				i = 0;
 		}
 		rate[r] = lookups / (now() - t0);
 	}
-	printf("lookups: %zu distinct names (mean %.1f bytes), %.1f%% trackers; median of %d runs "
-	       "of %ld: %.2f million lookups/s\n", count, (double)bytes / count,
+	printf("%s lookups: %zu distinct %s (mean %.1f bytes), %.1f%% trackers; median of %d runs "
+	       "of %ld: %.3f million lookups/s\n", urls ? "URL" : "host", count, urls ? "URLs" : "names",
+	       (double)bytes / count,
 	       100.0 * trackers / lookups, runs, lookups, median(rate, runs) / 1e6);
 	matcher_free(m);
 	for (size_t i = 0; i < count; i++) {

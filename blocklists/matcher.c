@@ -249,7 +249,7 @@ static void *arena_alloc(struct matcher *m, size_t size)
 	return p;
 }
 
-static const char *arena_strndup(struct matcher *m, const char *s, size_t len)
+static char *arena_strndup(struct matcher *m, const char *s, size_t len)
 {
 	char *p = arena_alloc(m, len + 1);
 	if (!p)
@@ -757,6 +757,12 @@ int matcher_add_host_rule(struct matcher *m, int list, const char *host, size_t 
 	return 0;
 }
 
+/* ASCII letters in lower case, other bytes as they are (URLs compare so, whatever the locale). */
+static inline unsigned char fold_ascii(unsigned char c)
+{
+	return (unsigned char)((unsigned)c - 'A' < 26u ? c + ('a' - 'A') : c);
+}
+
 /*
  * Whether a generic pattern constrains only the host: "||" then name
  * characters and '*', ending at most with one '^' or '|'.
@@ -792,10 +798,14 @@ int matcher_add_url_rule(struct matcher *m, int list, const char *anchor_host, s
 	if (!r || rule_head_init(m, &r->head, list, options, text, text_len) < 0)
 		return -1;
 	uint32_t index = (uint32_t)m->url_rules.count - 1;
-	r->pattern = arena_strndup(m, pattern, pattern_len);
-	r->pattern_len = (uint32_t)pattern_len;
-	if (!r->pattern)
+	char *folded = arena_strndup(m, pattern, pattern_len);
+	if (!folded)
 		return -1;
+	/* Patterns that ignore case are kept in lower case: a lookup folds the URL once. */
+	for (size_t i = 0; !(r->flags & RULE_MATCH_CASE) && i < pattern_len; i++)
+		folded[i] = (char)fold_ascii((unsigned char)folded[i]);
+	r->pattern = folded;
+	r->pattern_len = (uint32_t)pattern_len;
 	if (d == NONE) {
 		uint32_t *g = vec_push(&m->generic_rules);
 		if (!g)
@@ -1241,6 +1251,7 @@ struct context {
 	uint32_t type;             /* RT_ bit or 0 */
 	uint64_t labels[MAX_LABELS]; /* label_hash() of each label of host, left to right */
 	size_t label_count;
+	const char *url_folded;    /* a URL lookup's URL in lower case (ASCII), else NULL */
 };
 
 /* Whether `name` is `domain` or under it. */
@@ -1316,16 +1327,40 @@ static bool abp_separator(unsigned char c)
 }
 
 /*
+ * Where the literal byte c next occurs in t[from, tlen), comparing t folded
+ * to lower case when `fold`; tlen when nowhere.
+ */
+static size_t glob_seek(unsigned char c, const char *t, size_t from, size_t tlen, bool fold)
+{
+	if (!fold) {
+		const char *at = from < tlen ? memchr(t + from, c, tlen - from) : NULL;
+		return at ? (size_t)(at - t) : tlen;
+	}
+	while (from < tlen && fold_ascii((unsigned char)t[from]) != c)
+		from++;
+	return from;
+}
+
+/*
  * Whether pattern p (with '*' and '^', no anchors) matches text t from its
  * start: all of t when `to_end`, else any prefix of it. Iterative, with the
- * usual back-tracking to the last '*' only, so at worst O(|p| x |t|).
+ * usual back-tracking to the last '*' only, so at worst O(|p| x |t|); after
+ * a '*' the text is skipped to where the next literal byte of the pattern
+ * occurs (memchr), which is where nearly all the time would go otherwise.
+ * A pattern that ignores case is in lower case already (matcher_add_url_rule);
+ * `fold` says the text is not and is folded as it is read.
  * `star_p` 0 acts as a '*' before the pattern (a match anywhere in t);
  * SIZE_MAX for none.
  */
 static bool abp_glob_from(const char *p, size_t plen, const char *t, size_t tlen, bool to_end,
-			  bool match_case, size_t star_p)
+			  bool fold, size_t star_p)
 {
 	size_t pi = 0, ti = 0, star_t = 0;
+	if (star_p == 0 && plen > 0 && p[0] != '*' && p[0] != '^') {
+		ti = star_t = glob_seek((unsigned char)p[0], t, 0, tlen, fold);
+		if (ti == tlen)
+			return false;
+	}
 	for (;;) {
 		if (pi == plen && (!to_end || ti == tlen))
 			return true;
@@ -1339,10 +1374,8 @@ static bool abp_glob_from(const char *p, size_t plen, const char *t, size_t tlen
 			bool ok;
 			if (pc == '^')
 				ok = abp_separator(tc);
-			else if (match_case)
-				ok = pc == tc;
 			else
-				ok = tolower(pc) == tolower(tc);
+				ok = pc == (fold ? fold_ascii(tc) : tc);
 			if (ok) {
 				pi++;
 				ti++;
@@ -1357,12 +1390,18 @@ static bool abp_glob_from(const char *p, size_t plen, const char *t, size_t tlen
 			return false;
 		pi = star_p;
 		ti = ++star_t;
+		if (pi < plen && p[pi] != '*' && p[pi] != '^') {
+			/* The text after the '*' must begin with this byte. */
+			ti = star_t = glob_seek((unsigned char)p[pi], t, star_t, tlen, fold);
+			if (ti == tlen)
+				return false;
+		}
 	}
 }
 
-static bool abp_glob(const char *p, size_t plen, const char *t, size_t tlen, bool to_end, bool match_case)
+static bool abp_glob(const char *p, size_t plen, const char *t, size_t tlen, bool to_end, bool fold)
 {
-	return abp_glob_from(p, plen, t, tlen, to_end, match_case, SIZE_MAX);
+	return abp_glob_from(p, plen, t, tlen, to_end, fold, SIZE_MAX);
 }
 
 /*
@@ -1370,7 +1409,7 @@ static bool abp_glob(const char *p, size_t plen, const char *t, size_t tlen, boo
  * [host_start, host_end).
  */
 static bool abp_match(const char *p, size_t plen, const char *url, size_t ulen,
-		      size_t host_start, size_t host_end, bool match_case)
+		      size_t host_start, size_t host_end)
 {
 	bool end_anchor = plen > 0 && p[plen - 1] == '|' && !(plen >= 2 && p[plen - 2] == '|' && plen == 2);
 	if (end_anchor)
@@ -1380,15 +1419,15 @@ static bool abp_match(const char *p, size_t plen, const char *url, size_t ulen,
 		for (size_t s = host_start; s < host_end; s++) {
 			if (s != host_start && url[s - 1] != '.')
 				continue;
-			if (abp_glob(p + 2, plen - 2, url + s, ulen - s, end_anchor, match_case))
+			if (abp_glob(p + 2, plen - 2, url + s, ulen - s, end_anchor, false))
 				return true;
 		}
 		return false;
 	}
 	if (plen >= 1 && p[0] == '|')
-		return abp_glob(p + 1, plen - 1, url, ulen, end_anchor, match_case);
+		return abp_glob(p + 1, plen - 1, url, ulen, end_anchor, false);
 	/* Anywhere in the URL: one pass, as if the pattern began with '*'. */
-	return abp_glob_from(p, plen, url, ulen, end_anchor, match_case, 0);
+	return abp_glob_from(p, plen, url, ulen, end_anchor, false, 0);
 }
 
 /* The state of one lookup as it walks the matched domains, most specific first. */
@@ -1506,17 +1545,18 @@ static void consider_url_rule(const struct matcher *m, const struct url_rule *r,
 	   "/pixel.$image"), says nothing of a request of unknown type. */
 	if (host_only && !d)
 		return;
-	bool match_case = r->flags & RULE_MATCH_CASE;
+	/* The URL as it is for $match-case, else folded as the pattern is (lookup()). */
+	const char *text = (r->flags & RULE_MATCH_CASE) ? url : ctx->url_folded;
 	bool hit;
 	if (d) {
 		/* Anchored at the label where the domain begins: the rest of
 		   the pattern must match right after the host's end. */
 		size_t plen = r->pattern_len;
 		bool end_anchor = plen > 0 && r->pattern[plen - 1] == '|';
-		hit = abp_glob(r->pattern, plen - end_anchor, url + host_end, ulen - host_end,
-			       end_anchor, match_case);
+		hit = abp_glob(r->pattern, plen - end_anchor, text + host_end, ulen - host_end,
+			       end_anchor, false);
 	} else {
-		hit = abp_match(r->pattern, r->pattern_len, url, ulen, host_start, host_end, match_case);
+		hit = abp_match(r->pattern, r->pattern_len, text, ulen, host_start, host_end);
 	}
 	if (!hit)
 		return;
@@ -1609,10 +1649,10 @@ static void consider_host_pattern(const struct matcher *m, const struct host_pat
 		return;
 	bool hit = false;
 	/* Most tries fail on the first byte: check it before the glob. */
-	unsigned char first = plen > 0 && p[0] != '*' && p[0] != '^' ? (unsigned char)tolower((unsigned char)p[0]) : 0;
+	unsigned char first = plen > 0 && p[0] != '*' && p[0] != '^' ? (unsigned char)p[0] : 0;
 	for (size_t s = first_start; s <= last_start && s < len && !hit; s++)
 		if ((s == 0 || host[s - 1] == '.') && (!first || (unsigned char)host[s] == first))
-			hit = abp_glob(p, plen - end_anchor, host + s, len - s, end_anchor, false);
+			hit = abp_glob(p, plen - end_anchor, host + s, len - s, end_anchor, true);
 	if (!hit)
 		return;
 	v->lists |= 1ULL << r->list;
@@ -1903,11 +1943,16 @@ static void lookup(const struct matcher *m, const char *host_in, size_t host_len
 		}
 	}
 
-	char url_z[URL_MAX_LEN + 1];
+	char url_z[URL_MAX_LEN + 1], url_folded[URL_MAX_LEN + 1];
+	ctx.url_folded = NULL;
 	if (url) {
 		size_t copy = url_len < URL_MAX_LEN ? url_len : URL_MAX_LEN;
 		memcpy(url_z, url, copy);
 		url_z[copy] = '\0';
+		for (size_t i = 0; i < copy; i++)
+			url_folded[i] = (char)fold_ascii((unsigned char)url[i]);
+		url_folded[copy] = '\0';
+		ctx.url_folded = url_folded;
 	}
 	struct verdicts v = { 0 };
 	for (size_t i = 0; i < n; i++) {

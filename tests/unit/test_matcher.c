@@ -912,7 +912,11 @@ static void test_abp_patterns(void **state)
 	    "/CaseOnly/*$match-case\n"
 	    "/regex/\n"
 	    "||sep.example^ads\n"
-	    "|http://start.example/\n");
+	    "|http://start.example/\n"
+	    "Pix*TAG=\n"
+	    "/Mc*Star/x$match-case\n"
+	    "xyz/q^\n"
+	    "*-beacon-\n");
 	finish(m);
 
 	/* '^': a separator or the end, not a letter, digit, '.', '-', '_' or '%'. */
@@ -963,6 +967,20 @@ static void test_abp_patterns(void **state)
 	assert_true(is_url(m, "https://g.example/CaseOnly/x", NULL, 0));
 	assert_false(is_url(m, "https://g.example/caseonly/x", NULL, 0));
 	assert_false(is_url(m, "https://g.example/CASEONLY/x", NULL, 0));
+	/* After a '*' the text is searched for the next literal: in any case
+	   unless $match-case, and past occurrences that lead nowhere. */
+	assert_true(is_url(m, "https://h.example/pIx?a=1&tag=2", NULL, 0));
+	assert_true(is_url(m, "https://h.example/PIX/tag/pix?TAG=", NULL, 0));
+	assert_false(is_url(m, "https://h.example/pix/tag", NULL, 0));
+	assert_true(is_url(m, "https://h.example/Mc/x/Star/x", NULL, 0));
+	assert_true(is_url(m, "https://h.example/Mc/star/Star/x", NULL, 0));
+	assert_false(is_url(m, "https://h.example/Mc/x/star/x", NULL, 0));
+	assert_false(is_url(m, "https://h.example/mc/x/Star/x", NULL, 0));
+	assert_true(is_url(m, "https://h.example/xyzxyz/q", NULL, 0));
+	assert_true(is_url(m, "https://h.example/XYZ/xyz/Q?1", NULL, 0));
+	assert_false(is_url(m, "https://h.example/xyz/qq", NULL, 0));
+	assert_true(is_url(m, "https://h.example/a-BEACON-b", NULL, 0));
+	assert_false(is_url(m, "https://h.example/a-beacon", NULL, 0));
 
 	/* "/regex/" is a regular expression: left out. */
 	assert_false(is_url(m, "https://g.example/regex/", NULL, 0));
