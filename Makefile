@@ -40,7 +40,7 @@ DEB_PACKAGES = pkg-config libpcap-dev libndpi-dev libsqlite3-dev libyaml-dev \
 	webext-ublock-origin-firefox
 
 B = build
-CORE_SRC = daemon/capture.c daemon/decode.c daemon/flow.c daemon/observation.c \
+CORE_SRC = daemon/capture.c daemon/filemap.c daemon/decode.c daemon/flow.c daemon/observation.c \
 	daemon/pipeline.c daemon/reassembly.c daemon/dnscache.c dissectors/ndpi_glue.c dissectors/dns.c dissectors/tls.c dissectors/quic.c dissectors/hkdf.c dissectors/http1.c \
 	daemon/identifiers.c dissectors/cookie.c dissectors/tcf.c daemon/consent.c blocklists/yamlfile.c \
 	dissectors/keylog.c dissectors/tlsdec.c dissectors/http2.c daemon/decrypt.c
@@ -49,8 +49,8 @@ DAEMON_SRC = $(CORE_SRC) $(STORE_SRC) $(LISTS_SRC) daemon/queue.c daemon/timelin
 # The tracker lists and their matcher, shared by the sensor and the command line.
 LISTS_SRC = blocklists/matcher.c blocklists/parse_text.c blocklists/parse_data.c blocklists/lists.c blocklists/yamlfile.c
 CLI_SRC = cli/trackwatch.c cli/control.c daemon/config.c cli/lists.c cli/timeline.c cli/report.c cli/db.c cli/phases.c cli/syncing.c cli/consent.c $(LISTS_SRC) $(STORE_SRC) blocklists/fetch.c daemon/observation.c cli/tcf.c dissectors/tcf.c
-UNIT_TESTS = test_decode test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_http2 test_identifiers test_dnscache test_parse_data test_parse_text test_matcher test_lists test_lists_live test_psl test_store test_cli_db test_config test_timeline test_cookie test_tcf test_consent test_phases test_progress test_privileges test_control test_keylog test_tlsdec
-FUZZERS = fuzz_decode fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_http2 fuzz_identifiers fuzz_observation fuzz_disconnect fuzz_tds fuzz_cookiedb fuzz_abp fuzz_hosts fuzz_lists_config fuzz_daemon_config fuzz_timeline fuzz_cookie fuzz_tcf fuzz_consent fuzz_control fuzz_keylog fuzz_tlsdec
+UNIT_TESTS = test_decode test_capture test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_http2 test_identifiers test_dnscache test_parse_data test_parse_text test_matcher test_lists test_lists_live test_psl test_store test_cli_db test_config test_timeline test_cookie test_tcf test_consent test_phases test_progress test_privileges test_control test_keylog test_tlsdec
+FUZZERS = fuzz_decode fuzz_capture fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_http2 fuzz_identifiers fuzz_observation fuzz_disconnect fuzz_tds fuzz_cookiedb fuzz_abp fuzz_hosts fuzz_lists_config fuzz_daemon_config fuzz_timeline fuzz_cookie fuzz_tcf fuzz_consent fuzz_control fuzz_keylog fuzz_tlsdec
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
@@ -82,6 +82,9 @@ $(B)/asan/trackwatch: $(call obj,asan,$(CLI_SRC))
 
 # What each unit test and fuzz harness is built from, besides its own file.
 test_decode_SRC = daemon/decode.c
+test_capture_SRC = daemon/capture.c daemon/filemap.c daemon/decode.c
+test_capture_CFLAGS = $(pkg_cflags)
+test_capture_LIBS = $(pkg_libs)
 test_flow_SRC = daemon/flow.c daemon/decode.c
 test_reassembly_SRC = daemon/reassembly.c
 test_queue_SRC = daemon/queue.c
@@ -134,6 +137,9 @@ test_tlsdec_LIBS = $(shell pkg-config --libs libcrypto)
 test_keylog_SRC = dissectors/keylog.c
 test_keylog_LIBS = $(shell pkg-config --libs libcrypto)
 fuzz_decode_SRC = daemon/decode.c
+fuzz_capture_SRC = daemon/capture.c daemon/filemap.c daemon/decode.c
+fuzz_capture_CFLAGS = $(pkg_cflags)
+fuzz_capture_LIBS = $(pkg_libs)
 fuzz_flow_SRC = daemon/flow.c daemon/decode.c
 fuzz_reassembly_SRC = daemon/reassembly.c
 fuzz_dns_SRC = dissectors/dns.c

@@ -15,6 +15,7 @@
 #include <pcap/pcap.h>
 
 #include "decode.h"
+#include "filemap.h"
 
 struct capture {
 	pcap_t *pcap;
@@ -24,9 +25,32 @@ struct capture {
 	uint64_t frames;
 	char *read_buffer; /* stdio buffer of the file; freed after pcap_close() */
 	volatile sig_atomic_t stop;
+	/*
+	 * A classic pcap file read from its mapping (capture_open_mapped()):
+	 * each record is checked, copied out of the mapping (where a file that
+	 * shrank is an error, not a SIGBUS) and given on. A record libpcap
+	 * might read differently (longer than the snapshot length, or captured
+	 * longer than sent, or cut short by the file's end) is left to libpcap,
+	 * which reads on from there: the mapped reading only ever gives what
+	 * libpcap would.
+	 */
+	struct filemap *map;     /* NULL: libpcap reads */
+	size_t map_at;           /* the next record's offset */
+	int map_swapped, map_nsec;
+	uint32_t map_limit;      /* longest record read here: the snapshot length, at most MAX_FRAME */
+	uint8_t *frame;          /* map_limit bytes */
+	struct bpf_program filter;
+	int has_filter;
 };
 
-enum { READ_BUFFER_SIZE = 1 << 20 };
+enum {
+	READ_BUFFER_SIZE = 1 << 20,
+	/* libpcap's stdio buffer when the records come from the mapping (it reads the header only). */
+	MAPPED_READ_BUFFER_SIZE = 16 << 10,
+	MAX_FRAME = 262144,
+	PCAP_FILE_HEADER = 24,
+	PCAP_RECORD_HEADER = 16,
+};
 
 static struct capture *capture_wrap(pcap_t *pcap, const char *name, int live)
 {
@@ -44,8 +68,9 @@ static struct capture *capture_wrap(pcap_t *pcap, const char *name, int live)
 	return capture;
 }
 
+/* Sets the filter; its program is kept in *kept (when not NULL) for mapped reading, else freed. */
 static int apply_filter(pcap_t *pcap, const char *name, const char *filter, char *error,
-			size_t error_len)
+			size_t error_len, struct bpf_program *kept, int *has_kept)
 {
 	if (!filter || !*filter)
 		return 0;
@@ -58,7 +83,12 @@ static int apply_filter(pcap_t *pcap, const char *name, const char *filter, char
 	int rc = pcap_setfilter(pcap, &program);
 	if (rc != 0)
 		snprintf(error, error_len, "%s: cannot set filter: %s", name, pcap_geterr(pcap));
-	pcap_freecode(&program);
+	if (rc == 0 && kept) {
+		*kept = program;
+		*has_kept = 1;
+	} else {
+		pcap_freecode(&program);
+	}
 	return rc == 0 ? 0 : -1;
 }
 
@@ -73,8 +103,55 @@ static int check_linktype(pcap_t *pcap, const char *name, char *error, size_t er
 	return -1;
 }
 
-struct capture *capture_open_file(const char *path, const char *filter, char *error,
-				  size_t error_len)
+/* 16 or 32 bits of a mapped header in the file's byte order. */
+static uint32_t get32(const uint8_t *p, int swapped)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof v);
+	return swapped ? __builtin_bswap32(v) : v;
+}
+
+static uint16_t get16(const uint8_t *p, int swapped)
+{
+	uint16_t v;
+	memcpy(&v, p, sizeof v);
+	return swapped ? __builtin_bswap16(v) : v;
+}
+
+/*
+ * Whether the mapped file is one whose records capture_run() can read
+ * itself: classic pcap, version 2.4, as libpcap read its header; sets the
+ * byte order, the time resolution and the longest record.
+ */
+static int use_mapping(struct capture *capture, struct filemap *map)
+{
+	uint8_t header[PCAP_FILE_HEADER];
+	if (filemap_size(map) < PCAP_FILE_HEADER || filemap_copy(map, 0, header, sizeof header) != 0 ||
+	    pcap_major_version(capture->pcap) != 2 || pcap_minor_version(capture->pcap) != 4)
+		return 0;
+	/* A file of the other byte order is libpcap's: it also swaps fields inside some link types' frames. */
+	int swapped = pcap_is_swapped(capture->pcap);
+	if (swapped)
+		return 0;
+	uint32_t magic = get32(header, swapped);
+	if ((magic != 0xa1b2c3d4 && magic != 0xa1b23c4d) || get16(header + 4, swapped) != 2 ||
+	    get16(header + 6, swapped) != 4)
+		return 0;
+	int snap = pcap_snapshot(capture->pcap);
+	uint32_t limit = snap > 0 && snap < MAX_FRAME ? (uint32_t)snap : MAX_FRAME;
+	capture->frame = malloc(limit);
+	if (!capture->frame)
+		return 0;
+	capture->map = map;
+	capture->map_at = PCAP_FILE_HEADER;
+	capture->map_swapped = swapped;
+	capture->map_nsec = magic == 0xa1b23c4d;
+	capture->map_limit = limit;
+	return 1;
+}
+
+static struct capture *open_file(const char *path, struct filemap *map, const char *filter,
+				 char *error, size_t error_len)
 {
 	char pcap_error[PCAP_ERRBUF_SIZE] = "";
 	int is_stdin = strcmp(path, "-") == 0;
@@ -88,9 +165,10 @@ struct capture *capture_open_file(const char *path, const char *filter, char *er
 	 * stdio's default 4 KiB buffer costs a system call every few packets;
 	 * glibc ignores a size given without a buffer, so we give both.
 	 */
-	char *buffer = malloc(READ_BUFFER_SIZE);
+	size_t buffer_size = map ? MAPPED_READ_BUFFER_SIZE : READ_BUFFER_SIZE;
+	char *buffer = malloc(buffer_size);
 	if (buffer)
-		setvbuf(file, buffer, _IOFBF, READ_BUFFER_SIZE);
+		setvbuf(file, buffer, _IOFBF, buffer_size);
 	pcap_t *pcap = pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_MICRO,
 								pcap_error);
 	if (!pcap) {
@@ -101,19 +179,46 @@ struct capture *capture_open_file(const char *path, const char *filter, char *er
 		return NULL;
 	}
 	struct capture *capture = NULL;
+	struct bpf_program program;
+	int has_program = 0;
 	if (check_linktype(pcap, name, error, error_len) == 0 &&
-	    apply_filter(pcap, name, filter, error, error_len) == 0) {
+	    apply_filter(pcap, name, filter, error, error_len, map ? &program : NULL, &has_program) == 0) {
 		capture = capture_wrap(pcap, name, 0);
 		if (!capture)
 			snprintf(error, error_len, "%s: out of memory", name);
 	}
 	if (!capture) {
+		if (has_program)
+			pcap_freecode(&program);
 		pcap_close(pcap);
 		free(buffer);
 		return NULL;
 	}
 	capture->read_buffer = buffer;
+	if (has_program) {
+		capture->filter = program;
+		capture->has_filter = 1;
+	}
+	if (map)
+		use_mapping(capture, map);
 	return capture;
+}
+
+struct capture *capture_open_file(const char *path, const char *filter, char *error,
+				  size_t error_len)
+{
+	return open_file(path, NULL, filter, error, error_len);
+}
+
+struct capture *capture_open_mapped(const char *path, struct filemap *map, const char *filter,
+				    char *error, size_t error_len)
+{
+	return open_file(path, map, filter, error, error_len);
+}
+
+int capture_mapped(const struct capture *capture)
+{
+	return capture->map != NULL;
 }
 
 struct capture *capture_open_live(const char *interface, const char *filter, char *error,
@@ -143,7 +248,7 @@ struct capture *capture_open_live(const char *interface, const char *filter, cha
 		snprintf(warning, warning_len, "%s: %s", interface,
 			 rc == PCAP_WARNING ? pcap_geterr(pcap) : pcap_statustostr(rc));
 	if (check_linktype(pcap, interface, error, error_len) != 0 ||
-	    apply_filter(pcap, interface, filter, error, error_len) != 0) {
+	    apply_filter(pcap, interface, filter, error, error_len, NULL, NULL) != 0) {
 		pcap_close(pcap);
 		return NULL;
 	}
@@ -161,6 +266,9 @@ void capture_close(struct capture *capture)
 		return;
 	pcap_close(capture->pcap);
 	free(capture->read_buffer);
+	if (capture->has_filter)
+		pcap_freecode(&capture->filter);
+	free(capture->frame);
 	free(capture->name);
 	free(capture);
 }
@@ -170,6 +278,53 @@ static uint64_t wall_clock_us(void)
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
 	return (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+}
+
+/*
+ * Records from the mapping (struct capture) until the end (0), an error
+ * (-1), or one to leave to libpcap at capture->map_at (1).
+ */
+static int run_mapped(struct capture *capture, capture_frame_fn on_frame, void *context,
+		      char *error, size_t error_len)
+{
+	struct filemap *map = capture->map;
+	size_t size = filemap_size(map);
+	int swapped = capture->map_swapped;
+	while (!capture->stop) {
+		size_t at = capture->map_at;
+		if (at == size)
+			return 0;
+		uint8_t header[PCAP_RECORD_HEADER];
+		if (size - at < sizeof header)
+			return 1; /* libpcap names the truncation */
+		if (filemap_copy(map, at, header, sizeof header) != 0)
+			goto shrank;
+		uint32_t caplen = get32(header + 8, swapped), len = get32(header + 12, swapped);
+		if (caplen > capture->map_limit || caplen > len || caplen > size - at - sizeof header)
+			return 1;
+		if (filemap_copy(map, at + sizeof header, capture->frame, caplen) != 0)
+			goto shrank;
+		capture->map_at = at + sizeof header + caplen;
+		filemap_capture_at(map, capture->map_at);
+		if (capture->has_filter) {
+			struct pcap_pkthdr h = { .caplen = caplen, .len = len };
+			if (!pcap_offline_filter(&capture->filter, &h, capture->frame))
+				continue;
+		}
+		capture->frames++;
+		/* As libpcap gives them: signed 32-bit fields, nanoseconds cut to microseconds. */
+		long sec = (int32_t)get32(header, swapped);
+		long usec = (int32_t)get32(header + 4, swapped);
+		if (capture->map_nsec)
+			usec /= 1000;
+		uint64_t ts_us = sec < 0 ? 0 : (uint64_t)sec * 1000000 + (uint64_t)usec;
+		on_frame(context, capture->dlt, ts_us, capture->frame, caplen, len);
+	}
+	return 0;
+shrank:
+	snprintf(error, error_len, "%s: packet %llu: the file shrank while it was read", capture->name,
+		 (unsigned long long)capture->frames + 1);
+	return -1;
 }
 
 int capture_run(struct capture *capture, capture_frame_fn on_frame, capture_idle_fn on_idle,
@@ -182,6 +337,20 @@ int capture_run(struct capture *capture, capture_frame_fn on_frame, capture_idle
 	 * SIGUSR1) runs when no packet comes at all: with TPACKET_V3 a blocking
 	 * read does not return at its timeout until a packet has come.
 	 */
+	if (capture->map) {
+		int rc = run_mapped(capture, on_frame, context, error, error_len);
+		if (rc <= 0)
+			return rc;
+		/* A record to leave to libpcap: it reads on from there. */
+		FILE *file = pcap_file(capture->pcap);
+		if (!file || fseeko(file, (off_t)capture->map_at, SEEK_SET) != 0) {
+			snprintf(error, error_len, "%s: packet %llu: cannot seek: %s", capture->name,
+				 (unsigned long long)capture->frames + 1, strerror(errno));
+			return -1;
+		}
+		filemap_capture_done(capture->map);
+		capture->map = NULL;
+	}
 	int fd = -1;
 	char errbuf[PCAP_ERRBUF_SIZE];
 	if (capture->live && pcap_setnonblock(capture->pcap, 1, errbuf) == 0)
@@ -278,6 +447,8 @@ const char *capture_name(const struct capture *capture)
 
 uint64_t capture_position(struct capture *capture)
 {
+	if (capture->map)
+		return capture->map_at;
 	FILE *file = capture->live ? NULL : pcap_file(capture->pcap);
 	long at = file ? ftell(file) : -1;
 	return at > 0 ? (uint64_t)at : 0;

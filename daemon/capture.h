@@ -25,6 +25,17 @@ enum { CAPTURE_ERROR_MAX = 512 };
 struct capture *capture_open_file(const char *path, const char *filter, char *error,
 				  size_t error_len);
 /*
+ * The same, with the file also mapped (daemon/filemap.h): a classic pcap
+ * file's records are then read from the mapping (capture_mapped() says so),
+ * exactly as libpcap would give them, and libpcap reads the rest (a pcapng
+ * file, or from a record it might read differently). The mapping must
+ * outlive the capture; the caller tells it when the capture is done.
+ */
+struct filemap;
+struct capture *capture_open_mapped(const char *path, struct filemap *map, const char *filter,
+				    char *error, size_t error_len);
+int capture_mapped(const struct capture *capture);
+/*
  * Opens an interface in promiscuous mode. A warning pcap gives (the
  * interface is up but ...) is put in `warning` (may be NULL), "" when none.
  */

@@ -26,6 +26,7 @@
 #include "../dissectors/tls.h"
 #include "../blocklists/lists.h"
 #include "capture.h"
+#include "filemap.h"
 #include "config.h"
 #include "consent.h"
 #include "control.h"
@@ -212,6 +213,7 @@ static void dump_lists(FILE *out, const char *section, void *context)
 struct file_hash {
 	const char *const *files;
 	size_t count;
+	struct filemap *const *maps; /* per file, or NULL: mapped with the capture (filemap.h) */
 	char hex[65];
 	int64_t bytes;
 	int ok;
@@ -573,6 +575,11 @@ static void *hash_files(void *context)
 	int ok = md && buf && EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 	h->bytes = 0;
 	for (size_t i = 0; ok && i < h->count; i++) {
+		if (h->maps && h->maps[i]) {
+			ok = filemap_digest(h->maps[i], md) == 0;
+			h->bytes += (int64_t)filemap_size(h->maps[i]);
+			continue;
+		}
 		int fd = open(h->files[i], O_RDONLY | O_CLOEXEC);
 		ok = fd >= 0;
 		if (ok)
@@ -1582,6 +1589,7 @@ int main(int argc, char **argv)
 
 	/* Open live capture before anything else can fail on the way; an interface not there is retried. */
 	struct file_hash hash = { .files = files, .count = file_count };
+	static struct filemap *maps[MAX_FILES];
 	char source[4096] = "";
 	if (live_run) {
 		/* What the run reads, for its record and the log: "interfaces eth0, wlan0". */
@@ -1752,6 +1760,15 @@ int main(int argc, char **argv)
 			   outcome == PRIVILEGES_SWITCHED ? user : "the user that started it", caps,
 			   run.control ? control_path(run.control) : "no control socket");
 	}
+	/*
+	 * Regular files are mapped, for the capture and the hash together: their
+	 * pages come from the page cache once, with no copy (daemon/filemap.h).
+	 * One that cannot be is read as before.
+	 */
+	for (size_t i = 0; i < file_count; i++)
+		if (strcmp(files[i], "-") != 0)
+			maps[i] = filemap_open(files[i], run.hash != NULL);
+	hash.maps = maps;
 	/* Files give the same output in every run; live capture keeps its cache's layout secret. */
 	if (!live_run)
 		config.dns_cache_seed = 0x7472616b77617463ULL;
@@ -1821,7 +1838,10 @@ int main(int argc, char **argv)
 		progress_init(&run.progress, stderr, total);
 	}
 	for (size_t i = 0; i < file_count && !stop_requested && !atomic_load(&writer_stop); i++) {
-		struct capture *capture = capture_open_file(files[i], filter, error, sizeof error);
+		struct capture *capture = capture_open_mapped(files[i], maps[i], filter, error, sizeof error);
+		/* The hash waits for the capture only while it reads from the mapping. */
+		if (maps[i] && (!capture || !capture_mapped(capture)))
+			filemap_capture_done(maps[i]);
 		if (!capture) {
 			fprintf(stderr, "%s: %s\n", program, error);
 			status = EXIT_RUNTIME;
@@ -1835,7 +1855,13 @@ int main(int argc, char **argv)
 		run.files_done_bytes += capture_position(capture);
 		current_capture = NULL;
 		capture_close(capture);
+		if (maps[i])
+			filemap_capture_done(maps[i]);
 	}
+	/* Files not read (a stop): the hash goes on alone. */
+	for (size_t i = 0; i < file_count; i++)
+		if (maps[i])
+			filemap_capture_done(maps[i]);
 	progress_end(&run.progress);
 
 	/* Ending the flows emits what nDPI found in flows still open. */
@@ -1898,8 +1924,13 @@ int main(int argc, char **argv)
 			   ss->commits);
 	}
 early_exit:
+	for (size_t i = 0; i < file_count; i++)
+		if (maps[i])
+			filemap_capture_done(maps[i]);
 	if (run.hashing)
 		pthread_join(hash.thread, NULL);
+	for (size_t i = 0; i < file_count; i++)
+		filemap_close(maps[i]);
 	if (run.store && store_close(run.store) != 0 && status == EXIT_OK) {
 		fprintf(stderr, "%s: %s: cannot close the database\n", program, db_path);
 		status = EXIT_RUNTIME;

@@ -1,0 +1,59 @@
+/*
+ * filemap: a capture file mapped into memory and read by two threads at
+ * once, the capture (daemon/capture.c) and the file's SHA-256 (main.c), so
+ * that its pages come from the page cache once, with no copy by read() and
+ * no second pass over memory for the hash.
+ *
+ * Memory stays bounded: the pages both readers have passed are let go
+ * (MADV_DONTNEED), the hash waits rather than run more than FILEMAP_LAG
+ * bytes ahead of the capture, and a capture that is further ahead of the
+ * hash lets its pages go anyway (the hash maps them again). So what the
+ * mapping adds to the resident set is about FILEMAP_LAG, whatever the
+ * file's size.
+ *
+ * A file that shrinks while mapped (truncated by another program, or a
+ * read error of the disk) makes the kernel send SIGBUS on the next access.
+ * Reads go through filemap_copy() and filemap_digest(), which turn that
+ * into an error return (a SIGBUS handler long-jumps back to them); a SIGBUS
+ * anywhere else keeps its default effect. A file is mapped at the size it
+ * has when opened: bytes written to it later are not read.
+ */
+#ifndef TRACKWATCH_FILEMAP_H
+#define TRACKWATCH_FILEMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/types.h>
+
+enum { FILEMAP_LAG = 8 << 20, FILEMAP_STEP = 2 << 20 };
+
+struct filemap;
+
+/*
+ * Maps the regular file at `path` for the capture, and for the hash when
+ * `hashed`. NULL when it cannot (not a regular file, empty, mmap failed):
+ * the caller reads the file as before; errno is set.
+ */
+struct filemap *filemap_open(const char *path, int hashed);
+void filemap_close(struct filemap *map);
+size_t filemap_size(const struct filemap *map);
+
+/*
+ * Copies `len` bytes at `offset` (within the size) to `out`: 0, or -1 when
+ * the file no longer has them (it shrank: SIGBUS).
+ */
+int filemap_copy(const struct filemap *map, size_t offset, void *out, size_t len);
+
+/* The capture has read up to `offset`: what both readers passed is let go, the hash may go on. */
+void filemap_capture_at(struct filemap *map, size_t offset);
+/* The capture reads no more of this file (its end, a stop, an error, or another reader). */
+void filemap_capture_done(struct filemap *map);
+
+/*
+ * Adds the whole file to `md`, at the capture's pace (see above). Returns 0,
+ * or -1 when the file shrank or the digest failed.
+ */
+int filemap_digest(struct filemap *map, EVP_MD_CTX *md);
+
+#endif
