@@ -41,7 +41,7 @@ DEB_PACKAGES = pkg-config libpcap-dev libndpi-dev libsqlite3-dev libyaml-dev \
 
 B = build
 CORE_SRC = daemon/capture.c daemon/filemap.c daemon/decode.c daemon/flow.c daemon/observation.c \
-	daemon/pipeline.c daemon/reassembly.c daemon/dnscache.c dissectors/ndpi_glue.c dissectors/dns.c dissectors/tls.c dissectors/quic.c dissectors/hkdf.c dissectors/http1.c \
+	daemon/pipeline.c daemon/reassembly.c daemon/dnscache.c dissectors/ndpi_glue.c daemon/arena.c dissectors/dns.c dissectors/tls.c dissectors/quic.c dissectors/hkdf.c dissectors/http1.c \
 	daemon/identifiers.c dissectors/cookie.c dissectors/tcf.c daemon/consent.c blocklists/yamlfile.c \
 	dissectors/keylog.c dissectors/tlsdec.c dissectors/http2.c daemon/decrypt.c
 STORE_SRC = daemon/store.c daemon/schema.c

@@ -197,6 +197,8 @@ void filemap_capture_done(struct filemap *map)
 int filemap_digest(struct filemap *map, EVP_MD_CTX *md)
 {
 	int rc = 0;
+	/* Pages let go before the hash read them (it was behind): mapped again by it, let go again. */
+	size_t again_from = 0, again_to = 0;
 	for (size_t at = 0; at < map->size && rc == 0;) {
 		size_t len = min_size(DIGEST_CHUNK, map->size - at);
 		/* No further than FILEMAP_LAG ahead of the capture. */
@@ -206,10 +208,17 @@ int filemap_digest(struct filemap *map, EVP_MD_CTX *md)
 		bool behind = at + len <= map->released;
 		pthread_mutex_unlock(&map->lock);
 		rc = digest_mapped(md, map->data + at, len);
-		/* Pages the capture already let go, mapped again here: let go again. */
-		if (behind)
-			madvise((void *)(map->data + at), len, MADV_DONTNEED);
+		if (behind) {
+			if (again_to != at)
+				again_from = at;
+			again_to = at + len;
+		}
 		at += len;
+		/* A step at a time: each madvise() interrupts the other threads' cores. */
+		if (again_to > again_from && (again_to - again_from >= FILEMAP_STEP || at == map->size || !behind)) {
+			madvise((void *)(map->data + again_from), again_to - again_from, MADV_DONTNEED);
+			again_from = again_to;
+		}
 		pthread_mutex_lock(&map->lock);
 		map->hash_at = at;
 		release(map);

@@ -6,6 +6,8 @@
  */
 #include "ndpi_glue.h"
 
+#include "../daemon/arena.h"
+
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -47,6 +49,8 @@ static struct ndpi_detection_module_struct *engine_start(void)
 static void *starter_main(void *context)
 {
 	struct dpi_engine *engine = context;
+	/* nDPI's tables grow this thread's arena by about 4 MiB (see daemon/arena.h). */
+	arena_reserve(6 << 20);
 	engine->ndpi = engine_start();
 	return NULL;
 }
