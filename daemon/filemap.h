@@ -26,7 +26,7 @@
 
 #include <openssl/types.h>
 
-enum { FILEMAP_LAG = 8 << 20, FILEMAP_STEP = 4 << 20 };
+enum { FILEMAP_LAG = 4 << 20, FILEMAP_STEP = 2 << 20 };
 
 struct filemap;
 
