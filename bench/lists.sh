@@ -17,7 +17,8 @@
 # those plus the TDS, the five sources the lists issue names; host lookups
 # per second on one core against both, over the mix and over each part of
 # it alone, and with a site given (party rules then need the Public Suffix
-# List).
+# List). Then URL lookups (lists_bench -u: what the timeline does for each
+# request URL it has not seen lately) over the captures' request URLs.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 shared=$(cd "${1:-$here/../shared}" && pwd)
@@ -59,3 +60,24 @@ echo "== default lists + DuckDuckGo TDS, the realistic mix"
 echo "== the same, each name with a site (www.example.com)"
 # shellcheck disable=SC2086
 "$here/build/lists_bench" "$runs" "$names/mix-sites.txt" 10000000 $defaults tds=tds:"$tds" | grep lookups
+urls=$names/urls.txt
+if [ ! -s "$urls" ]; then
+	for p in "$shared"/corpus/ndpi/*.pcap* "$shared"/corpus/browser/*.pcap; do
+		"$here/build/trackwatchd" -q -r "$p" --jsonl - 2>/dev/null || true
+	done | python3 -c '
+import json, sys
+seen = set()
+for line in sys.stdin:
+    o = json.loads(line)
+    if o.get("kind") == "http_request" and o.get("host") and o.get("path", "").startswith("/"):
+        u = ("https" if o.get("decrypted") else "http") + "://" + o["host"] + o["path"]
+        if u not in seen and " " not in u:
+            seen.add(u)
+            print(u)' > "$urls"
+fi
+echo "== default lists, URL lookups (request URLs of the captures, no site, then www.example.com)"
+# shellcheck disable=SC2086
+"$here/build/lists_bench" -u "$runs" "$urls" 200000 $defaults | grep lookups
+awk '{ print $1, "www.example.com" }' "$urls" > "$names/urls-sites.txt"
+# shellcheck disable=SC2086
+"$here/build/lists_bench" -u "$runs" "$names/urls-sites.txt" 200000 $defaults | grep lookups
