@@ -825,7 +825,7 @@ int matcher_add_url_rule(struct matcher *m, int list, const char *anchor_host, s
 			if (!hp)
 				return -1;
 			hp->rule = index;
-			hp->first = pattern[2] != '*' && pattern[2] != '^' ? (char)tolower((unsigned char)pattern[2]) : 0;
+			hp->first = pattern[2] != '*' && pattern[2] != '^' ? (char)fold_ascii((unsigned char)pattern[2]) : 0;
 			hp->next = NONE;
 			if (tail != NONE) {
 				struct dom *node = VEC_AT(m->doms, struct dom, tail);
@@ -1347,8 +1347,9 @@ static size_t glob_seek(unsigned char c, const char *t, size_t from, size_t tlen
  * usual back-tracking to the last '*' only, so at worst O(|p| x |t|); after
  * a '*' the text is skipped to where the next literal byte of the pattern
  * occurs (memchr), which is where nearly all the time would go otherwise.
- * A pattern that ignores case is in lower case already (matcher_add_url_rule);
- * `fold` says the text is not and is folded as it is read.
+ * A pattern that ignores case is in lower case already (matcher_add_url_rule)
+ * and URL lookups fold the URL once; `fold` folds both as they are read (host
+ * patterns, whose $match-case rules are kept as written, against a name).
  * `star_p` 0 acts as a '*' before the pattern (a match anywhere in t);
  * SIZE_MAX for none.
  */
@@ -1357,7 +1358,8 @@ static bool abp_glob_from(const char *p, size_t plen, const char *t, size_t tlen
 {
 	size_t pi = 0, ti = 0, star_t = 0;
 	if (star_p == 0 && plen > 0 && p[0] != '*' && p[0] != '^') {
-		ti = star_t = glob_seek((unsigned char)p[0], t, 0, tlen, fold);
+		unsigned char c = (unsigned char)p[0];
+		ti = star_t = glob_seek(fold ? fold_ascii(c) : c, t, 0, tlen, fold);
 		if (ti == tlen)
 			return false;
 	}
@@ -1375,7 +1377,7 @@ static bool abp_glob_from(const char *p, size_t plen, const char *t, size_t tlen
 			if (pc == '^')
 				ok = abp_separator(tc);
 			else
-				ok = pc == (fold ? fold_ascii(tc) : tc);
+				ok = fold ? fold_ascii(pc) == fold_ascii(tc) : pc == tc;
 			if (ok) {
 				pi++;
 				ti++;
@@ -1392,7 +1394,8 @@ static bool abp_glob_from(const char *p, size_t plen, const char *t, size_t tlen
 		ti = ++star_t;
 		if (pi < plen && p[pi] != '*' && p[pi] != '^') {
 			/* The text after the '*' must begin with this byte. */
-			ti = star_t = glob_seek((unsigned char)p[pi], t, star_t, tlen, fold);
+			unsigned char c = (unsigned char)p[pi];
+			ti = star_t = glob_seek(fold ? fold_ascii(c) : c, t, star_t, tlen, fold);
 			if (ti == tlen)
 				return false;
 		}
@@ -1649,7 +1652,7 @@ static void consider_host_pattern(const struct matcher *m, const struct host_pat
 		return;
 	bool hit = false;
 	/* Most tries fail on the first byte: check it before the glob. */
-	unsigned char first = plen > 0 && p[0] != '*' && p[0] != '^' ? (unsigned char)p[0] : 0;
+	unsigned char first = plen > 0 && p[0] != '*' && p[0] != '^' ? fold_ascii((unsigned char)p[0]) : 0;
 	for (size_t s = first_start; s <= last_start && s < len && !hit; s++)
 		if ((s == 0 || host[s - 1] == '.') && (!first || (unsigned char)host[s] == first))
 			hit = abp_glob(p, plen - end_anchor, host + s, len - s, end_anchor, true);

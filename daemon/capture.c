@@ -36,7 +36,7 @@ struct capture {
 	 */
 	struct filemap *map;     /* NULL: libpcap reads */
 	size_t map_at;           /* the next record's offset */
-	int map_swapped, map_nsec;
+	int map_nsec;
 	uint32_t map_limit;      /* longest record read here: the snapshot length, at most MAX_FRAME */
 	uint8_t *frame;          /* map_limit bytes */
 	struct bpf_program filter;
@@ -103,39 +103,43 @@ static int check_linktype(pcap_t *pcap, const char *name, char *error, size_t er
 	return -1;
 }
 
-/* 16 or 32 bits of a mapped header in the file's byte order. */
-static uint32_t get32(const uint8_t *p, int swapped)
+/* 16 or 32 bits of a mapped header, in our byte order. */
+static uint32_t get32(const uint8_t *p)
 {
 	uint32_t v;
 	memcpy(&v, p, sizeof v);
-	return swapped ? __builtin_bswap32(v) : v;
+	return v;
 }
 
-static uint16_t get16(const uint8_t *p, int swapped)
+static uint16_t get16(const uint8_t *p)
 {
 	uint16_t v;
 	memcpy(&v, p, sizeof v);
-	return swapped ? __builtin_bswap16(v) : v;
+	return v;
 }
 
 /*
- * Whether the mapped file is one whose records capture_run() can read
- * itself: classic pcap, version 2.4, as libpcap read its header; sets the
- * byte order, the time resolution and the longest record.
+ * The mapped file's time resolution if its records can be read from the
+ * mapping: classic pcap, version 2.4, of our byte order (a file of the other
+ * is libpcap's: it also swaps fields inside some link types' frames); 1 for
+ * microseconds, 2 for nanoseconds, else 0.
  */
-static int use_mapping(struct capture *capture, struct filemap *map)
+static int mappable(struct filemap *map)
 {
 	uint8_t header[PCAP_FILE_HEADER];
 	if (filemap_size(map) < PCAP_FILE_HEADER || filemap_copy(map, 0, header, sizeof header) != 0 ||
-	    pcap_major_version(capture->pcap) != 2 || pcap_minor_version(capture->pcap) != 4)
+	    get16(header + 4) != 2 || get16(header + 6) != 4)
 		return 0;
-	/* A file of the other byte order is libpcap's: it also swaps fields inside some link types' frames. */
-	int swapped = pcap_is_swapped(capture->pcap);
-	if (swapped)
-		return 0;
-	uint32_t magic = get32(header, swapped);
-	if ((magic != 0xa1b2c3d4 && magic != 0xa1b23c4d) || get16(header + 4, swapped) != 2 ||
-	    get16(header + 6, swapped) != 4)
+	uint32_t magic = get32(header);
+	return magic == 0xa1b2c3d4 ? 1 : magic == 0xa1b23c4d ? 2 : 0;
+}
+
+/* Reads the records from the mapping (struct capture) when it is mappable and libpcap agrees. */
+static int use_mapping(struct capture *capture, struct filemap *map)
+{
+	int kind = mappable(map);
+	if (!kind || pcap_major_version(capture->pcap) != 2 || pcap_minor_version(capture->pcap) != 4 ||
+	    pcap_is_swapped(capture->pcap))
 		return 0;
 	int snap = pcap_snapshot(capture->pcap);
 	uint32_t limit = snap > 0 && snap < MAX_FRAME ? (uint32_t)snap : MAX_FRAME;
@@ -144,8 +148,7 @@ static int use_mapping(struct capture *capture, struct filemap *map)
 		return 0;
 	capture->map = map;
 	capture->map_at = PCAP_FILE_HEADER;
-	capture->map_swapped = swapped;
-	capture->map_nsec = magic == 0xa1b23c4d;
+	capture->map_nsec = kind == 2;
 	capture->map_limit = limit;
 	return 1;
 }
@@ -161,11 +164,19 @@ static struct capture *open_file(const char *path, struct filemap *map, const ch
 		snprintf(error, error_len, "%s: cannot read capture: %s", name, strerror(errno));
 		return NULL;
 	}
+	/* The file mapped when the run began, not one renamed over it since (its hash is the mapping's). */
+	if (map && !filemap_same_file(map, fileno(file))) {
+		snprintf(error, error_len, "%s: cannot read capture: the file was replaced since the run began",
+			 name);
+		fclose(file);
+		return NULL;
+	}
 	/*
 	 * stdio's default 4 KiB buffer costs a system call every few packets;
-	 * glibc ignores a size given without a buffer, so we give both.
+	 * glibc ignores a size given without a buffer, so we give both. When the
+	 * records come from the mapping, libpcap reads only the header.
 	 */
-	size_t buffer_size = map ? MAPPED_READ_BUFFER_SIZE : READ_BUFFER_SIZE;
+	size_t buffer_size = map && mappable(map) ? MAPPED_READ_BUFFER_SIZE : READ_BUFFER_SIZE;
 	char *buffer = malloc(buffer_size);
 	if (buffer)
 		setvbuf(file, buffer, _IOFBF, buffer_size);
@@ -289,7 +300,6 @@ static int run_mapped(struct capture *capture, capture_frame_fn on_frame, void *
 {
 	struct filemap *map = capture->map;
 	size_t size = filemap_size(map);
-	int swapped = capture->map_swapped;
 	while (!capture->stop) {
 		size_t at = capture->map_at;
 		if (at == size)
@@ -299,7 +309,7 @@ static int run_mapped(struct capture *capture, capture_frame_fn on_frame, void *
 			return 1; /* libpcap names the truncation */
 		if (filemap_copy(map, at, header, sizeof header) != 0)
 			goto shrank;
-		uint32_t caplen = get32(header + 8, swapped), len = get32(header + 12, swapped);
+		uint32_t caplen = get32(header + 8), len = get32(header + 12);
 		if (caplen > capture->map_limit || caplen > len || caplen > size - at - sizeof header)
 			return 1;
 		if (filemap_copy(map, at + sizeof header, capture->frame, caplen) != 0)
@@ -313,8 +323,8 @@ static int run_mapped(struct capture *capture, capture_frame_fn on_frame, void *
 		}
 		capture->frames++;
 		/* As libpcap gives them: signed 32-bit fields, nanoseconds cut to microseconds. */
-		long sec = (int32_t)get32(header, swapped);
-		long usec = (int32_t)get32(header + 4, swapped);
+		long sec = (int32_t)get32(header);
+		long usec = (int32_t)get32(header + 4);
 		if (capture->map_nsec)
 			usec /= 1000;
 		uint64_t ts_us = sec < 0 ? 0 : (uint64_t)sec * 1000000 + (uint64_t)usec;

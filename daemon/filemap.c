@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@ enum { DIGEST_CHUNK = 256 << 10 };
 struct filemap {
 	const uint8_t *data;
 	size_t size;
+	dev_t dev;
+	ino_t ino;
 	bool hashed;
 	pthread_mutex_t lock;
 	pthread_cond_t moved;       /* the capture moved on (the hash may wait for it) */
@@ -43,15 +46,21 @@ static struct sigaction bus_previous;
 
 static void on_bus(int sig, siginfo_t *info, void *ucontext)
 {
-	(void)info;
 	(void)ucontext;
 	sigjmp_buf *back = bus_return;
-	if (back) {
+	/* A fault (si_code > 0) in a guarded access; not a SIGBUS sent by kill(). */
+	if (back && info->si_code > 0) {
 		bus_return = NULL;
 		siglongjmp(*back, 1);
 	}
-	/* Not ours: as it would have been (the access faults again on return). */
+	/*
+	 * Not ours: as it would have been. A fault happens again on return, a
+	 * signal sent is sent again; the previous handler then takes it (by
+	 * default, the end of the process), and stays until filemap_open().
+	 */
 	sigaction(sig, &bus_previous, NULL);
+	if (info->si_code <= 0)
+		raise(sig);
 }
 
 /* Ours, unless it is already (a handler set since, such as a test harness's, is kept as the one to restore). */
@@ -76,7 +85,10 @@ int filemap_copy(const struct filemap *map, size_t offset, void *out, size_t len
 	if (sigsetjmp(back, 0))
 		return -1;
 	bus_return = &back;
+	/* The loads stay between the two stores (what the handler sees). */
+	atomic_signal_fence(memory_order_seq_cst);
 	memcpy(out, map->data + offset, len);
+	atomic_signal_fence(memory_order_seq_cst);
 	bus_return = NULL;
 	return 0;
 }
@@ -88,7 +100,9 @@ static int digest_mapped(EVP_MD_CTX *md, const uint8_t *data, size_t len)
 	if (sigsetjmp(back, 0))
 		return -1;
 	bus_return = &back;
+	atomic_signal_fence(memory_order_seq_cst);
 	int ok = EVP_DigestUpdate(md, data, len);
+	atomic_signal_fence(memory_order_seq_cst);
 	bus_return = NULL;
 	return ok ? 0 : -1;
 }
@@ -113,6 +127,8 @@ struct filemap *filemap_open(const char *path, int hashed)
 		return NULL;
 	}
 	map->size = (size_t)st.st_size;
+	map->dev = st.st_dev;
+	map->ino = st.st_ino;
 	void *data = mmap(NULL, map->size, PROT_READ, MAP_SHARED, fd, 0);
 	int saved = errno;
 	close(fd);
@@ -147,6 +163,12 @@ size_t filemap_size(const struct filemap *map)
 	return map->size;
 }
 
+int filemap_same_file(const struct filemap *map, int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && st.st_dev == map->dev && st.st_ino == map->ino;
+}
+
 /* ---- Letting pages go ----------------------------------------------------- */
 
 static size_t min_size(size_t a, size_t b)
@@ -156,18 +178,26 @@ static size_t min_size(size_t a, size_t b)
 
 /*
  * Lets go of the pages below where both readers are, and below FILEMAP_LAG
- * behind the capture whatever the hash's place (it maps them again). Locked.
+ * behind the capture whatever the hash's place (it maps them again). Once
+ * the capture is done, of what the hash has not come to yet too: of the
+ * whole file when the hash has not begun it (or is done, or never comes).
+ * Locked.
  */
 static void release(struct filemap *map)
 {
-	size_t low = min_size(map->capture_at, map->hash_at);
-	if (map->capture_at != SIZE_MAX && map->capture_at > FILEMAP_LAG &&
-	    map->capture_at - FILEMAP_LAG > low)
-		low = map->capture_at - FILEMAP_LAG;
-	low = min_size(low, map->size) / FILEMAP_STEP * FILEMAP_STEP;
+	size_t low;
+	if (map->capture_at == SIZE_MAX) {
+		low = map->hash_at == 0 || map->hash_at == SIZE_MAX ? map->size
+								      : map->hash_at / FILEMAP_STEP * FILEMAP_STEP;
+	} else {
+		low = min_size(map->capture_at, map->hash_at);
+		if (map->capture_at > FILEMAP_LAG && map->capture_at - FILEMAP_LAG > low)
+			low = map->capture_at - FILEMAP_LAG;
+		low = min_size(low, map->size) / FILEMAP_STEP * FILEMAP_STEP;
+	}
 	if (low <= map->released)
 		return;
-	/* Whole pages only: STEP is a multiple of any page size. */
+	/* From a page's start (STEP is a multiple of any page size); the end is rounded up to a page. */
 	madvise((void *)(map->data + map->released), low - map->released, MADV_DONTNEED);
 	map->released = low;
 }
@@ -205,13 +235,17 @@ int filemap_digest(struct filemap *map, EVP_MD_CTX *md)
 		pthread_mutex_lock(&map->lock);
 		while (map->capture_at != SIZE_MAX && at + len > map->capture_at + FILEMAP_LAG)
 			pthread_cond_wait(&map->moved, &map->lock);
-		bool behind = at + len <= map->released;
 		pthread_mutex_unlock(&map->lock);
 		rc = digest_mapped(md, map->data + at, len);
+		/* What of the chunk was let go before or while it was read: mapped again here. */
+		pthread_mutex_lock(&map->lock);
+		size_t released = map->released;
+		pthread_mutex_unlock(&map->lock);
+		bool behind = released > at;
 		if (behind) {
 			if (again_to != at)
 				again_from = at;
-			again_to = at + len;
+			again_to = min_size(at + len, released);
 		}
 		at += len;
 		/* A step at a time: each madvise() interrupts the other threads' cores. */
@@ -224,9 +258,14 @@ int filemap_digest(struct filemap *map, EVP_MD_CTX *md)
 		release(map);
 		pthread_mutex_unlock(&map->lock);
 	}
+	filemap_hash_done(map);
+	return rc;
+}
+
+void filemap_hash_done(struct filemap *map)
+{
 	pthread_mutex_lock(&map->lock);
 	map->hash_at = SIZE_MAX;
 	release(map);
 	pthread_mutex_unlock(&map->lock);
-	return rc;
 }

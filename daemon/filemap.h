@@ -14,9 +14,10 @@
  * A file that shrinks while mapped (truncated by another program, or a
  * read error of the disk) makes the kernel send SIGBUS on the next access.
  * Reads go through filemap_copy() and filemap_digest(), which turn that
- * into an error return (a SIGBUS handler long-jumps back to them); a SIGBUS
- * anywhere else keeps its default effect. A file is mapped at the size it
- * has when opened: bytes written to it later are not read.
+ * into an error return (a SIGBUS handler long-jumps back to them). Any other
+ * SIGBUS (a fault elsewhere, or one sent by kill()) is given to the handler
+ * there was before, by default the end of the process. A file is mapped at
+ * the size it has when opened: bytes written to it later are not read here.
  */
 #ifndef TRACKWATCH_FILEMAP_H
 #define TRACKWATCH_FILEMAP_H
@@ -38,6 +39,8 @@ struct filemap;
 struct filemap *filemap_open(const char *path, int hashed);
 void filemap_close(struct filemap *map);
 size_t filemap_size(const struct filemap *map);
+/* Whether `fd` is the file that was mapped (the same device and inode): not one renamed over it since. */
+int filemap_same_file(const struct filemap *map, int fd);
 
 /*
  * Copies `len` bytes at `offset` (within the size) to `out`: 0, or -1 when
@@ -55,5 +58,7 @@ void filemap_capture_done(struct filemap *map);
  * or -1 when the file shrank or the digest failed.
  */
 int filemap_digest(struct filemap *map, EVP_MD_CTX *md);
+/* The hash will not read this file (it stopped, or never began): nothing is kept for it. */
+void filemap_hash_done(struct filemap *map);
 
 #endif

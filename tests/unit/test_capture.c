@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <signal.h>
 #include <openssl/evp.h>
 
 #include "../../daemon/capture.h"
@@ -369,6 +371,120 @@ static void test_shrinks(void **state)
 	free(f.data);
 }
 
+/* Resident KiB of the mapping that holds `p` (/proc/self/smaps), or -1. */
+static long resident_kib(const void *p)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		return -1;
+	char line[512];
+	int in = 0;
+	long rss = -1;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+			continue;
+		}
+		if (in && sscanf(line, "Rss: %ld kB", &rss) == 1)
+			break;
+	}
+	fclose(f);
+	return rss;
+}
+
+static void test_memory_let_go(void **state)
+{
+	(void)state;
+	/* A file read by the capture while the hash never comes: nothing of it stays mapped. */
+	struct file f = { 0 };
+	file_header(&f, 0xa1b2c3d4, 2, 4, 65535);
+	for (unsigned i = 0; f.len < 20u << 20; i++)
+		record(&f, i, 0, 1514, 1514, i);
+	char *path = write_file(&f);
+	struct filemap *map = filemap_open(path, 1);
+	assert_non_null(map);
+	static struct seen s;
+	int mapped = 0;
+	/* Every record read, none given on (too many to list). */
+	read_with(path, map, "len < 10", &s, &mapped);
+	assert_true(mapped);
+	assert_string_equal(s.text, "rc 0 \n");
+	uint8_t byte;
+	/* Where the mapping is (filemap has no accessor for its address): by the file's name. */
+	const void *inside = NULL;
+	{
+		FILE *maps = fopen("/proc/self/maps", "r");
+		char line[1024];
+		unsigned long lo;
+		while (maps && fgets(line, sizeof line, maps))
+			if (strstr(line, path) && sscanf(line, "%lx-", &lo) == 1)
+				inside = (const void *)lo;
+		if (maps)
+			fclose(maps);
+	}
+	assert_non_null(inside);
+	long rss = resident_kib(inside);
+	assert_true(rss >= 0 && rss <= 64);
+	/* Read again (the hash would fault it back in): still a copy of the file. */
+	assert_int_equal(filemap_copy(map, 10u << 20, &byte, 1), 0);
+	assert_int_equal(byte, f.data[10u << 20]);
+	filemap_close(map);
+	unlink(path);
+	free(path);
+	free(f.data);
+}
+
+static void test_replaced(void **state)
+{
+	(void)state;
+	/* A file renamed over the one mapped when the run began is not read (its hash would be the old one's). */
+	struct file f = { 0 };
+	file_header(&f, 0xa1b2c3d4, 2, 4, 65535);
+	record(&f, 1, 0, 60, 60, 1);
+	char *path = write_file(&f);
+	char *other = write_file(&f);
+	struct filemap *map = filemap_open(path, 0);
+	assert_non_null(map);
+	assert_int_equal(rename(other, path), 0);
+	static struct seen s;
+	int mapped = 1;
+	read_with(path, map, NULL, &s, &mapped);
+	assert_false(mapped);
+	assert_non_null(strstr(s.text, "the file was replaced since the run began"));
+	filemap_close(map);
+	unlink(path);
+	free(path);
+	free(other);
+	free(f.data);
+}
+
+static void test_other_sigbus(void **state)
+{
+	(void)state;
+	/* A SIGBUS sent to the process, not a fault in a guarded copy, still ends it. */
+	struct file f = { 0 };
+	file_header(&f, 0xa1b2c3d4, 2, 4, 65535);
+	char *path = write_file(&f);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		signal(SIGBUS, SIG_DFL);
+		struct filemap *map = filemap_open(path, 0);
+		if (!map)
+			_exit(2);
+		raise(SIGBUS);
+		_exit(0);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGBUS);
+	unlink(path);
+	free(path);
+	free(f.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +495,9 @@ int main(void)
 		cmocka_unit_test(test_not_mapped),
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_shrinks),
+		cmocka_unit_test(test_memory_let_go),
+		cmocka_unit_test(test_replaced),
+		cmocka_unit_test(test_other_sigbus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -916,7 +916,8 @@ static void test_abp_patterns(void **state)
 	    "Pix*TAG=\n"
 	    "/Mc*Star/x$match-case\n"
 	    "xyz/q^\n"
-	    "*-beacon-\n");
+	    "*-beacon-\n"
+	    "||Mc*Host.example^$match-case\n");
 	finish(m);
 
 	/* '^': a separator or the end, not a letter, digit, '.', '-', '_' or '%'. */
@@ -981,6 +982,10 @@ static void test_abp_patterns(void **state)
 	assert_false(is_url(m, "https://h.example/xyz/qq", NULL, 0));
 	assert_true(is_url(m, "https://h.example/a-BEACON-b", NULL, 0));
 	assert_false(is_url(m, "https://h.example/a-beacon", NULL, 0));
+	/* A host-only $match-case pattern still decides bare names (which are in lower case). */
+	assert_true(is_host(m, "mc1.mchost.example", NULL));
+	assert_true(is_host(m, "MC1.McHost.Example", NULL));
+	assert_false(is_host(m, "mc1.other.example", NULL));
 
 	/* "/regex/" is a regular expression: left out. */
 	assert_false(is_url(m, "https://g.example/regex/", NULL, 0));
