@@ -610,22 +610,30 @@ static size_t query_params(const char *target, struct store_param out[STORE_PARA
 	return n;
 }
 
-/* Whether this cookie_sent repeats one stored less than COOKIE_REPEAT_US ago; records it when not. */
+/*
+ * Whether this cookie_sent repeats one stored less than COOKIE_REPEAT_US ago
+ * (the same device, host, name and value); records it when not. The slot is
+ * chosen by device, host and name only: the value is a keyed hash whose key
+ * may be new each run, and a slot that depended on it would make which
+ * cookies collide, and so which rows are kept, differ from run to run.
+ */
 static int cookie_repeated(struct timeline *t, const char *device, const char *host,
 			   const struct observation *obs, uint64_t now)
 {
 	char key[COOKIE_KEY_MAX];
 	const char *parts[] = { device, host, obs->cookie_name ? obs->cookie_name : "",
 				obs->cookie ? obs->cookie : "" };
-	size_t len = 0;
+	size_t len = 0, named = 0;
 	for (size_t i = 0; i < 4; i++) {
 		size_t n = strlen(parts[i]) + 1; /* with its NUL: a separator that no part holds */
 		if (len + n > sizeof key)
 			return 0;
 		memcpy(key + len, parts[i], n);
 		len += n;
+		if (i == 2)
+			named = len;
 	}
-	struct cookie_seen *e = &t->cookies_seen[hash_bytes(key, len, 1469598103934665603ULL) %
+	struct cookie_seen *e = &t->cookies_seen[hash_bytes(key, named, 1469598103934665603ULL) %
 						 COOKIE_SLOTS];
 	if (e->len == len && memcmp(e->key, key, len) == 0 && since(now, e->ts) < COOKIE_REPEAT_US &&
 	    now >= e->ts)
