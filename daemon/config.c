@@ -500,6 +500,12 @@ int config_load(struct daemon_config *config, const char *path, char *err, size_
 	return rc;
 }
 
+/*
+ * A double-quoted YAML scalar that reads back as `s`: besides '"', '\\' and
+ * control bytes, the characters YAML takes for line breaks (NEL U+0085,
+ * LS U+2028, PS U+2029), which a reader would fold into a space, and the
+ * byte order mark are escaped.
+ */
 void config_write_quoted(FILE *out, const char *s)
 {
 	fputc('"', out);
@@ -508,6 +514,12 @@ void config_write_quoted(FILE *out, const char *s)
 			fprintf(out, "\\%c", *p);
 		else if (*p < 0x20 || *p == 0x7f)
 			fprintf(out, "\\x%02x", *p);
+		else if (p[0] == 0xc2 && p[1] == 0x85)
+			fputs("\\N", out), p++;
+		else if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))
+			fputs(p[2] == 0xa8 ? "\\L" : "\\P", out), p += 2;
+		else if (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+			fputs("\\uFEFF", out), p += 2;
 		else
 			fputc(*p, out);
 	}

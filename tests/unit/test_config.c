@@ -312,6 +312,21 @@ static void test_dump(void **state)
 	config_free(&back);
 	free(text);
 	config_free(&c);
+
+	/*
+	 * Characters YAML reads as line breaks (NEL, LS, PS), which a reader
+	 * folds into a space inside quotes, and the byte order mark: escaped in
+	 * the dump, so read back as they were (found by fuzz_daemon_config).
+	 */
+	rc = load(&c, "daemon: {user: \"a\\Nb\\Lc\\Pd\\uFEFFe\\\\\\Nf\"}\n", err, sizeof err);
+	if (rc != 0)
+		fail_msg("%s", err);
+	assert_string_equal(c.user, "a\xc2\x85" "b\xe2\x80\xa8" "c\xe2\x80\xa9" "d\xef\xbb\xbf" "e\\\xc2\x85" "f");
+	dump_and_load(&c, &back, &text);
+	assert_string_equal(back.user, c.user);
+	config_free(&back);
+	free(text);
+	config_free(&c);
 }
 
 /* The whole of a file, NUL-terminated. */
