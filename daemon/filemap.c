@@ -27,7 +27,6 @@ struct filemap {
 	size_t size;
 	dev_t dev;
 	ino_t ino;
-	bool hashed;
 	pthread_mutex_t lock;
 	pthread_cond_t moved;       /* the capture moved on (the hash may wait for it) */
 	/* Under the lock. */
@@ -140,7 +139,6 @@ struct filemap *filemap_open(const char *path, int hashed)
 	map->data = data;
 	madvise(data, map->size, MADV_SEQUENTIAL);
 	install_bus_handler();
-	map->hashed = hashed != 0;
 	map->hash_at = hashed ? 0 : SIZE_MAX;
 	map->capture_mark = FILEMAP_STEP;
 	pthread_mutex_init(&map->lock, NULL);
