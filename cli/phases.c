@@ -68,7 +68,13 @@ struct phases {
 	size_t count, cap;
 	json_t *sets;            /* phases_collect(): "<device>\t<site>" -> phase -> set -> names */
 	sqlite3 *db;             /* for phases_contact() */
-	sqlite3_stmt *earlier;   /* a contact of a host before a time (phases_contact()) */
+	/*
+	 * The first contact of each host by each device on each site
+	 * (contact_key() -> time), read in one pass when phases_contact() first
+	 * needs it, rather than asked of the database for each row.
+	 */
+	json_t *first_contacts;
+	bool first_contacts_failed;
 	json_t *index;           /* site_key() -> index in sites */
 };
 
@@ -365,7 +371,7 @@ void phases_free(struct phases *p)
 	}
 	free(p->sites);
 	json_decref(p->sets);
-	sqlite3_finalize(p->earlier);
+	json_decref(p->first_contacts);
 	json_decref(p->index);
 	free(p);
 }
@@ -432,6 +438,65 @@ enum phase phases_at(const struct phases *p, int64_t device, const char *site, i
 	return phase;
 }
 
+/*
+ * The key of a device's contacts of a host on a site: the device, the site's
+ * length (or '-' for none) and name, then the host; stored text holds no NUL
+ * but may hold any other byte, so lengths keep the parts apart.
+ */
+static size_t contact_key(char *out, size_t size, int64_t device, const char *site,
+			  const char *host)
+{
+	int n = site ? snprintf(out, size, "%lld %zu:%s %s", (long long)device, strlen(site), site, host)
+		     : snprintf(out, size, "%lld -%s", (long long)device, host);
+	return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+/* Reads every first contact (struct phases) in one pass; false when it cannot. */
+static bool load_first_contacts(struct phases *p)
+{
+	static const char sql[] =
+		"SELECT o.device_id, s.name, h.name, min(o.ts) FROM observations o"
+		" JOIN hosts h ON h.id = o.host_id JOIN kinds k ON k.id = o.kind_id"
+		" LEFT JOIN sites s ON s.id = o.site_id"
+		" WHERE k.name IN " PHASES_CONTACT_KINDS_SQL
+		" GROUP BY o.device_id, o.site_id, o.host_id";
+	sqlite3_stmt *st = NULL;
+	p->first_contacts = json_object();
+	bool ok = p->first_contacts && sqlite3_prepare_v2(p->db, sql, -1, &st, NULL) == SQLITE_OK;
+	int rc;
+	char key[1200];
+	while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *site = (const char *)sqlite3_column_text(st, 1);
+		const char *host = (const char *)sqlite3_column_text(st, 2);
+		size_t len = host ? contact_key(key, sizeof key, sqlite3_column_int64(st, 0), site, host) : 0;
+		/* A key too long for the buffer: that host is taken as first contacted now (near). */
+		if (len)
+			ok = json_object_setn_new_nocheck(p->first_contacts, key, len,
+						      json_integer(sqlite3_column_int64(st, 3))) == 0;
+	}
+	ok = ok && rc == SQLITE_DONE;
+	sqlite3_finalize(st);
+	if (!ok) {
+		json_decref(p->first_contacts);
+		p->first_contacts = NULL;
+		p->first_contacts_failed = true;
+	}
+	return ok;
+}
+
+/* The time of the device's first contact of `host` on `site` (-1: none); false when it cannot tell. */
+static bool first_contact(struct phases *p, int64_t device, const char *site, const char *host,
+			  int64_t *first)
+{
+	if (!p->first_contacts && (p->first_contacts_failed || !load_first_contacts(p)))
+		return false;
+	char key[1200];
+	size_t len = contact_key(key, sizeof key, device, site, host);
+	json_t *at = len ? json_object_getn(p->first_contacts, key, len) : NULL;
+	*first = at ? json_integer_value(at) : -1;
+	return len != 0;
+}
+
 enum phase phases_contact(struct phases *p, int64_t device, const char *site, const char *host,
 			  int64_t ts_us, bool *near)
 {
@@ -442,27 +507,13 @@ enum phase phases_contact(struct phases *p, int64_t device, const char *site, co
 		return phase;
 	/*
 	 * Inside the window only a host contacted for the first time moves after
-	 * the decision: asked of the database, whatever the report selects
-	 * (--since), so that no option changes a phase.
+	 * the decision: known from the whole database, whatever the report
+	 * selects (--since), so that no option changes a phase.
 	 */
-	if (!p->earlier) {
-		static const char sql[] =
-			"SELECT 1 FROM observations o JOIN hosts h ON h.id = o.host_id"
-			" JOIN kinds k ON k.id = o.kind_id LEFT JOIN sites s ON s.id = o.site_id"
-			" WHERE o.device_id = ?1 AND h.name = ?2 AND s.name IS ?3 AND o.ts < ?4"
-			" AND k.name IN " PHASES_CONTACT_KINDS_SQL " LIMIT 1";
-		if (sqlite3_prepare_v2(p->db, sql, -1, &p->earlier, NULL) != SQLITE_OK)
-			return phase; /* cannot tell: after the decision, near it */
-	}
-	sqlite3_reset(p->earlier);
-	sqlite3_bind_int64(p->earlier, 1, device);
-	sqlite3_bind_text(p->earlier, 2, host, -1, SQLITE_TRANSIENT);
-	if (site)
-		sqlite3_bind_text(p->earlier, 3, site, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(p->earlier, 3);
-	sqlite3_bind_int64(p->earlier, 4, d->effective_us);
-	if (sqlite3_step(p->earlier) == SQLITE_ROW) {
+	int64_t first;
+	if (!first_contact(p, device, site, host, &first))
+		return phase; /* cannot tell: after the decision, near it */
+	if (first >= 0 && first < d->effective_us) {
 		*near = false;
 		const struct decision *before;
 		return holding_at(p, device, site, d->effective_us - 1, &before);
