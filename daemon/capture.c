@@ -134,23 +134,29 @@ static int mappable(struct filemap *map)
 	return magic == 0xa1b2c3d4 ? 1 : magic == 0xa1b23c4d ? 2 : 0;
 }
 
-/* Reads the records from the mapping (struct capture) when it is mappable and libpcap agrees. */
-static int use_mapping(struct capture *capture, struct filemap *map)
+/*
+ * Reads the records from the mapping (struct capture) when it is mappable
+ * (`kind`, from mappable()) and libpcap agrees; else tells the mapping that
+ * the capture will not read it.
+ */
+static void use_mapping(struct capture *capture, struct filemap *map, int kind)
 {
-	int kind = mappable(map);
 	if (!kind || pcap_major_version(capture->pcap) != 2 || pcap_minor_version(capture->pcap) != 4 ||
-	    pcap_is_swapped(capture->pcap))
-		return 0;
+	    pcap_is_swapped(capture->pcap)) {
+		filemap_capture_done(map);
+		return;
+	}
 	int snap = pcap_snapshot(capture->pcap);
 	uint32_t limit = snap > 0 && snap < MAX_FRAME ? (uint32_t)snap : MAX_FRAME;
 	capture->frame = malloc(limit);
-	if (!capture->frame)
-		return 0;
+	if (!capture->frame) {
+		filemap_capture_done(map);
+		return;
+	}
 	capture->map = map;
 	capture->map_at = PCAP_FILE_HEADER;
 	capture->map_nsec = kind == 2;
 	capture->map_limit = limit;
-	return 1;
 }
 
 static struct capture *open_file(const char *path, struct filemap *map, const char *filter,
@@ -169,6 +175,7 @@ static struct capture *open_file(const char *path, struct filemap *map, const ch
 		snprintf(error, error_len, "%s: cannot read capture: the file was replaced since the run began",
 			 name);
 		fclose(file);
+		filemap_capture_done(map);
 		return NULL;
 	}
 	/*
@@ -176,7 +183,8 @@ static struct capture *open_file(const char *path, struct filemap *map, const ch
 	 * glibc ignores a size given without a buffer, so we give both. When the
 	 * records come from the mapping, libpcap reads only the header.
 	 */
-	size_t buffer_size = map && mappable(map) ? MAPPED_READ_BUFFER_SIZE : READ_BUFFER_SIZE;
+	int kind = map ? mappable(map) : 0;
+	size_t buffer_size = kind ? MAPPED_READ_BUFFER_SIZE : READ_BUFFER_SIZE;
 	char *buffer = malloc(buffer_size);
 	if (buffer)
 		setvbuf(file, buffer, _IOFBF, buffer_size);
@@ -187,6 +195,8 @@ static struct capture *open_file(const char *path, struct filemap *map, const ch
 		if (!is_stdin)
 			fclose(file);
 		free(buffer);
+		if (map)
+			filemap_capture_done(map);
 		return NULL;
 	}
 	struct capture *capture = NULL;
@@ -203,6 +213,8 @@ static struct capture *open_file(const char *path, struct filemap *map, const ch
 			pcap_freecode(&program);
 		pcap_close(pcap);
 		free(buffer);
+		if (map)
+			filemap_capture_done(map);
 		return NULL;
 	}
 	capture->read_buffer = buffer;
@@ -211,7 +223,7 @@ static struct capture *open_file(const char *path, struct filemap *map, const ch
 		capture->has_filter = 1;
 	}
 	if (map)
-		use_mapping(capture, map);
+		use_mapping(capture, map, kind);
 	return capture;
 }
 
@@ -277,6 +289,8 @@ void capture_close(struct capture *capture)
 		return;
 	pcap_close(capture->pcap);
 	free(capture->read_buffer);
+	if (capture->map)
+		filemap_capture_done(capture->map);
 	if (capture->has_filter)
 		pcap_freecode(&capture->filter);
 	free(capture->frame);

@@ -29,7 +29,9 @@ struct capture *capture_open_file(const char *path, const char *filter, char *er
  * file's records are then read from the mapping (capture_mapped() says so),
  * exactly as libpcap would give them, and libpcap reads the rest (a pcapng
  * file, or from a record it might read differently). The mapping must
- * outlive the capture; the caller tells it when the capture is done.
+ * outlive the capture, which tells it (filemap_capture_done()) when it
+ * reads no more of it: failing to open, leaving the file to libpcap,
+ * capture_close().
  */
 struct filemap;
 struct capture *capture_open_mapped(const char *path, struct filemap *map, const char *filter,

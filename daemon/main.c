@@ -350,6 +350,14 @@ static void shipped_consent_rules(char *out, size_t size)
 static void stop_capture(void);
 static void *hash_files(void *context);
 
+/* The capture reads none of these files (any more): see filemap_capture_done(). */
+static void maps_done(struct filemap *const *maps, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (maps[i])
+			filemap_capture_done(maps[i]);
+}
+
 /* The writer thread's start with a store: the lists (when not built yet), then the run's row. */
 static int store_start(struct run *run)
 {
@@ -1839,9 +1847,6 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < file_count && !stop_requested && !atomic_load(&writer_stop); i++) {
 		struct capture *capture = capture_open_mapped(files[i], maps[i], filter, error, sizeof error);
-		/* The hash waits for the capture only while it reads from the mapping. */
-		if (maps[i] && (!capture || !capture_mapped(capture)))
-			filemap_capture_done(maps[i]);
 		if (!capture) {
 			fprintf(stderr, "%s: %s\n", program, error);
 			status = EXIT_RUNTIME;
@@ -1855,13 +1860,9 @@ int main(int argc, char **argv)
 		run.files_done_bytes += capture_position(capture);
 		current_capture = NULL;
 		capture_close(capture);
-		if (maps[i])
-			filemap_capture_done(maps[i]);
 	}
-	/* Files not read (a stop): the hash goes on alone. */
-	for (size_t i = 0; i < file_count; i++)
-		if (maps[i])
-			filemap_capture_done(maps[i]);
+	/* Files not read (a stop): the hash, which waits for the capture, goes on alone. */
+	maps_done(maps, file_count);
 	progress_end(&run.progress);
 
 	/* Ending the flows emits what nDPI found in flows still open. */
@@ -1924,9 +1925,7 @@ int main(int argc, char **argv)
 			   ss->commits);
 	}
 early_exit:
-	for (size_t i = 0; i < file_count; i++)
-		if (maps[i])
-			filemap_capture_done(maps[i]);
+	maps_done(maps, file_count);
 	if (run.hashing)
 		pthread_join(hash.thread, NULL);
 	for (size_t i = 0; i < file_count; i++)

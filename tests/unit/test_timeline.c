@@ -69,22 +69,29 @@ static void open_fixture(struct fixture *f)
 	f->ts = 1700000000000000ULL;
 }
 
+/* An observation of `kind` from 10.0.0.2 to `host` at 192.0.0.1:80, `gap_us` after the one before. */
+static void observation(struct fixture *f, struct observation *obs, enum observation_kind kind,
+			const char *host, uint64_t gap_us)
+{
+	memset(obs, 0, sizeof *obs);
+	f->ts += gap_us;
+	obs->ts_us = f->ts;
+	obs->kind = kind;
+	obs->ip_version = 4;
+	obs->l4_proto = 6;
+	obs->client_addr[0] = 10, obs->client_addr[3] = 2;
+	obs->server_addr[0] = 192, obs->server_addr[3] = 1;
+	obs->client_port = 50000;
+	obs->server_port = 80;
+	snprintf(obs->host, sizeof obs->host, "%s", host);
+}
+
 /* An HTTP request to `host` with these headers (NULL: none), `gap_ms` after the one before. */
 static void request(struct fixture *f, const char *host, const char *referer, const char *origin,
 		    unsigned gap_ms)
 {
 	struct observation obs;
-	memset(&obs, 0, sizeof obs);
-	f->ts += (uint64_t)gap_ms * 1000;
-	obs.ts_us = f->ts;
-	obs.kind = OBS_HTTP_REQUEST;
-	obs.ip_version = 4;
-	obs.l4_proto = 6;
-	obs.client_addr[0] = 10, obs.client_addr[3] = 2;
-	obs.server_addr[0] = 192, obs.server_addr[3] = 1;
-	obs.client_port = 50000;
-	obs.server_port = 80;
-	snprintf(obs.host, sizeof obs.host, "%s", host);
+	observation(f, &obs, OBS_HTTP_REQUEST, host, (uint64_t)gap_ms * 1000);
 	obs.http_referer = referer;
 	obs.http_origin = origin;
 	assert_int_equal(timeline_observe(f->timeline, &obs), 0);
@@ -200,17 +207,7 @@ static void cookie(struct fixture *f, const char *host, const char *name, const 
 		   unsigned gap_us)
 {
 	struct observation obs;
-	memset(&obs, 0, sizeof obs);
-	f->ts += gap_us;
-	obs.ts_us = f->ts;
-	obs.kind = OBS_COOKIE_SENT;
-	obs.ip_version = 4;
-	obs.l4_proto = 6;
-	obs.client_addr[0] = 10, obs.client_addr[3] = 2;
-	obs.server_addr[0] = 192, obs.server_addr[3] = 1;
-	obs.client_port = 50000;
-	obs.server_port = 80;
-	snprintf(obs.host, sizeof obs.host, "%s", host);
+	observation(f, &obs, OBS_COOKIE_SENT, host, gap_us);
 	obs.cookie_name = name;
 	obs.cookie = value;
 	assert_int_equal(timeline_observe(f->timeline, &obs), 0);
