@@ -12,6 +12,7 @@
  * a value that breaks a bound or does not decode gives no signal.
  */
 #include "consent.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <regex.h>
@@ -1128,21 +1129,13 @@ struct consent_rules *consent_rules_parse(const char *text, size_t len, const ch
 
 /* ---- decoding values ---- */
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* %XX into its byte; a '%' not followed by two hex digits is kept; '+' stays '+'. */
 static size_t percent_decode(const char *s, size_t n, char *out)
 {
 	size_t j = 0;
 	for (size_t i = 0; i < n; i++) {
-		int hi = s[i] == '%' && i + 2 < n ? hex_digit(s[i + 1]) : -1;
-		int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
+		int hi = s[i] == '%' && i + 2 < n ? hex_digit_value((unsigned char)s[i + 1]) : -1;
+		int lo = hi >= 0 ? hex_digit_value((unsigned char)s[i + 2]) : -1;
 		if (lo >= 0) {
 			out[j++] = (char)(hi << 4 | lo);
 			i += 2;

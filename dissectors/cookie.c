@@ -11,6 +11,7 @@
  * updates it), so that what we report is what a browser would store.
  */
 #include "cookie.h"
+#include "../daemon/text.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -465,22 +466,12 @@ int64_t set_cookie_lifetime(const struct set_cookie *cookie, int64_t now)
 
 /* ---- identifier-like values --------------------------------------------- */
 
-static int hex_value(uint8_t c)
-{
-	if (is_digit(c))
-		return c - '0';
-	c = to_lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* A %XX escape at p[i] (len bytes in all): the byte it stands for, or -1. */
 static int escape_at(const uint8_t *p, size_t len, size_t i)
 {
 	if (p[i] != '%' || len - i < 3)
 		return -1;
-	int high = hex_value(p[i + 1]), low = hex_value(p[i + 2]);
+	int high = hex_digit_value((unsigned char)p[i + 1]), low = hex_digit_value((unsigned char)p[i + 2]);
 	if (high < 0 || low < 0)
 		return -1;
 	return high << 4 | low;

@@ -13,6 +13,7 @@
  * message boundaries: Content-Length and chunk sizes.
  */
 #include "http1.h"
+#include "../daemon/text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -129,16 +130,6 @@ static inline int is_ows(uint8_t c)
 static inline uint8_t lower(uint8_t c)
 {
 	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
-}
-
-static int hex_value(uint8_t c)
-{
-	if (is_digit(c))
-		return c - '0';
-	c = lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 /* Case-insensitive: does [p, p+len) equal the lower-case `word`? */
@@ -629,7 +620,7 @@ static void chunk_byte(struct http1_parser *parser, uint8_t c)
 {
 	switch (parser->state) {
 	case ST_CHUNK_SIZE: {
-		int digit = hex_value(c);
+		int digit = hex_digit_value((unsigned char)c);
 		if (digit >= 0) {
 			/* 2^60 bytes is more than any connection will carry. */
 			if (parser->chunk_size >> 56) {

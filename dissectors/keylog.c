@@ -42,6 +42,7 @@
  * walks a chain of entries the key log made.
  */
 #include "keylog.h"
+#include "../daemon/text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -262,21 +263,10 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool all_hex(const char *p, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
-		if (hex_value(p[i]) < 0)
+		if (hex_digit_value((unsigned char)p[i]) < 0)
 			return false;
 	return true;
 }
@@ -285,7 +275,7 @@ static bool all_hex(const char *p, size_t len)
 static void hex_decode(const char *p, size_t len, uint8_t *out)
 {
 	for (size_t i = 0; i < len; i += 2)
-		out[i / 2] = (uint8_t)(hex_value(p[i]) << 4 | hex_value(p[i + 1]));
+		out[i / 2] = (uint8_t)(hex_digit_value((unsigned char)p[i]) << 4 | hex_digit_value((unsigned char)p[i + 1]));
 }
 
 static bool is_label_char(char c)
