@@ -277,6 +277,11 @@ struct run {
 	struct timeline *timeline;
 	struct list_set lists;
 	struct matcher *matcher; /* built before capture (live), else by the writer thread */
+	/* A file run's lists, built on a thread of their own from the start (lists_start()). */
+	pthread_t lists_thread;
+	int lists_loading;       /* lists_thread runs, or is not joined yet */
+	struct matcher *lists_built;
+	struct list_load_error lists_error;
 	struct store_run begin;
 	int store_failed;        /* set by the writer thread; the message is printed there */
 	struct file_hash *hash;  /* to start once the lists are loaded, or NULL */
@@ -358,12 +363,54 @@ static void maps_done(struct filemap *const *maps, size_t count)
 			filemap_capture_done(maps[i]);
 }
 
+static void *lists_main(void *context)
+{
+	struct run *run = context;
+	run->lists_built = lists_build(&run->lists, -1, &run->lists_error);
+	return NULL;
+}
+
+/*
+ * A file run's lists begin to load as soon as their configuration is
+ * known, beside the rest of the start (the key, the consent rules, the
+ * database); the writer thread takes them (lists_join()).
+ */
+static void lists_start(struct run *run)
+{
+	sigset_t all, previous;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &previous);
+	run->lists_loading = pthread_create(&run->lists_thread, NULL, lists_main, run) == 0;
+	pthread_sigmask(SIG_SETMASK, &previous, NULL);
+}
+
+/* The lists lists_start() built, or NULL (the reason in *error); the thread is joined. */
+static struct matcher *lists_join(struct run *run, struct list_load_error *error)
+{
+	if (!run->lists_loading)
+		return NULL;
+	pthread_join(run->lists_thread, NULL);
+	run->lists_loading = 0;
+	*error = run->lists_error;
+	struct matcher *m = run->lists_built;
+	run->lists_built = NULL;
+	return m;
+}
+
+/* A run that ends before its writer took the lists: they are waited for and let go. */
+static void lists_abandon(struct run *run)
+{
+	struct list_load_error ignored;
+	matcher_free(lists_join(run, &ignored));
+}
+
 /* The writer thread's start with a store: the lists (when not built yet), then the run's row. */
 static int store_start(struct run *run)
 {
 	if (!run->matcher) {
 		struct list_load_error error;
-		run->matcher = lists_build(&run->lists, -1, &error);
+		run->matcher = run->lists_loading ? lists_join(run, &error)
+						  : lists_build(&run->lists, -1, &error);
 		if (!run->matcher) {
 			if (error.line)
 				fprintf(stderr, "%s: %s:%u: %s\n", program, error.file, error.line,
@@ -1512,6 +1559,9 @@ int main(int argc, char **argv)
 		config_free(&dconfig);
 		return usage_error("nothing to read: give -r FILE or -i INTERFACE%s", "");
 	}
+	/* nDPI's start-up runs beside the rest of a file run's (live capture's starts as it drops privileges). */
+	if (!live_run)
+		dpi_engine_prestart();
 	/*
 	 * Messages: a file run's go to standard error, for whoever started it;
 	 * a live daemon's to syslog, unless standard error is a terminal or -d.
@@ -1524,6 +1574,18 @@ int main(int argc, char **argv)
 		db_path = dconfig.db_path;
 	if (force && !db_path)
 		return usage_error("--force is for --db%s", "");
+	/* The lists a store matches with; a file run's begin to load now. */
+	if (db_path) {
+		char lerr[512];
+		if (config_path ? lists_load_config(&run.lists, config_path, lerr, sizeof lerr) != 0
+				: lists_default(&run.lists) != 0) {
+			log_error("%s", config_path ? lerr : "out of memory");
+			config_free(&dconfig);
+			return EXIT_RUNTIME;
+		}
+		if (!live_run)
+			lists_start(&run);
+	}
 	/*
 	 * The key identifiers are hashed with: the file named, else the
 	 * database's own (made beside it on first use), else a random one for
@@ -1543,6 +1605,7 @@ int main(int argc, char **argv)
 				   : ident_key_random(&key);
 		if (rc != 0) {
 			log_error("%s", key_file || db_path ? key_error : "no random key for identifiers");
+			lists_abandon(&run);
 			config_free(&dconfig);
 			return EXIT_RUNTIME;
 		}
@@ -1554,6 +1617,7 @@ int main(int argc, char **argv)
 	struct consent_rules *rules = load_rules(&dconfig, rerr, sizeof rerr, &rules_required);
 	if (!rules && rules_required) {
 		log_error("%s", rerr);
+		lists_abandon(&run);
 		config_free(&dconfig);
 		return EXIT_RUNTIME;
 	}
@@ -1567,6 +1631,7 @@ int main(int argc, char **argv)
 	 * files. Without any, TLS is read to its hello only.
 	 */
 	if (load_keys(&run, &dconfig, live_run, files, file_count) != 0) {
+		lists_abandon(&run);
 		config_free(&dconfig);
 		consent_rules_free(rules);
 		keylog_free(run.keylog);
@@ -1575,16 +1640,6 @@ int main(int argc, char **argv)
 	config.keylog = run.keylog;
 	config.keylog_grows = run.follow_count > 0;
 	config.tls_dump_dir = dump_tls;
-	if (db_path) {
-		char lerr[512];
-		if (config_path ? lists_load_config(&run.lists, config_path, lerr, sizeof lerr) != 0
-				: lists_default(&run.lists) != 0) {
-			log_error("%s", config_path ? lerr : "out of memory");
-			config_free(&dconfig);
-			consent_rules_free(rules);
-			return EXIT_RUNTIME;
-		}
-	}
 	pthread_mutex_init(&run.mail.lock, NULL);
 	run.mail.lock_ready = 1;
 	run.config = &dconfig;
@@ -1925,6 +1980,7 @@ int main(int argc, char **argv)
 			   ss->commits);
 	}
 early_exit:
+	lists_abandon(&run);
 	maps_done(maps, file_count);
 	if (run.hashing)
 		pthread_join(hash.thread, NULL);

@@ -1965,9 +1965,20 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 	if (packet.l4_proto == 17 && packet.payload_len && direction == FLOW_TO_SERVER &&
 	    dns_kind == DNS_PORT_NONE && !d->quic_done)
 		dissect_quic(pipeline, flow, &packet, ts_us);
-	dissect_dpi(pipeline, flow, &packet, ts_us);
-	if (tcp && d->streams[direction])
+	/*
+	 * Except an HTTP client's first payload: read first, so that a request
+	 * our reader reads in it takes the flow (dpi_hand_over()) before nDPI
+	 * dissects the same request; one it does not read goes on to nDPI.
+	 */
+	if (tcp && direction == FLOW_TO_SERVER && d->stream_kind == STREAM_HTTP && !d->payload_fed &&
+	    !d->dpi_done && d->streams[direction]) {
 		stream_segment(pipeline, flow, &packet, ts_us, direction);
+		dissect_dpi(pipeline, flow, &packet, ts_us);
+	} else {
+		dissect_dpi(pipeline, flow, &packet, ts_us);
+		if (tcp && d->streams[direction])
+			stream_segment(pipeline, flow, &packet, ts_us, direction);
+	}
 	if (packet.l4_proto == 17 && packet.payload_len && dns_kind != DNS_PORT_NONE)
 		dissect_dns(pipeline, flow, &packet, ts_us);
 	else if (packet.l4_proto == 17 && packet.payload_len &&

@@ -18,9 +18,10 @@
 
 /*
  * nDPI's start-up (its host automata and address trees, about 10 ms) runs
- * on a thread of its own, begun by dpi_engine_new(): the capture thread
- * meanwhile opens its capture and the writer begins loading the lists, and
- * the first call that needs the engine waits for it (ready()).
+ * on a thread of its own, begun by dpi_engine_new(), or earlier by
+ * dpi_engine_prestart(): the program meanwhile makes its database and opens
+ * its capture, the lists load, and the first call that needs the engine
+ * waits for it (ready()).
  */
 struct dpi_engine {
 	struct ndpi_detection_module_struct *ndpi;
@@ -102,7 +103,33 @@ struct dpi_flow {
 	struct ndpi_flow_struct ndpi;
 };
 
+/* Begun by dpi_engine_prestart(), for the next dpi_engine_new(). */
+static struct dpi_engine *prestarted;
+static pthread_mutex_t prestart_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct dpi_engine *engine_new(void);
+
+void dpi_engine_prestart(void)
+{
+	static int done;
+	pthread_mutex_lock(&prestart_lock);
+	if (!done) {
+		done = 1;
+		prestarted = engine_new();
+	}
+	pthread_mutex_unlock(&prestart_lock);
+}
+
 struct dpi_engine *dpi_engine_new(void)
+{
+	pthread_mutex_lock(&prestart_lock);
+	struct dpi_engine *engine = prestarted;
+	prestarted = NULL;
+	pthread_mutex_unlock(&prestart_lock);
+	return engine ? engine : engine_new();
+}
+
+static struct dpi_engine *engine_new(void)
 {
 	struct dpi_engine *engine = calloc(1, sizeof *engine);
 	if (!engine)

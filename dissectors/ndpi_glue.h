@@ -51,6 +51,12 @@ struct dpi_facts {
 };
 
 struct dpi_engine *dpi_engine_new(void);
+/*
+ * Begins an engine's start-up now, for the next dpi_engine_new() to take:
+ * for a program that knows early that it will need one (its start-up runs
+ * beside the program's own). Once; later calls do nothing.
+ */
+void dpi_engine_prestart(void);
 void dpi_engine_free(struct dpi_engine *engine);
 /*
  * Lets the engine go, on a thread of its own, when no flow needs it any
