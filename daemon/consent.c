@@ -97,6 +97,7 @@ enum predicate { PRED_ALWAYS, PRED_MISSING, PRED_PRESENT, PRED_EMPTY, PRED_EQUAL
 struct condition {
 	enum subject subject;
 	char *name;              /* the path (SUBJECT_VALUE; NULL: the value), cookie or parameter */
+	size_t name_len;         /* strlen(name), 0 without one */
 	enum predicate pred;
 	char *literal;           /* PRED_EQUALS */
 	struct regex re;         /* PRED_REGEX */
@@ -142,6 +143,7 @@ struct signal_rule {
 	const char *rule_id;     /* owned by consent_rules.ids */
 	enum signal_kind kind;
 	char *name;
+	size_t name_len;         /* strlen(name) */
 	enum name_match match;
 	struct regex name_re, host_re, path_re;
 	char *param;
@@ -723,6 +725,7 @@ static int load_condition(struct loader *l, const yaml_node_t *node, yaml_node_t
 	if ((v[1] && get_text(l, v[1], "cookie", true, &c->name) != 0) ||
 	    (v[2] && get_text(l, v[2], "param", true, &c->name) != 0))
 		return -1;
+	c->name_len = c->name ? strlen(c->name) : 0;
 	c->pred = PRED_ALWAYS;
 	for (int p = PRED_MISSING; p <= PRED_ALL_IN; p++) {
 		yaml_node_t *n = v[3 + p - PRED_MISSING];
@@ -939,6 +942,7 @@ static int load_signal(struct loader *l, const yaml_node_t *node, struct signal_
 			return fail(l, node, "a %s signal needs 'name'", kind);
 		if (get_text(l, v[1], "name", true, &s->name) != 0)
 			return -1;
+		s->name_len = strlen(s->name);
 		const char *match = v[2] ? yaml_scalar(v[2]) : "exact";
 		if (match && strcmp(match, "exact") == 0)
 			s->match = MATCH_EXACT;
@@ -1603,9 +1607,9 @@ struct eval {
 };
 
 /* The value of cookie `name` in the request (the first of that name). */
-static bool find_cookie(const struct consent_request *r, const char *name, const char **value, size_t *len)
+static bool find_cookie(const struct consent_request *r, const char *name, size_t n, const char **value,
+			size_t *len)
 {
-	size_t n = strlen(name);
 	for (size_t i = 0; r->cookies && i < r->cookie_count; i++) {
 		const struct cookie_pair *c = &r->cookies[i];
 		if (c->name.p && c->name.len == n && memcmp(c->name.p, name, n) == 0) {
@@ -1680,7 +1684,7 @@ static int condition_holds(const struct eval *e, const struct condition *c, json
 		if (c->subject == SUBJECT_COOKIE) {
 			if (!e->request)
 				return -1;
-			present = find_cookie(e->request, c->name, &raw, &len);
+			present = find_cookie(e->request, c->name, c->name_len, &raw, &len);
 		} else {
 			present = find_param(e->query, e->query_len, c->name, &raw, &len);
 		}
@@ -2029,7 +2033,7 @@ static bool name_matches(const struct signal_rule *s, const char *name, size_t l
 {
 	if (!name)
 		return false;
-	size_t n = strlen(s->name);
+	size_t n = s->name_len;
 	switch (s->match) {
 	case MATCH_EXACT:
 		return len == n && memcmp(name, s->name, n) == 0;
@@ -2189,7 +2193,7 @@ int consent_is_consent_cookie(const struct consent_rules *rules, const char *nam
 		for (size_t j = 0; j < s->step_n; j++)
 			for (size_t k = 0; k < s->steps[j].cond_n; k++) {
 				const struct condition *c = &s->steps[j].cond[k];
-				if (c->subject == SUBJECT_COOKIE && strlen(c->name) == len &&
+				if (c->subject == SUBJECT_COOKIE && c->name_len == len &&
 				    memcmp(c->name, name, len) == 0)
 					return 1;
 			}
