@@ -12,7 +12,8 @@
 # SHARED_DIR holds bench/make-bench-pcap.sh and the corpus it replays (default
 # ../shared beside the checkout); RUNS defaults to 5. The capture is built once
 # into build/bench/ and reused. Prints per-run numbers, then medians:
-# packets per second, the ratio to ndpiReader, and peak RSS.
+# packets per second, the ratio to ndpiReader, and peak RSS; then the CPU time
+# of each of trackwatchd's threads in one more run.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 shared=${1:-$here/../shared}
@@ -78,3 +79,7 @@ awk -v p="$packets" -v ts="$tw_s" -v ns="$nd_s" -v tr="$tw_rss" -v nr="$nd_rss" 
 	printf "  memory ratio (trackwatchd / ndpiReader): %.2f   (goal: below 1)\n", tr / nr
 	printf "  reference: from standard input (no file SHA-256) %.3f s, %.2fx\n", is, ns / is
 }'
+# Where trackwatchd's time goes, thread by thread, in one more run (-d logs it).
+rm -f "$out/tw.db" "$out/tw.db-wal" "$out/tw.db-shm"
+cpu=$("$here/build/trackwatchd" -d -q -r "$pcap" --db "$out/tw.db" 2>&1 | sed -n 's/.*CPU seconds: //p')
+echo "  one more run, CPU seconds by thread: $cpu"

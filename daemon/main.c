@@ -217,8 +217,17 @@ struct file_hash {
 	char hex[65];
 	int64_t bytes;
 	int ok;
+	double cpu_s;                /* the thread's CPU time for it */
 	pthread_t thread;
 };
+
+/* CPU time the calling thread has used, in seconds (for -d's account of a file run). */
+static double thread_cpu_s(void)
+{
+	struct timespec t;
+	return clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) == 0 ? (double)t.tv_sec + (double)t.tv_nsec / 1e9
+							       : 0;
+}
 
 /*
  * The hash reads in pieces that stay in its core's cache while they are
@@ -282,6 +291,7 @@ struct run {
 	int lists_loading;       /* lists_thread runs, or is not joined yet */
 	struct matcher *lists_built;
 	struct list_load_error lists_error;
+	double lists_cpu_s, writer_cpu_s;  /* those threads' CPU time (-d) */
 	struct store_run begin;
 	int store_failed;        /* set by the writer thread; the message is printed there */
 	struct file_hash *hash;  /* to start once the lists are loaded, or NULL */
@@ -367,6 +377,7 @@ static void *lists_main(void *context)
 {
 	struct run *run = context;
 	run->lists_built = lists_build(&run->lists, -1, &run->lists_error);
+	run->lists_cpu_s = thread_cpu_s();
 	return NULL;
 }
 
@@ -548,6 +559,7 @@ static void *writer_main(void *context)
 			stop_capture();
 		}
 	}
+	run->writer_cpu_s = thread_cpu_s();
 	return NULL;
 }
 
@@ -622,6 +634,7 @@ static void stop_capture(void)
 static void *hash_files(void *context)
 {
 	struct file_hash *h = context;
+	double cpu_start = thread_cpu_s();
 	pthread_setname_np(pthread_self(), "tw-hash");
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char digest[32];
@@ -657,6 +670,7 @@ static void *hash_files(void *context)
 	h->ok = ok;
 	EVP_MD_CTX_free(md);
 	free(buf);
+	h->cpu_s = thread_cpu_s() - cpu_start;
 	return NULL;
 }
 
@@ -1916,6 +1930,7 @@ int main(int argc, char **argv)
 		current_capture = NULL;
 		capture_close(capture);
 	}
+	double capture_cpu_s = thread_cpu_s();
 	/* Files not read (a stop): the hash, which waits for the capture, goes on alone. */
 	maps_done(maps, file_count);
 	progress_end(&run.progress);
@@ -1930,6 +1945,10 @@ int main(int argc, char **argv)
 		pthread_join(hash.thread, NULL);
 		run.hashing = 0;
 	}
+	/* Where a file run's time went, thread by thread (the capture's includes the start). */
+	if (!live_run)
+		log_debug("CPU seconds: capture %.3f, file hash %.3f, writer %.3f, lists %.3f", capture_cpu_s,
+			  hash.cpu_s, run.writer_cpu_s, run.lists_cpu_s);
 	if (run.store_failed)
 		status = EXIT_RUNTIME;
 	/* The run's record is closed even after a store error: failed, with what it holds. */
