@@ -29,10 +29,13 @@ struct filemap {
 	ino_t ino;
 	pthread_mutex_t lock;
 	pthread_cond_t moved;       /* the capture moved on (the hash may wait for it) */
+	pthread_cond_t hash_moved;  /* the hash moved on (the capture may wait for it) */
 	/* Under the lock. */
 	size_t capture_at;          /* SIZE_MAX once done */
 	size_t hash_at;             /* SIZE_MAX once done, or when there is no hash */
 	size_t released;            /* [0, released) is let go */
+	bool hash_begun;            /* the hash reads: the capture keeps within FILEMAP_LEAD of it */
+	bool capture_waits;
 	/* The capture's own: the next offset at which it takes the lock. */
 	size_t capture_mark;
 };
@@ -143,6 +146,7 @@ struct filemap *filemap_open(const char *path, int hashed)
 	map->capture_mark = FILEMAP_STEP;
 	pthread_mutex_init(&map->lock, NULL);
 	pthread_cond_init(&map->moved, NULL);
+	pthread_cond_init(&map->hash_moved, NULL);
 	return map;
 }
 
@@ -152,6 +156,7 @@ void filemap_close(struct filemap *map)
 		return;
 	munmap((void *)map->data, map->size);
 	pthread_cond_destroy(&map->moved);
+	pthread_cond_destroy(&map->hash_moved);
 	pthread_mutex_destroy(&map->lock);
 	free(map);
 }
@@ -209,6 +214,13 @@ void filemap_capture_at(struct filemap *map, size_t offset)
 	map->capture_at = offset;
 	release(map);
 	pthread_cond_signal(&map->moved);
+	/* hash_at is SIZE_MAX once the hash is done: no wait then. */
+	if (map->hash_begun && map->hash_at != SIZE_MAX && offset > map->hash_at + FILEMAP_LEAD) {
+		map->capture_waits = true;
+		while (map->hash_at != SIZE_MAX && offset > map->hash_at + FILEMAP_LEAD / 2)
+			pthread_cond_wait(&map->hash_moved, &map->lock);
+		map->capture_waits = false;
+	}
 	pthread_mutex_unlock(&map->lock);
 }
 
@@ -227,6 +239,9 @@ int filemap_digest(struct filemap *map, EVP_MD_CTX *md)
 	int rc = 0;
 	/* Pages let go before the hash read them (it was behind): mapped again by it, let go again. */
 	size_t again_from = 0, again_to = 0;
+	pthread_mutex_lock(&map->lock);
+	map->hash_begun = true;
+	pthread_mutex_unlock(&map->lock);
 	for (size_t at = 0; at < map->size && rc == 0;) {
 		size_t len = min_size(DIGEST_CHUNK, map->size - at);
 		/* No further than FILEMAP_LAG ahead of the capture. */
@@ -254,6 +269,8 @@ int filemap_digest(struct filemap *map, EVP_MD_CTX *md)
 		pthread_mutex_lock(&map->lock);
 		map->hash_at = at;
 		release(map);
+		if (map->capture_waits)
+			pthread_cond_signal(&map->hash_moved);
 		pthread_mutex_unlock(&map->lock);
 	}
 	filemap_hash_done(map);
@@ -265,5 +282,6 @@ void filemap_hash_done(struct filemap *map)
 	pthread_mutex_lock(&map->lock);
 	map->hash_at = SIZE_MAX;
 	release(map);
+	pthread_cond_signal(&map->hash_moved);
 	pthread_mutex_unlock(&map->lock);
 }

@@ -11,6 +11,13 @@
  * mapping adds to the resident set is about FILEMAP_LAG, whatever the
  * file's size.
  *
+ * The two go at one pace: once the hash has begun, the capture waits
+ * rather than run more than FILEMAP_LEAD bytes ahead of it (until it is
+ * back within half that). A run ends when both are done, so a hash left
+ * behind would be the run's last seconds, on one core; waiting instead
+ * gives the hash the capture's core meanwhile, and the pages the hash reads
+ * are still mapped.
+ *
  * A file that shrinks while mapped (truncated by another program, or a
  * read error of the disk) makes the kernel send SIGBUS on the next access.
  * Reads go through filemap_copy() and filemap_digest(), which turn that
@@ -27,7 +34,7 @@
 
 #include <openssl/types.h>
 
-enum { FILEMAP_LAG = 4 << 20, FILEMAP_STEP = 2 << 20 };
+enum { FILEMAP_LAG = 4 << 20, FILEMAP_LEAD = 8 << 20, FILEMAP_STEP = 2 << 20 };
 
 struct filemap;
 
@@ -48,7 +55,10 @@ int filemap_same_file(const struct filemap *map, int fd);
  */
 int filemap_copy(const struct filemap *map, size_t offset, void *out, size_t len);
 
-/* The capture has read up to `offset`: what both readers passed is let go, the hash may go on. */
+/*
+ * The capture has read up to `offset`: what both readers passed is let go,
+ * the hash may go on; waits while the hash is more than FILEMAP_LEAD behind.
+ */
 void filemap_capture_at(struct filemap *map, size_t offset);
 /* The capture reads no more of this file (its end, a stop, an error, or another reader). */
 void filemap_capture_done(struct filemap *map);

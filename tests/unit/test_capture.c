@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 #include <signal.h>
+#include <pthread.h>
 #include <openssl/evp.h>
 
 #include "../../daemon/capture.h"
@@ -302,6 +303,68 @@ static void test_not_mapped(void **state)
 	free(h.data);
 }
 
+struct digest_job {
+	struct filemap *map;
+	EVP_MD_CTX *md;
+	int rc;
+};
+
+static void *digest_thread(void *context)
+{
+	struct digest_job *job = context;
+	job->rc = filemap_digest(job->map, job->md);
+	return NULL;
+}
+
+/*
+ * The hash on a thread of its own beside the capture, which jumps ahead of
+ * it by more than FILEMAP_LEAD: the capture waits until the hash is back
+ * within half of that (without a deadlock: alarm() ends a hung test), and
+ * the digest is the file's.
+ */
+static void test_digest_beside(void **state)
+{
+	(void)state;
+	struct file f = { 0 };
+	file_header(&f, 0xa1b2c3d4, 2, 4, 65535);
+	for (unsigned i = 0; f.len < 4 * (size_t)FILEMAP_LEAD; i++)
+		record(&f, i, 0, 1514, 1514, i);
+	char *path = write_file(&f);
+	unsigned char want[32], got[32];
+	unsigned len = 0;
+	assert_true(EVP_Digest(f.data, f.len, want, &len, EVP_sha256(), NULL));
+	for (int round = 0; round < 2; round++) {
+		struct filemap *map = filemap_open(path, 1);
+		assert_non_null(map);
+		struct digest_job job = { map, EVP_MD_CTX_new(), -2 };
+		assert_true(EVP_DigestInit_ex(job.md, EVP_sha256(), NULL));
+		pthread_t hash;
+		alarm(20);
+		assert_int_equal(pthread_create(&hash, NULL, digest_thread, &job), 0);
+		if (round == 0) {
+			/* Far ahead at once (once the hash has begun, and waits at FILEMAP_LAG), then in steps. */
+			usleep(50000);
+			filemap_capture_at(map, 3 * (size_t)FILEMAP_LEAD);
+			for (size_t at = 3 * (size_t)FILEMAP_LEAD; at < f.len; at += FILEMAP_STEP)
+				filemap_capture_at(map, at);
+		} else {
+			for (size_t at = 0; at < f.len; at += FILEMAP_STEP / 2)
+				filemap_capture_at(map, at);
+		}
+		filemap_capture_done(map);
+		pthread_join(hash, NULL);
+		alarm(0);
+		assert_int_equal(job.rc, 0);
+		assert_true(EVP_DigestFinal_ex(job.md, got, &len));
+		assert_memory_equal(want, got, 32);
+		EVP_MD_CTX_free(job.md);
+		filemap_close(map);
+	}
+	unlink(path);
+	free(path);
+	free(f.data);
+}
+
 static void test_digest(void **state)
 {
 	(void)state;
@@ -494,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_not_mapped),
 		cmocka_unit_test(test_digest),
+		cmocka_unit_test(test_digest_beside),
 		cmocka_unit_test(test_shrinks),
 		cmocka_unit_test(test_memory_let_go),
 		cmocka_unit_test(test_replaced),
