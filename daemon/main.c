@@ -373,6 +373,23 @@ static void maps_done(struct filemap *const *maps, size_t count)
 			filemap_capture_done(maps[i]);
 }
 
+/* The writer's timeline, lists and queue, let go at the run's end (free_leftovers()). */
+struct leftovers {
+	struct timeline *timeline;
+	struct matcher *matcher;
+	struct queue *queue;
+	pthread_t thread;
+};
+
+static void *free_leftovers(void *context)
+{
+	struct leftovers *l = context;
+	timeline_free(l->timeline);
+	matcher_free(l->matcher);
+	queue_free(l->queue);
+	return NULL;
+}
+
 static void *lists_main(void *context)
 {
 	struct run *run = context;
@@ -1667,6 +1684,8 @@ int main(int argc, char **argv)
 	/* Open live capture before anything else can fail on the way; an interface not there is retried. */
 	struct file_hash hash = { .files = files, .count = file_count };
 	static struct filemap *maps[MAX_FILES];
+	static struct leftovers leftovers; /* let go beside the run's last steps */
+	int freeing = 0;
 	char source[4096] = "";
 	if (live_run) {
 		/* What the run reads, for its record and the log: "interfaces eth0, wlan0". */
@@ -1945,6 +1964,25 @@ int main(int argc, char **argv)
 		pthread_join(hash.thread, NULL);
 		run.hashing = 0;
 	}
+	uint64_t dropped = queue_dropped(run.queue);
+	/*
+	 * What the writer used goes on a thread of its own (40 MB or so to give
+	 * back, a few milliseconds) while a file run's record and database are
+	 * closed (mostly a wait for the disk).
+	 */
+	leftovers = (struct leftovers){ .timeline = run.timeline, .matcher = run.matcher, .queue = run.queue };
+	if (!live_run) {
+		sigset_t all, previous;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &previous);
+		freeing = pthread_create(&leftovers.thread, NULL, free_leftovers, &leftovers) == 0;
+		pthread_sigmask(SIG_SETMASK, &previous, NULL);
+	}
+	if (freeing) {
+		run.timeline = NULL;
+		run.matcher = NULL;
+		run.queue = NULL;
+	}
 	/* Where a file run's time went, thread by thread (the capture's includes the start). */
 	if (!live_run)
 		log_debug("CPU seconds: capture %.3f, file hash %.3f, writer %.3f, lists %.3f", capture_cpu_s,
@@ -1959,7 +1997,7 @@ int main(int argc, char **argv)
 			.status = status != EXIT_OK ? "failed" : stop_requested && !live_run ? "interrupted" : "complete",
 			.ended_us = wall_clock_us(),
 			.packets = ps->packets,
-			.dropped = queue_dropped(run.queue),
+			.dropped = dropped,
 			.file_sha256 = !run.begin.file_sha256 && hash.ok ? hash.hex : NULL,
 			.file_bytes = !run.begin.file_sha256 && hash.ok ? hash.bytes : -1,
 			.has_capture = live_run,
@@ -1987,9 +2025,8 @@ int main(int argc, char **argv)
 			emit_stats(&run);
 		} else {
 			print_stats(run.pipeline);
-			if (queue_dropped(run.queue))
-				log_notice("observations dropped, output too slow: %" PRIu64,
-					   queue_dropped(run.queue));
+			if (dropped)
+				log_notice("observations dropped, output too slow: %" PRIu64, dropped);
 		}
 	}
 	if (!quiet && run.store) {
@@ -2009,6 +2046,8 @@ early_exit:
 		fprintf(stderr, "%s: %s: cannot close the database\n", program, db_path);
 		status = EXIT_RUNTIME;
 	}
+	if (freeing)
+		pthread_join(leftovers.thread, NULL);
 	if (run.writer)
 		observation_writer_close(run.writer);
 	timeline_free(run.timeline);
