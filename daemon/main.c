@@ -294,8 +294,8 @@ struct run {
 	double lists_cpu_s, writer_cpu_s;  /* those threads' CPU time (-d) */
 	struct store_run begin;
 	int store_failed;        /* set by the writer thread; the message is printed there */
-	struct file_hash *hash;  /* to start once the lists are loaded, or NULL */
-	int hashing;             /* the writer started it: join hash->thread */
+	struct file_hash *hash;  /* to take beside the capture, or NULL */
+	int hashing;             /* started beside the capture: join hash->thread */
 	/* Reading files on a terminal: the progress line. */
 	struct progress progress;
 	uint64_t frames, files_done_bytes;
@@ -535,9 +535,6 @@ static void *writer_main(void *context)
 		run->store_failed = 1;
 		stop_capture();
 	}
-	/* The file's hash is taken beside the capture once the lists no longer need the core. */
-	if (run->hash)
-		run->hashing = pthread_create(&run->hash->thread, NULL, hash_files, run->hash) == 0;
 	uint64_t entries = 0;
 	for (;;) {
 		int timed_out = 0;
@@ -1885,6 +1882,12 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &blocked, &previous);
 	int started = run.pipeline && run.queue &&
 		      pthread_create(&run.writer_thread, NULL, writer_main, &run) == 0;
+	/*
+	 * The file's hash is taken beside the capture from the start: the two
+	 * keep within a few MiB of each other (daemon/filemap.h).
+	 */
+	if (started && run.hash)
+		run.hashing = pthread_create(&run.hash->thread, NULL, hash_files, run.hash) == 0;
 	pthread_sigmask(SIG_SETMASK, &previous, NULL);
 	if (!started) {
 		log_error("cannot start the pipeline: out of memory");
