@@ -53,14 +53,12 @@ static bool is_dir(const char *path)
  * installed tree's share/trackwatch/lists (bin/trackwatch, so a staged or
  * moved installation finds its own lists); else the directory compiled in.
  */
-const char *lists_data_dir(void)
+static void find_data_dir(void)
 {
-	if (data_dir[0])
-		return data_dir;
 	const char *env = getenv("TRACKWATCH_DATADIR");
 	if (env && *env) {
 		snprintf(data_dir, sizeof data_dir, "%s", env);
-		return data_dir;
+		return;
 	}
 	char exe[LISTS_PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -77,11 +75,18 @@ const char *lists_data_dir(void)
 				snprintf(probe, sizeof probe, "%s/share/trackwatch/lists", exe);
 			if (is_dir(probe) && strlen(probe) < sizeof data_dir) {
 				memcpy(data_dir, probe, strlen(probe) + 1);
-				return data_dir;
+				return;
 			}
 		}
 	}
 	snprintf(data_dir, sizeof data_dir, "%s/lists", TW_DATADIR);
+}
+
+/* Found once, whichever thread asks first (a file run loads its lists on a thread of their own). */
+const char *lists_data_dir(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, find_data_dir);
 	return data_dir;
 }
 
@@ -91,8 +96,8 @@ void lists_resolve(const char *configured, char out[LISTS_PATH_MAX])
 		out[0] = '\0';
 	else if (configured[0] == '/')
 		snprintf(out, LISTS_PATH_MAX, "%s", configured);
-	else
-		snprintf(out, LISTS_PATH_MAX, "%s/%s", lists_data_dir(), configured);
+	else if (snprintf(out, LISTS_PATH_MAX, "%s/%s", lists_data_dir(), configured) >= LISTS_PATH_MAX)
+		out[LISTS_PATH_MAX - 1] = '\0'; /* cut short: no such file is found, and the error names it */
 }
 
 static int add_source(struct list_set *set, const char *name, enum list_format format, const char *path,

@@ -1587,9 +1587,6 @@ int main(int argc, char **argv)
 		config_free(&dconfig);
 		return usage_error("nothing to read: give -r FILE or -i INTERFACE%s", "");
 	}
-	/* nDPI's start-up runs beside the rest of a file run's (live capture's starts as it drops privileges). */
-	if (!live_run)
-		dpi_engine_prestart();
 	/*
 	 * Messages: a file run's go to standard error, for whoever started it;
 	 * a live daemon's to syslog, unless standard error is a terminal or -d.
@@ -1602,6 +1599,9 @@ int main(int argc, char **argv)
 		db_path = dconfig.db_path;
 	if (force && !db_path)
 		return usage_error("--force is for --db%s", "");
+	/* nDPI's start-up runs beside the rest of a file run's (live capture's starts as it drops privileges). */
+	if (!live_run)
+		dpi_engine_prestart();
 	/* The lists a store matches with; a file run's begin to load now. */
 	if (db_path) {
 		char lerr[512];

@@ -75,7 +75,8 @@ static void stopper_join(struct dpi_engine *engine)
 /* The engine, started: waits for the starter thread the first time. */
 static struct ndpi_detection_module_struct *ready(struct dpi_engine *engine)
 {
-	if (!engine->ndpi && !engine->starting) {
+	/* `starting` first: while it is set, the starter thread writes `ndpi`. */
+	if (!engine->starting && !engine->ndpi) {
 		/* Retired, and needed again: a new one, kept from now on (dpi_engine_retire()). */
 		stopper_join(engine);
 		engine->reused = 1;
