@@ -41,6 +41,7 @@
 #include "store.h"
 #include "timeline.h"
 #include "version.h"
+#include <sqlite3.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -1434,6 +1435,12 @@ int main(int argc, char **argv)
 	struct pipeline_config config;
 	pipeline_config_defaults(&config);
 
+	/*
+	 * SQLite keeps no count of its memory here (nothing reads it): each of
+	 * its allocations then skips a global mutex and the count (3 % of the
+	 * writer's instructions). Before SQLite is first used, as it must be.
+	 */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	int c;
 	const char *dump_tls = NULL;
 	while ((c = getopt_long(argc, argv, "r:i:f:c:k:ndqhV", options, NULL)) != -1) {
