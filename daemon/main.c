@@ -41,10 +41,10 @@
 #include "store.h"
 #include "timeline.h"
 #include "version.h"
-#include <sqlite3.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <sqlite3.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
