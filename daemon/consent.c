@@ -155,11 +155,21 @@ struct signal_rule {
 	const struct categories *summary;  /* a categories step, shown with a no_decision */
 };
 
+/* A cookie name a rule reads (consent_is_consent_cookie()), gathered once at load. */
+struct cookie_matcher {
+	const char *name;        /* the rule's or the condition's */
+	size_t len;
+	enum name_match match;
+	size_t signal;           /* whose name_re, for MATCH_REGEX */
+};
+
 struct consent_rules {
 	char **ids;
 	size_t id_n;
 	struct signal_rule *signals;
 	size_t signal_n;
+	struct cookie_matcher *cookie_names;
+	size_t cookie_name_n;
 };
 
 static void regex_free(struct regex *r)
@@ -231,6 +241,7 @@ void consent_rules_free(struct consent_rules *rules)
 	for (size_t i = 0; i < rules->signal_n; i++)
 		signal_free(&rules->signals[i]);
 	free(rules->signals);
+	free(rules->cookie_names);
 	for (size_t i = 0; i < rules->id_n; i++)
 		free(rules->ids[i]);
 	free(rules->ids);
@@ -1059,6 +1070,42 @@ static int load_rule(struct loader *l, const yaml_node_t *node, size_t index)
 	return 0;
 }
 
+/*
+ * Every cookie name the rules read, in one array: a cookie of every request
+ * is checked against it (consent_is_consent_cookie()), not against each
+ * rule's steps and conditions in turn.
+ */
+static int gather_cookie_names(struct consent_rules *r)
+{
+	size_t n = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < r->signal_n; i++) {
+			const struct signal_rule *s = &r->signals[i];
+			if ((s->kind == KIND_COOKIE || s->kind == KIND_COOKIES) && s->name) {
+				if (pass)
+					r->cookie_names[r->cookie_name_n++] =
+						(struct cookie_matcher){ s->name, s->name_len, s->match, i };
+				else
+					n++;
+			}
+			for (size_t j = 0; j < s->step_n; j++)
+				for (size_t k = 0; k < s->steps[j].cond_n; k++) {
+					const struct condition *c = &s->steps[j].cond[k];
+					if (c->subject != SUBJECT_COOKIE || !c->name)
+						continue;
+					if (pass)
+						r->cookie_names[r->cookie_name_n++] =
+							(struct cookie_matcher){ c->name, c->name_len, MATCH_EXACT, i };
+					else
+						n++;
+				}
+		}
+		if (!pass && n && !(r->cookie_names = calloc(n, sizeof *r->cookie_names)))
+			return -1;
+	}
+	return 0;
+}
+
 static struct consent_rules *load_document(struct yaml_file *y)
 {
 	struct loader l = { .y = y };
@@ -1107,6 +1154,11 @@ static struct consent_rules *load_document(struct yaml_file *y)
 	struct signal_rule *fit = realloc(l.rules->signals, (l.rules->signal_n ? l.rules->signal_n : 1) * sizeof *fit);
 	if (fit)
 		l.rules->signals = fit;
+	if (gather_cookie_names(l.rules) != 0) {
+		consent_rules_free(l.rules);
+		yaml_file_fail(y, root, "%s", "out of memory");
+		return NULL;
+	}
 	return l.rules;
 }
 
@@ -2186,17 +2238,22 @@ int consent_is_consent_cookie(const struct consent_rules *rules, const char *nam
 {
 	if (!rules || !name)
 		return 0;
-	for (size_t i = 0; i < rules->signal_n; i++) {
-		const struct signal_rule *s = &rules->signals[i];
-		if ((s->kind == KIND_COOKIE || s->kind == KIND_COOKIES) && name_matches(s, name, len))
-			return 1;
-		for (size_t j = 0; j < s->step_n; j++)
-			for (size_t k = 0; k < s->steps[j].cond_n; k++) {
-				const struct condition *c = &s->steps[j].cond[k];
-				if (c->subject == SUBJECT_COOKIE && c->name_len == len &&
-				    memcmp(c->name, name, len) == 0)
-					return 1;
-			}
+	for (size_t i = 0; i < rules->cookie_name_n; i++) {
+		const struct cookie_matcher *m = &rules->cookie_names[i];
+		switch (m->match) {
+		case MATCH_EXACT:
+			if (len == m->len && memcmp(name, m->name, len) == 0)
+				return 1;
+			break;
+		case MATCH_PREFIX:
+			if (len >= m->len && memcmp(name, m->name, m->len) == 0)
+				return 1;
+			break;
+		case MATCH_REGEX:
+			if (name_matches(&rules->signals[m->signal], name, len))
+				return 1;
+			break;
+		}
 	}
 	return 0;
 }
