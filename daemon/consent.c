@@ -2160,17 +2160,23 @@ size_t consent_evaluate_request(const struct consent_rules *rules,
 			}
 			break;
 		case KIND_COOKIES: {
-			/* read together: one object of name -> value */
-			json_t *obj = json_object();
+			/* read together: one object of name -> value, made at the first cookie it reads */
+			json_t *obj = NULL;
+			bool failed = false;
 			size_t taken = 0;
 			size_t count = request->cookies ? request->cookie_count : 0;
-			for (size_t c = 0; obj && c < count && taken < COOKIES_MAX; c++) {
+			for (size_t c = 0; !failed && c < count && taken < COOKIES_MAX; c++) {
 				const struct cookie_pair *pair = &request->cookies[c];
 				if (!name_matches(s, pair->name.p, pair->name.len) ||
 				    memchr(pair->name.p, '\0', pair->name.len) ||
-				    json_object_getn(obj, pair->name.p, pair->name.len))
+				    (obj && json_object_getn(obj, pair->name.p, pair->name.len)))
 					continue;
 				json_t *v = cookie_value(pair->value.p, pair->value.len);
+				if (v && !obj && !(obj = json_object())) {
+					json_decref(v);
+					failed = true;
+					continue;
+				}
 				if (v && json_object_setn_new_nocheck(obj, pair->name.p, pair->name.len, v) == 0)
 					taken++;
 			}
