@@ -314,6 +314,10 @@ static int run_mapped(struct capture *capture, capture_frame_fn on_frame, void *
 {
 	struct filemap *map = capture->map;
 	size_t size = filemap_size(map);
+	/* One guard for all the copies: a file that shrank comes back here. */
+	sigjmp_buf guard;
+	if (sigsetjmp(guard, 0))
+		goto shrank;
 	while (!capture->stop) {
 		size_t at = capture->map_at;
 		if (at == size)
@@ -321,13 +325,11 @@ static int run_mapped(struct capture *capture, capture_frame_fn on_frame, void *
 		uint8_t header[PCAP_RECORD_HEADER];
 		if (size - at < sizeof header)
 			return 1; /* libpcap names the truncation */
-		if (filemap_copy(map, at, header, sizeof header) != 0)
-			goto shrank;
+		filemap_copy_guarded(map, at, header, sizeof header, &guard);
 		uint32_t caplen = get32(header + 8), len = get32(header + 12);
 		if (caplen > capture->map_limit || caplen > len || caplen > size - at - sizeof header)
 			return 1;
-		if (filemap_copy(map, at + sizeof header, capture->frame, caplen) != 0)
-			goto shrank;
+		filemap_copy_guarded(map, at + sizeof header, capture->frame, caplen, &guard);
 		capture->map_at = at + sizeof header + caplen;
 		filemap_capture_at(map, capture->map_at);
 		if (capture->has_filter) {

@@ -95,6 +95,16 @@ int filemap_copy(const struct filemap *map, size_t offset, void *out, size_t len
 	return 0;
 }
 
+void filemap_copy_guarded(const struct filemap *map, size_t offset, void *out, size_t len,
+			  sigjmp_buf *guard)
+{
+	bus_return = guard;
+	atomic_signal_fence(memory_order_seq_cst);
+	memcpy(out, map->data + offset, len);
+	atomic_signal_fence(memory_order_seq_cst);
+	bus_return = NULL;
+}
+
 /* EVP_DigestUpdate() of mapped bytes, guarded as filemap_copy(). */
 static int digest_mapped(EVP_MD_CTX *md, const uint8_t *data, size_t len)
 {

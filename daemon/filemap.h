@@ -29,6 +29,7 @@
 #ifndef TRACKWATCH_FILEMAP_H
 #define TRACKWATCH_FILEMAP_H
 
+#include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +55,15 @@ int filemap_same_file(const struct filemap *map, int fd);
  * the file no longer has them (it shrank: SIGBUS).
  */
 int filemap_copy(const struct filemap *map, size_t offset, void *out, size_t len);
+/*
+ * The same for a caller that copies many times (the capture, a record at a
+ * time): it sets `*guard` once with sigsetjmp(*guard, 0), and a copy from a
+ * file that shrank returns there (non-zero) instead of here. The caller's
+ * frame must still be active; what it changed since sigsetjmp() must be
+ * kept in memory it reads back (not in its local variables).
+ */
+void filemap_copy_guarded(const struct filemap *map, size_t offset, void *out, size_t len,
+			  sigjmp_buf *guard);
 
 /*
  * The capture has read up to `offset`: what both readers passed is let go,
