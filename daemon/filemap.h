@@ -60,7 +60,8 @@ int filemap_copy(const struct filemap *map, size_t offset, void *out, size_t len
  * time): it sets `*guard` once with sigsetjmp(*guard, 0), and a copy from a
  * file that shrank returns there (non-zero) instead of here. The caller's
  * frame must still be active; what it changed since sigsetjmp() must be
- * kept in memory it reads back (not in its local variables).
+ * kept in memory it reads back (not in its local variables). Guarded copies
+ * do not nest: each leaves no guard set when it returns.
  */
 void filemap_copy_guarded(const struct filemap *map, size_t offset, void *out, size_t len,
 			  sigjmp_buf *guard);
