@@ -160,7 +160,7 @@ struct cookie_matcher {
 	const char *name;        /* the rule's or the condition's */
 	size_t len;
 	enum name_match match;
-	size_t signal;           /* whose name_re, for MATCH_REGEX */
+	size_t signal;           /* the signal it is of: its name_re, for MATCH_REGEX */
 };
 
 struct consent_rules {
@@ -2081,20 +2081,26 @@ static size_t emit(struct consent_signal *out, size_t n, size_t max, enum consen
 	return n + 1;
 }
 
-static bool name_matches(const struct signal_rule *s, const char *name, size_t len)
+/* Whether `name` is `want` (n bytes) as `match` says; `re` is its regex (MATCH_REGEX). */
+static bool name_match(enum name_match match, const char *want, size_t n, const struct regex *re,
+		       const char *name, size_t len)
 {
 	if (!name)
 		return false;
-	size_t n = s->name_len;
-	switch (s->match) {
+	switch (match) {
 	case MATCH_EXACT:
-		return len == n && memcmp(name, s->name, n) == 0;
+		return len == n && memcmp(name, want, n) == 0;
 	case MATCH_PREFIX:
-		return len >= n && memcmp(name, s->name, n) == 0;
+		return len >= n && memcmp(name, want, n) == 0;
 	case MATCH_REGEX:
-		return len <= NAME_MAX_LEN && regex_match(&s->name_re, name, len);
+		return len <= NAME_MAX_LEN && regex_match(re, name, len);
 	}
 	return false;
+}
+
+static bool name_matches(const struct signal_rule *s, const char *name, size_t len)
+{
+	return name_match(s->match, s->name, s->name_len, &s->name_re, name, len);
 }
 
 static bool host_allowed(const struct signal_rule *s, const char *host, size_t len)
@@ -2246,20 +2252,8 @@ int consent_is_consent_cookie(const struct consent_rules *rules, const char *nam
 		return 0;
 	for (size_t i = 0; i < rules->cookie_name_n; i++) {
 		const struct cookie_matcher *m = &rules->cookie_names[i];
-		switch (m->match) {
-		case MATCH_EXACT:
-			if (len == m->len && memcmp(name, m->name, len) == 0)
-				return 1;
-			break;
-		case MATCH_PREFIX:
-			if (len >= m->len && memcmp(name, m->name, m->len) == 0)
-				return 1;
-			break;
-		case MATCH_REGEX:
-			if (name_matches(&rules->signals[m->signal], name, len))
-				return 1;
-			break;
-		}
+		if (name_match(m->match, m->name, m->len, &rules->signals[m->signal].name_re, name, len))
+			return 1;
 	}
 	return 0;
 }
