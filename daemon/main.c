@@ -39,6 +39,7 @@
 #include "progress.h"
 #include "queue.h"
 #include "store.h"
+#include "thread.h"
 #include "timeline.h"
 #include "version.h"
 
@@ -406,11 +407,7 @@ static void *lists_main(void *context)
  */
 static void lists_start(struct run *run)
 {
-	sigset_t all, previous;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &previous);
-	run->lists_loading = pthread_create(&run->lists_thread, NULL, lists_main, run) == 0;
-	pthread_sigmask(SIG_SETMASK, &previous, NULL);
+	run->lists_loading = thread_start_quiet(&run->lists_thread, lists_main, run);
 }
 
 /* The lists lists_start() built, or NULL (the reason in *error); the thread is joined. */
@@ -1981,13 +1978,8 @@ int main(int argc, char **argv)
 	 * closed (mostly a wait for the disk).
 	 */
 	leftovers = (struct leftovers){ .timeline = run.timeline, .matcher = run.matcher, .queue = run.queue };
-	if (!live_run) {
-		sigset_t all, previous;
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &previous);
-		freeing = pthread_create(&leftovers.thread, NULL, free_leftovers, &leftovers) == 0;
-		pthread_sigmask(SIG_SETMASK, &previous, NULL);
-	}
+	if (!live_run)
+		freeing = thread_start_quiet(&leftovers.thread, free_leftovers, &leftovers);
 	if (freeing) {
 		run.timeline = NULL;
 		run.matcher = NULL;

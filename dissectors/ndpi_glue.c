@@ -7,9 +7,9 @@
 #include "ndpi_glue.h"
 
 #include "../daemon/arena.h"
+#include "../daemon/thread.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,12 +135,7 @@ static struct dpi_engine *engine_new(void)
 	struct dpi_engine *engine = calloc(1, sizeof *engine);
 	if (!engine)
 		return NULL;
-	/* The starter takes no signals: they are for the threads that handle them. */
-	sigset_t all, previous;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &previous);
-	engine->starting = pthread_create(&engine->starter, NULL, starter_main, engine) == 0;
-	pthread_sigmask(SIG_SETMASK, &previous, NULL);
+	engine->starting = thread_start_quiet(&engine->starter, starter_main, engine);
 	if (!engine->starting && !(engine->ndpi = engine_start())) {
 		free(engine);
 		return NULL;
@@ -170,11 +165,7 @@ void dpi_engine_retire(struct dpi_engine *engine)
 		return;
 	engine->retired = engine->ndpi;
 	engine->ndpi = NULL;
-	sigset_t all, previous;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &previous);
-	engine->stopping = pthread_create(&engine->stopper, NULL, stopper_main, engine) == 0;
-	pthread_sigmask(SIG_SETMASK, &previous, NULL);
+	engine->stopping = thread_start_quiet(&engine->stopper, stopper_main, engine);
 	if (!engine->stopping) {
 		ndpi_exit_detection_module(engine->retired);
 		engine->retired = NULL;
