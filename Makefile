@@ -40,7 +40,7 @@ DEB_PACKAGES = pkg-config libpcap-dev libndpi-dev libsqlite3-dev libyaml-dev \
 	webext-ublock-origin-firefox
 
 B = build
-CORE_SRC = daemon/capture.c daemon/filemap.c daemon/decode.c daemon/flow.c daemon/observation.c \
+CORE_SRC = daemon/capture.c daemon/sharedfile.c daemon/decode.c daemon/flow.c daemon/observation.c \
 	daemon/pipeline.c daemon/reassembly.c daemon/dnscache.c dissectors/ndpi_glue.c daemon/arena.c dissectors/dns.c dissectors/tls.c dissectors/quic.c dissectors/hkdf.c dissectors/http1.c \
 	daemon/identifiers.c dissectors/cookie.c dissectors/tcf.c daemon/consent.c blocklists/yamlfile.c \
 	dissectors/keylog.c dissectors/tlsdec.c dissectors/http2.c daemon/decrypt.c
@@ -82,7 +82,7 @@ $(B)/asan/trackwatch: $(call obj,asan,$(CLI_SRC))
 
 # What each unit test and fuzz harness is built from, besides its own file.
 test_decode_SRC = daemon/decode.c
-test_capture_SRC = daemon/capture.c daemon/filemap.c daemon/decode.c
+test_capture_SRC = daemon/capture.c daemon/sharedfile.c daemon/decode.c
 test_capture_CFLAGS = $(pkg_cflags)
 test_capture_LIBS = $(pkg_libs)
 test_flow_SRC = daemon/flow.c daemon/decode.c
@@ -137,7 +137,7 @@ test_tlsdec_LIBS = $(shell pkg-config --libs libcrypto)
 test_keylog_SRC = dissectors/keylog.c
 test_keylog_LIBS = $(shell pkg-config --libs libcrypto)
 fuzz_decode_SRC = daemon/decode.c
-fuzz_capture_SRC = daemon/capture.c daemon/filemap.c daemon/decode.c
+fuzz_capture_SRC = daemon/capture.c daemon/sharedfile.c daemon/decode.c
 fuzz_capture_CFLAGS = $(pkg_cflags)
 fuzz_capture_LIBS = $(pkg_libs)
 fuzz_flow_SRC = daemon/flow.c daemon/decode.c

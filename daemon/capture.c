@@ -11,11 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <pcap/pcap.h>
 
 #include "decode.h"
-#include "filemap.h"
+#include "sharedfile.h"
 
 struct capture {
 	pcap_t *pcap;
@@ -26,27 +27,31 @@ struct capture {
 	char *read_buffer; /* stdio buffer of the file; freed after pcap_close() */
 	volatile sig_atomic_t stop;
 	/*
-	 * A classic pcap file read from its mapping (capture_open_mapped()):
-	 * each record is checked, copied out of the mapping (where a file that
-	 * shrank is an error, not a SIGBUS) and given on. A record libpcap
+	 * A classic pcap file read directly (capture_open_shared()): pieces of
+	 * the file are read (pread(), libpcap's descriptor) into `buf`, and each
+	 * record in it is checked and given on from there. A record libpcap
 	 * might read differently (longer than the snapshot length, or captured
 	 * longer than sent, or cut short by the file's end) is left to libpcap,
-	 * which reads on from there: the mapped reading only ever gives what
+	 * which reads on from there: the direct reading only ever gives what
 	 * libpcap would.
 	 */
-	struct filemap *map;     /* NULL: libpcap reads */
-	size_t map_at;           /* the next record's offset */
-	int map_nsec;
-	uint32_t map_limit;      /* longest record read here: the snapshot length, at most MAX_FRAME */
-	uint8_t *frame;          /* map_limit bytes */
+	struct sharedfile *shared; /* NULL: libpcap reads */
+	int fd;
+	size_t direct_at;          /* the next record's offset */
+	int direct_nsec;
+	uint32_t direct_limit;     /* longest record read here: the snapshot length, at most MAX_FRAME */
+	uint8_t *buf;              /* the file's bytes [buf_from, buf_from + buf_len) */
+	size_t buf_size, buf_from, buf_len;
 	struct bpf_program filter;
 	int has_filter;
 };
 
 enum {
 	READ_BUFFER_SIZE = 1 << 20,
-	/* libpcap's stdio buffer when the records come from the mapping (it reads the header only). */
-	MAPPED_READ_BUFFER_SIZE = 16 << 10,
+	/* libpcap's stdio buffer when the records are read directly (it reads the header only). */
+	DIRECT_READ_BUFFER_SIZE = 16 << 10,
+	/* What the direct reading reads at a time: it stays in the core's cache while read. */
+	DIRECT_PIECE = 256 << 10,
 	MAX_FRAME = 262144,
 	PCAP_FILE_HEADER = 24,
 	PCAP_RECORD_HEADER = 16,
@@ -68,7 +73,7 @@ static struct capture *capture_wrap(pcap_t *pcap, const char *name, int live)
 	return capture;
 }
 
-/* Sets the filter; its program is kept in *kept (when not NULL) for mapped reading, else freed. */
+/* Sets the filter; its program is kept in *kept (when not NULL) for direct reading, else freed. */
 static int apply_filter(pcap_t *pcap, const char *name, const char *filter, char *error,
 			size_t error_len, struct bpf_program *kept, int *has_kept)
 {
@@ -103,7 +108,7 @@ static int check_linktype(pcap_t *pcap, const char *name, char *error, size_t er
 	return -1;
 }
 
-/* 16 or 32 bits of a mapped header, in our byte order. */
+/* 16 or 32 bits of a header read directly, in our byte order. */
 static uint32_t get32(const uint8_t *p)
 {
 	uint32_t v;
@@ -119,47 +124,53 @@ static uint16_t get16(const uint8_t *p)
 }
 
 /*
- * The mapped file's time resolution if its records can be read from the
- * mapping: classic pcap, version 2.4, of our byte order (a file of the other
- * is libpcap's: it also swaps fields inside some link types' frames); 1 for
- * microseconds, 2 for nanoseconds, else 0.
+ * The file's time resolution if its records can be read directly: classic
+ * pcap, version 2.4, of our byte order (a file of the other is libpcap's: it
+ * also swaps fields inside some link types' frames); 1 for microseconds, 2
+ * for nanoseconds, else 0.
  */
-static int mappable(struct filemap *map)
+static int direct_kind(struct sharedfile *shared, int fd)
 {
 	uint8_t header[PCAP_FILE_HEADER];
-	if (filemap_size(map) < PCAP_FILE_HEADER || filemap_copy(map, 0, header, sizeof header) != 0 ||
-	    get16(header + 4) != 2 || get16(header + 6) != 4)
+	if (sharedfile_size(shared) < PCAP_FILE_HEADER ||
+	    sharedfile_pread(fd, header, sizeof header, 0, sizeof header) < 0 || get16(header + 4) != 2 ||
+	    get16(header + 6) != 4)
 		return 0;
 	uint32_t magic = get32(header);
 	return magic == 0xa1b2c3d4 ? 1 : magic == 0xa1b23c4d ? 2 : 0;
 }
 
 /*
- * Reads the records from the mapping (struct capture) when it is mappable
- * (`kind`, from mappable()) and libpcap agrees; else tells the mapping that
- * the capture will not read it.
+ * Reads the records directly (struct capture) when the file allows it
+ * (`kind`, from direct_kind()) and libpcap agrees; else tells the shared
+ * file that the capture will not read it.
  */
-static void use_mapping(struct capture *capture, struct filemap *map, int kind)
+static void use_direct(struct capture *capture, struct sharedfile *shared, int fd, int kind)
 {
 	if (!kind || pcap_major_version(capture->pcap) != 2 || pcap_minor_version(capture->pcap) != 4 ||
 	    pcap_is_swapped(capture->pcap)) {
-		filemap_capture_done(map);
+		sharedfile_capture_done(shared);
 		return;
 	}
 	int snap = pcap_snapshot(capture->pcap);
 	uint32_t limit = snap > 0 && snap < MAX_FRAME ? (uint32_t)snap : MAX_FRAME;
-	capture->frame = malloc(limit);
-	if (!capture->frame) {
-		filemap_capture_done(map);
+	/* A piece, and room for a whole record carried over from the one before. */
+	capture->buf_size = DIRECT_PIECE + PCAP_RECORD_HEADER + limit;
+	capture->buf = malloc(capture->buf_size);
+	if (!capture->buf) {
+		sharedfile_capture_done(shared);
 		return;
 	}
-	capture->map = map;
-	capture->map_at = PCAP_FILE_HEADER;
-	capture->map_nsec = kind == 2;
-	capture->map_limit = limit;
+	capture->shared = shared;
+	capture->fd = fd;
+	capture->direct_at = PCAP_FILE_HEADER;
+	capture->direct_nsec = kind == 2;
+	capture->direct_limit = limit;
+	capture->buf_from = PCAP_FILE_HEADER;
+	capture->buf_len = 0;
 }
 
-static struct capture *open_file(const char *path, struct filemap *map, const char *filter,
+static struct capture *open_file(const char *path, struct sharedfile *shared, const char *filter,
 				 char *error, size_t error_len)
 {
 	char pcap_error[PCAP_ERRBUF_SIZE] = "";
@@ -170,21 +181,21 @@ static struct capture *open_file(const char *path, struct filemap *map, const ch
 		snprintf(error, error_len, "%s: cannot read capture: %s", name, strerror(errno));
 		return NULL;
 	}
-	/* The file mapped when the run began, not one renamed over it since (its hash is the mapping's). */
-	if (map && !filemap_same_file(map, fileno(file))) {
+	/* The file opened when the run began, not one renamed over it since (its hash is that one's). */
+	if (shared && !sharedfile_same_file(shared, fileno(file))) {
 		snprintf(error, error_len, "%s: cannot read capture: the file was replaced since the run began",
 			 name);
 		fclose(file);
-		filemap_capture_done(map);
+		sharedfile_capture_done(shared);
 		return NULL;
 	}
 	/*
 	 * stdio's default 4 KiB buffer costs a system call every few packets;
 	 * glibc ignores a size given without a buffer, so we give both. When the
-	 * records come from the mapping, libpcap reads only the header.
+	 * records are read directly, libpcap reads only the header.
 	 */
-	int kind = map ? mappable(map) : 0;
-	size_t buffer_size = kind ? MAPPED_READ_BUFFER_SIZE : READ_BUFFER_SIZE;
+	int kind = shared ? direct_kind(shared, fileno(file)) : 0;
+	size_t buffer_size = kind ? DIRECT_READ_BUFFER_SIZE : READ_BUFFER_SIZE;
 	char *buffer = malloc(buffer_size);
 	if (buffer)
 		setvbuf(file, buffer, _IOFBF, buffer_size);
@@ -195,15 +206,15 @@ static struct capture *open_file(const char *path, struct filemap *map, const ch
 		if (!is_stdin)
 			fclose(file);
 		free(buffer);
-		if (map)
-			filemap_capture_done(map);
+		if (shared)
+			sharedfile_capture_done(shared);
 		return NULL;
 	}
 	struct capture *capture = NULL;
 	struct bpf_program program;
 	int has_program = 0;
 	if (check_linktype(pcap, name, error, error_len) == 0 &&
-	    apply_filter(pcap, name, filter, error, error_len, map ? &program : NULL, &has_program) == 0) {
+	    apply_filter(pcap, name, filter, error, error_len, shared ? &program : NULL, &has_program) == 0) {
 		capture = capture_wrap(pcap, name, 0);
 		if (!capture)
 			snprintf(error, error_len, "%s: out of memory", name);
@@ -213,8 +224,8 @@ static struct capture *open_file(const char *path, struct filemap *map, const ch
 			pcap_freecode(&program);
 		pcap_close(pcap);
 		free(buffer);
-		if (map)
-			filemap_capture_done(map);
+		if (shared)
+			sharedfile_capture_done(shared);
 		return NULL;
 	}
 	capture->read_buffer = buffer;
@@ -222,8 +233,8 @@ static struct capture *open_file(const char *path, struct filemap *map, const ch
 		capture->filter = program;
 		capture->has_filter = 1;
 	}
-	if (map)
-		use_mapping(capture, map, kind);
+	if (shared)
+		use_direct(capture, shared, fileno(file), kind);
 	return capture;
 }
 
@@ -233,15 +244,15 @@ struct capture *capture_open_file(const char *path, const char *filter, char *er
 	return open_file(path, NULL, filter, error, error_len);
 }
 
-struct capture *capture_open_mapped(const char *path, struct filemap *map, const char *filter,
-				    char *error, size_t error_len)
+struct capture *capture_open_shared(const char *path, struct sharedfile *shared,
+				    const char *filter, char *error, size_t error_len)
 {
-	return open_file(path, map, filter, error, error_len);
+	return open_file(path, shared, filter, error, error_len);
 }
 
-int capture_mapped(const struct capture *capture)
+int capture_reads_direct(const struct capture *capture)
 {
-	return capture->map != NULL;
+	return capture->shared != NULL;
 }
 
 struct capture *capture_open_live(const char *interface, const char *filter, char *error,
@@ -289,11 +300,11 @@ void capture_close(struct capture *capture)
 		return;
 	pcap_close(capture->pcap);
 	free(capture->read_buffer);
-	if (capture->map)
-		filemap_capture_done(capture->map);
+	if (capture->shared)
+		sharedfile_capture_done(capture->shared);
 	if (capture->has_filter)
 		pcap_freecode(&capture->filter);
-	free(capture->frame);
+	free(capture->buf);
 	free(capture->name);
 	free(capture);
 }
@@ -306,50 +317,82 @@ static uint64_t wall_clock_us(void)
 }
 
 /*
- * Records from the mapping (struct capture) until the end (0), an error
- * (-1), or one to leave to libpcap at capture->map_at (1).
+ * Makes the file's bytes [at, at + need) be in the buffer, reading on from
+ * where it ends (what it holds from `at` on is moved to its start first):
+ * 0, or -1 when the file no longer has them (it shrank) or a read failed.
+ * `need` is within the file's size when opened, and the buffer's.
  */
-static int run_mapped(struct capture *capture, capture_frame_fn on_frame, void *context,
+static int direct_fill(struct capture *capture, size_t at, size_t need)
+{
+	size_t end = capture->buf_from + capture->buf_len;
+	if (at >= capture->buf_from && at + need <= end)
+		return 0;
+	size_t keep = 0;
+	if (at >= capture->buf_from && at < end) {
+		keep = end - at;
+		memmove(capture->buf, capture->buf + (at - capture->buf_from), keep);
+	}
+	capture->buf_from = at;
+	capture->buf_len = keep;
+	size_t left = sharedfile_size(capture->shared) - (at + keep);
+	size_t want = capture->buf_size - keep < left ? capture->buf_size - keep : left;
+	/* What the file still has, so long as it is the record's whole. */
+	ssize_t got = sharedfile_pread(capture->fd, capture->buf + keep, want, at + keep, need - keep);
+	if (got < 0)
+		return -1;
+	capture->buf_len = keep + (size_t)got;
+	return 0;
+}
+
+/*
+ * Records read directly (struct capture) until the end (0), an error (-1),
+ * or one to leave to libpcap at capture->direct_at (1).
+ */
+static int run_direct(struct capture *capture, capture_frame_fn on_frame, void *context,
 		      char *error, size_t error_len)
 {
-	struct filemap *map = capture->map;
-	size_t size = filemap_size(map);
-	/* One guard for all the copies: a file that shrank comes back here. */
-	sigjmp_buf guard;
-	if (sigsetjmp(guard, 0))
-		goto shrank;
+	size_t size = sharedfile_size(capture->shared);
 	while (!capture->stop) {
-		size_t at = capture->map_at;
+		size_t at = capture->direct_at;
 		if (at == size)
 			return 0;
-		uint8_t header[PCAP_RECORD_HEADER];
-		if (size - at < sizeof header)
+		if (size - at < PCAP_RECORD_HEADER)
 			return 1; /* libpcap names the truncation */
-		filemap_copy_guarded(map, at, header, sizeof header, &guard);
+		if (direct_fill(capture, at, PCAP_RECORD_HEADER) != 0)
+			goto unread;
+		const uint8_t *header = capture->buf + (at - capture->buf_from);
 		uint32_t caplen = get32(header + 8), len = get32(header + 12);
-		if (caplen > capture->map_limit || caplen > len || caplen > size - at - sizeof header)
+		if (caplen > capture->direct_limit || caplen > len ||
+		    caplen > size - at - PCAP_RECORD_HEADER)
 			return 1;
-		filemap_copy_guarded(map, at + sizeof header, capture->frame, caplen, &guard);
-		capture->map_at = at + sizeof header + caplen;
-		filemap_capture_at(map, capture->map_at);
+		if (direct_fill(capture, at, PCAP_RECORD_HEADER + caplen) != 0)
+			goto unread;
+		header = capture->buf + (at - capture->buf_from);
+		const uint8_t *frame = header + PCAP_RECORD_HEADER;
+		capture->direct_at = at + PCAP_RECORD_HEADER + caplen;
+		sharedfile_capture_at(capture->shared, capture->direct_at);
 		if (capture->has_filter) {
 			struct pcap_pkthdr h = { .caplen = caplen, .len = len };
-			if (!pcap_offline_filter(&capture->filter, &h, capture->frame))
+			if (!pcap_offline_filter(&capture->filter, &h, frame))
 				continue;
 		}
 		capture->frames++;
 		/* As libpcap gives them: signed 32-bit fields, nanoseconds cut to microseconds. */
 		long sec = (int32_t)get32(header);
 		long usec = (int32_t)get32(header + 4);
-		if (capture->map_nsec)
+		if (capture->direct_nsec)
 			usec /= 1000;
 		uint64_t ts_us = sec < 0 ? 0 : (uint64_t)sec * 1000000 + (uint64_t)usec;
-		on_frame(context, capture->dlt, ts_us, capture->frame, caplen, len);
+		on_frame(context, capture->dlt, ts_us, frame, caplen, len);
 	}
 	return 0;
-shrank:
-	snprintf(error, error_len, "%s: packet %llu: the file shrank while it was read", capture->name,
-		 (unsigned long long)capture->frames + 1);
+unread:
+	if (errno)
+		snprintf(error, error_len, "%s: packet %llu: cannot read: %s", capture->name,
+			 (unsigned long long)capture->frames + 1, strerror(errno));
+	else
+		snprintf(error, error_len, "%s: packet %llu: the file shrank while it was read",
+			 capture->name, (unsigned long long)capture->frames + 1);
 	return -1;
 }
 
@@ -363,19 +406,19 @@ int capture_run(struct capture *capture, capture_frame_fn on_frame, capture_idle
 	 * SIGUSR1) runs when no packet comes at all: with TPACKET_V3 a blocking
 	 * read does not return at its timeout until a packet has come.
 	 */
-	if (capture->map) {
-		int rc = run_mapped(capture, on_frame, context, error, error_len);
+	if (capture->shared) {
+		int rc = run_direct(capture, on_frame, context, error, error_len);
 		if (rc <= 0)
 			return rc;
 		/* A record to leave to libpcap: it reads on from there. */
 		FILE *file = pcap_file(capture->pcap);
-		if (!file || fseeko(file, (off_t)capture->map_at, SEEK_SET) != 0) {
+		if (!file || fseeko(file, (off_t)capture->direct_at, SEEK_SET) != 0) {
 			snprintf(error, error_len, "%s: packet %llu: cannot seek: %s", capture->name,
 				 (unsigned long long)capture->frames + 1, strerror(errno));
 			return -1;
 		}
-		filemap_capture_done(capture->map);
-		capture->map = NULL;
+		sharedfile_capture_done(capture->shared);
+		capture->shared = NULL;
 	}
 	int fd = -1;
 	char errbuf[PCAP_ERRBUF_SIZE];
@@ -473,8 +516,8 @@ const char *capture_name(const struct capture *capture)
 
 uint64_t capture_position(struct capture *capture)
 {
-	if (capture->map)
-		return capture->map_at;
+	if (capture->shared)
+		return capture->direct_at;
 	FILE *file = capture->live ? NULL : pcap_file(capture->pcap);
 	long at = file ? ftell(file) : -1;
 	return at > 0 ? (uint64_t)at : 0;

@@ -25,18 +25,18 @@ enum { CAPTURE_ERROR_MAX = 512 };
 struct capture *capture_open_file(const char *path, const char *filter, char *error,
 				  size_t error_len);
 /*
- * The same, with the file also mapped (daemon/filemap.h): a classic pcap
- * file's records are then read from the mapping (capture_mapped() says so),
- * exactly as libpcap would give them, and libpcap reads the rest (a pcapng
- * file, or from a record it might read differently). The mapping must
- * outlive the capture, which tells it (filemap_capture_done()) when it
- * reads no more of it: failing to open, leaving the file to libpcap,
- * capture_close().
+ * The same, with the file also opened for the hash (daemon/sharedfile.h): a
+ * classic pcap file's records are then read directly, a piece of the file at
+ * a time (capture_reads_direct() says so), exactly as libpcap would give
+ * them, at the hash's pace; libpcap reads the rest (a pcapng file, or from a
+ * record it might read differently). The shared file must outlive the
+ * capture, which tells it (sharedfile_capture_done()) when it reads no more
+ * of it: failing to open, leaving the file to libpcap, capture_close().
  */
-struct filemap;
-struct capture *capture_open_mapped(const char *path, struct filemap *map, const char *filter,
-				    char *error, size_t error_len);
-int capture_mapped(const struct capture *capture);
+struct sharedfile;
+struct capture *capture_open_shared(const char *path, struct sharedfile *shared,
+				    const char *filter, char *error, size_t error_len);
+int capture_reads_direct(const struct capture *capture);
 /*
  * Opens an interface in promiscuous mode. A warning pcap gives (the
  * interface is up but ...) is put in `warning` (may be NULL), "" when none.

@@ -26,7 +26,7 @@
 #include "../dissectors/tls.h"
 #include "../blocklists/lists.h"
 #include "capture.h"
-#include "filemap.h"
+#include "sharedfile.h"
 #include "config.h"
 #include "consent.h"
 #include "control.h"
@@ -215,7 +215,7 @@ static void dump_lists(FILE *out, const char *section, void *context)
 struct file_hash {
 	const char *const *files;
 	size_t count;
-	struct filemap *const *maps; /* per file, or NULL: mapped with the capture (filemap.h) */
+	struct sharedfile *const *shared; /* per file, or NULL: read beside the capture (sharedfile.h) */
 	char hex[65];
 	int64_t bytes;
 	int ok;
@@ -231,11 +231,8 @@ static double thread_cpu_s(void)
 							       : 0;
 }
 
-/*
- * The hash reads in pieces that stay in its core's cache while they are
- * hashed (the capture thread streams the same file beside it).
- */
-enum { HASH_CHUNK = 64 << 10 };
+/* A file not read beside the capture (standard input's is not hashed) is hashed in pieces this size. */
+enum { HASH_CHUNK = SHAREDFILE_CHUNK };
 
 /*
  * Observations go to the writer through a queue, and the writer formats and
@@ -367,12 +364,12 @@ static void shipped_consent_rules(char *out, size_t size)
 static void stop_capture(void);
 static void *hash_files(void *context);
 
-/* The capture reads none of these files (any more): see filemap_capture_done(). */
-static void maps_done(struct filemap *const *maps, size_t count)
+/* The capture reads none of these files (any more): see sharedfile_capture_done(). */
+static void shared_done(struct sharedfile *const *shared, size_t count)
 {
 	for (size_t i = 0; i < count; i++)
-		if (maps[i])
-			filemap_capture_done(maps[i]);
+		if (shared[i])
+			sharedfile_capture_done(shared[i]);
 }
 
 /* The writer's timeline, lists and queue, let go at the run's end (free_leftovers()). */
@@ -655,9 +652,9 @@ static void *hash_files(void *context)
 	int ok = md && buf && EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 	h->bytes = 0;
 	for (size_t i = 0; ok && i < h->count; i++) {
-		if (h->maps && h->maps[i]) {
-			ok = filemap_digest(h->maps[i], md) == 0;
-			h->bytes += (int64_t)filemap_size(h->maps[i]);
+		if (h->shared && h->shared[i]) {
+			ok = sharedfile_digest(h->shared[i], md) == 0;
+			h->bytes += (int64_t)sharedfile_size(h->shared[i]);
 			continue;
 		}
 		int fd = open(h->files[i], O_RDONLY | O_CLOEXEC);
@@ -1684,7 +1681,7 @@ int main(int argc, char **argv)
 
 	/* Open live capture before anything else can fail on the way; an interface not there is retried. */
 	struct file_hash hash = { .files = files, .count = file_count };
-	static struct filemap *maps[MAX_FILES];
+	static struct sharedfile *shared[MAX_FILES];
 	static struct leftovers leftovers; /* let go beside the run's last steps */
 	int freeing = 0;
 	char source[4096] = "";
@@ -1858,14 +1855,15 @@ int main(int argc, char **argv)
 			   run.control ? control_path(run.control) : "no control socket");
 	}
 	/*
-	 * Regular files are mapped, for the capture and the hash together: their
-	 * pages come from the page cache once, with no copy (daemon/filemap.h).
-	 * One that cannot be is read as before.
+	 * Regular files are read by the capture and the hash side by side, each
+	 * with a small buffer of its own, near enough to each other that a file
+	 * read from disk is read once (daemon/sharedfile.h). One that cannot be
+	 * is read by libpcap as before.
 	 */
 	for (size_t i = 0; i < file_count; i++)
 		if (strcmp(files[i], "-") != 0)
-			maps[i] = filemap_open(files[i], run.hash != NULL);
-	hash.maps = maps;
+			shared[i] = sharedfile_open(files[i], run.hash != NULL, SHAREDFILE_WINDOW);
+	hash.shared = shared;
 	/* Files give the same output in every run; live capture keeps its cache's layout secret. */
 	if (!live_run)
 		config.dns_cache_seed = 0x7472616b77617463ULL;
@@ -1888,7 +1886,7 @@ int main(int argc, char **argv)
 		      pthread_create(&run.writer_thread, NULL, writer_main, &run) == 0;
 	/*
 	 * The file's hash is taken beside the capture from the start: the two
-	 * keep within a few MiB of each other (daemon/filemap.h).
+	 * keep within a window of each other (daemon/sharedfile.h).
 	 */
 	if (started && run.hash)
 		run.hashing = pthread_create(&run.hash->thread, NULL, hash_files, run.hash) == 0;
@@ -1941,7 +1939,7 @@ int main(int argc, char **argv)
 		progress_init(&run.progress, stderr, total);
 	}
 	for (size_t i = 0; i < file_count && !stop_requested && !atomic_load(&writer_stop); i++) {
-		struct capture *capture = capture_open_mapped(files[i], maps[i], filter, error, sizeof error);
+		struct capture *capture = capture_open_shared(files[i], shared[i], filter, error, sizeof error);
 		if (!capture) {
 			fprintf(stderr, "%s: %s\n", program, error);
 			status = EXIT_RUNTIME;
@@ -1958,7 +1956,7 @@ int main(int argc, char **argv)
 	}
 	double capture_cpu_s = thread_cpu_s();
 	/* Files not read (a stop): the hash, which waits for the capture, goes on alone. */
-	maps_done(maps, file_count);
+	shared_done(shared, file_count);
 	progress_end(&run.progress);
 
 	/* Ending the flows emits what nDPI found in flows still open. */
@@ -2039,11 +2037,11 @@ int main(int argc, char **argv)
 	}
 early_exit:
 	lists_abandon(&run);
-	maps_done(maps, file_count);
+	shared_done(shared, file_count);
 	if (run.hashing)
 		pthread_join(hash.thread, NULL);
 	for (size_t i = 0; i < file_count; i++)
-		filemap_close(maps[i]);
+		sharedfile_close(shared[i]);
 	if (run.store && store_close(run.store) != 0 && status == EXIT_OK) {
 		fprintf(stderr, "%s: %s: cannot close the database\n", program, db_path);
 		status = EXIT_RUNTIME;

@@ -160,7 +160,8 @@ struct timeline *timeline_new(struct store *store, const struct daemon_config *c
 	t->matches = calloc(MATCH_SLOTS, sizeof *t->matches);
 	t->url_matches = calloc(URL_MATCH_SLOTS, sizeof *t->url_matches);
 	t->cookie_infos = calloc(COOKIE_INFO_SLOTS, sizeof *t->cookie_infos);
-	if (!t->devices || !t->cnames || !t->cookies_seen || !t->matches || !t->cookie_infos) {
+	if (!t->devices || !t->cnames || !t->cookies_seen || !t->matches || !t->url_matches ||
+	    !t->cookie_infos) {
 		timeline_free(t);
 		return NULL;
 	}

@@ -1,11 +1,11 @@
 /*
- * libFuzzer harness for daemon/capture.c's reading of mapped files: the
+ * libFuzzer harness for daemon/capture.c's direct reading of pcap files: the
  * input is a capture file (after a first byte: odd, a classic pcap file
  * header with the snapshot length of the next two bytes is put before the
  * rest, so that the fuzzer works on records), read once by libpcap alone and
- * once from the mapping (daemon/filemap.c). libpcap is the oracle: the
- * frames, their times and lengths, and the result must be the same; any
- * difference aborts.
+ * once directly (daemon/sharedfile.c). libpcap is the oracle: the frames,
+ * their times and lengths, and the result must be the same; any difference
+ * aborts.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "../../daemon/capture.h"
-#include "../../daemon/filemap.h"
+#include "../../daemon/sharedfile.h"
 #include "fuzz_file.h"
 
 struct seen {
@@ -47,18 +47,18 @@ static void on_frame(void *context, int dlt, uint64_t ts_us, const uint8_t *fram
 	add(context, line);
 }
 
-static void read_with(const char *path, struct filemap *map, struct seen *s)
+static void read_with(const char *path, struct sharedfile *shared, struct seen *s)
 {
 	char error[CAPTURE_ERROR_MAX] = "";
-	struct capture *c = map ? capture_open_mapped(path, map, NULL, error, sizeof error)
-				: capture_open_file(path, NULL, error, sizeof error);
+	struct capture *c = shared ? capture_open_shared(path, shared, NULL, error, sizeof error)
+				   : capture_open_file(path, NULL, error, sizeof error);
 	int rc = -2;
 	if (c) {
 		rc = capture_run(c, on_frame, NULL, s, error, sizeof error);
 		capture_close(c);
 	}
-	if (map)
-		filemap_capture_done(map);
+	if (shared)
+		sharedfile_capture_done(shared);
 	char line[CAPTURE_ERROR_MAX + 32];
 	snprintf(line, sizeof line, "rc %d %s\n", rc, rc ? error : "");
 	add(s, line);
@@ -89,19 +89,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_write_temp(path, file, len);
 	free(file);
 
-	struct seen plain = { 0 }, mapped = { 0 };
+	struct seen plain = { 0 }, direct = { 0 };
 	read_with(path, NULL, &plain);
-	struct filemap *map = filemap_open(path, 0);
-	if (map) {
-		read_with(path, map, &mapped);
-		filemap_close(map);
-		if (strcmp(plain.text, mapped.text) != 0) {
-			fprintf(stderr, "libpcap:\n%s\nmapped:\n%s\n", plain.text, mapped.text);
+	struct sharedfile *shared = sharedfile_open(path, 0, SHAREDFILE_WINDOW);
+	if (shared) {
+		read_with(path, shared, &direct);
+		sharedfile_close(shared);
+		if (strcmp(plain.text, direct.text) != 0) {
+			fprintf(stderr, "libpcap:\n%s\ndirect:\n%s\n", plain.text, direct.text);
 			abort();
 		}
 	}
 	unlink(path);
 	free(plain.text);
-	free(mapped.text);
+	free(direct.text);
 	return 0;
 }

@@ -1,12 +1,17 @@
 /*
- * Unit tests for daemon/capture.c's reading of mapped files and for
- * daemon/filemap.c: files built byte by byte (every edge of the pcap format
- * a record can hit), read once by libpcap alone and once from the mapping;
- * libpcap is the oracle: the frames, their times and lengths, the error and
- * the packet it names must be the same. Also: the hash of a mapped file
- * against OpenSSL's of its bytes, and a file that shrinks while mapped.
+ * Unit tests for daemon/capture.c's direct reading of pcap files and for
+ * daemon/sharedfile.c: files built byte by byte (every edge of the pcap
+ * format a record can hit, records across the pieces the file is read in),
+ * read once by libpcap alone and once directly; libpcap is the oracle: the
+ * frames, their times and lengths, the error and the packet it names must
+ * be the same. Also: the hash of a shared file against OpenSSL's of its
+ * bytes, the pace between the hash and the capture, and a file that shrinks
+ * while it is read.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,7 +27,7 @@
 #include <openssl/evp.h>
 
 #include "../../daemon/capture.h"
-#include "../../daemon/filemap.h"
+#include "../../daemon/sharedfile.h"
 
 /* ---- files ---------------------------------------------------------------- */
 
@@ -139,46 +144,46 @@ static void on_frame(void *context, int dlt, uint64_t ts_us, const uint8_t *fram
 	s->frames++;
 }
 
-/* Reads `path` with libpcap alone (map NULL) or from `map`: the frames, then "rc error". */
-static void read_with(const char *path, struct filemap *map, const char *filter, struct seen *s,
-		      int *mapped)
+/* Reads `path` with libpcap alone (shared NULL) or directly: the frames, then "rc error". */
+static void read_with(const char *path, struct sharedfile *shared, const char *filter, struct seen *s,
+		      int *direct)
 {
 	memset(s, 0, sizeof *s);
 	char error[CAPTURE_ERROR_MAX] = "";
-	struct capture *c = map ? capture_open_mapped(path, map, filter, error, sizeof error)
-				: capture_open_file(path, filter, error, sizeof error);
-	if (mapped)
-		*mapped = c && capture_mapped(c);
+	struct capture *c = shared ? capture_open_shared(path, shared, filter, error, sizeof error)
+				   : capture_open_file(path, filter, error, sizeof error);
+	if (direct)
+		*direct = c && capture_reads_direct(c);
 	int rc = -2;
 	if (c) {
 		rc = capture_run(c, on_frame, NULL, s, error, sizeof error);
 		capture_close(c);
 	}
-	if (map)
-		filemap_capture_done(map);
+	if (shared)
+		sharedfile_capture_done(shared);
 	snprintf(s->text + s->len, sizeof s->text - s->len, "rc %d %s\n", rc, rc ? error : "");
 	s->len += strlen(s->text + s->len);
 }
 
-/* Both ways give the same; returns whether the mapping was used, and the frame count. */
+/* Both ways give the same; returns whether the file was read directly, and the frame count. */
 static int same_both_ways(const struct file *f, const char *filter, unsigned *frames)
 {
 	char *path = write_file(f);
-	static struct seen plain, mapped_seen;
+	static struct seen plain, direct_seen;
 	read_with(path, NULL, filter, &plain, NULL);
-	struct filemap *map = filemap_open(path, 0);
-	assert_non_null(map);
-	int mapped = 0;
-	read_with(path, map, filter, &mapped_seen, &mapped);
-	filemap_close(map);
-	if (strcmp(plain.text, mapped_seen.text) != 0)
-		print_error("libpcap:\n%s\nmapped:\n%s\n", plain.text, mapped_seen.text);
-	assert_string_equal(plain.text, mapped_seen.text);
+	struct sharedfile *shared = sharedfile_open(path, 0, SHAREDFILE_WINDOW);
+	assert_non_null(shared);
+	int direct = 0;
+	read_with(path, shared, filter, &direct_seen, &direct);
+	sharedfile_close(shared);
+	if (strcmp(plain.text, direct_seen.text) != 0)
+		print_error("libpcap:\n%s\ndirect:\n%s\n", plain.text, direct_seen.text);
+	assert_string_equal(plain.text, direct_seen.text);
 	if (frames)
 		*frames = plain.frames;
 	unlink(path);
 	free(path);
-	return mapped;
+	return direct;
 }
 
 /* ---- tests ---------------------------------------------------------------- */
@@ -195,7 +200,7 @@ static void test_plain_records(void **state)
 	unsigned frames = 0;
 	assert_true(same_both_ways(&f, NULL, &frames));
 	assert_int_equal(frames, 4);
-	/* A filter: the mapped reading applies it as libpcap does. */
+	/* A filter: the direct reading applies it as libpcap does. */
 	assert_true(same_both_ways(&f, "udp and len > 100", &frames));
 	assert_int_equal(frames, 2);
 	assert_true(same_both_ways(&f, "ip", &frames));
@@ -281,7 +286,7 @@ static void test_truncated(void **state)
 	free(f.data);
 }
 
-static void test_not_mapped(void **state)
+static void test_not_direct(void **state)
 {
 	(void)state;
 	unsigned frames = 0;
@@ -303,63 +308,140 @@ static void test_not_mapped(void **state)
 	free(h.data);
 }
 
+/*
+ * Records of many sizes, the largest a snapshot length allows among them,
+ * over several of the pieces the file is read in: records cut by a piece's
+ * end, in their header or their bytes, read the same.
+ */
+static void test_pieces(void **state)
+{
+	(void)state;
+	struct file f = { 0 };
+	file_header(&f, 0xa1b2c3d4, 2, 4, 262144);
+	static const uint32_t sizes[] = { 60, 1514, 9000, 65535, 7, 42, 262144, 100, 0, 131072, 1 };
+	unsigned n = 0;
+	for (unsigned i = 0; f.len < (2u << 20) + 12345; i++, n++) {
+		uint32_t size = sizes[i % (sizeof sizes / sizeof sizes[0])];
+		record(&f, 1700000000 + i, i, size, size, i);
+	}
+	unsigned frames = 0;
+	assert_true(same_both_ways(&f, NULL, &frames));
+	assert_int_equal(frames, n);
+	/* The same file cut short in its last record: the records before it, then libpcap's error. */
+	f.len -= 5;
+	assert_true(same_both_ways(&f, NULL, &frames));
+	assert_int_equal(frames, n - 1);
+	free(f.data);
+}
+
 struct digest_job {
-	struct filemap *map;
+	struct sharedfile *shared;
 	EVP_MD_CTX *md;
-	int rc;
+	atomic_int rc;
 };
 
 static void *digest_thread(void *context)
 {
 	struct digest_job *job = context;
-	job->rc = filemap_digest(job->map, job->md);
+	atomic_store(&job->rc, sharedfile_digest(job->shared, job->md));
 	return NULL;
+}
+
+/* The hash of `shared` begun on a thread of its own (alarm() ends a hung test). */
+static pthread_t digest_start(struct digest_job *job, struct sharedfile *shared)
+{
+	job->shared = shared;
+	job->md = EVP_MD_CTX_new();
+	atomic_store(&job->rc, -2);
+	assert_true(EVP_DigestInit_ex(job->md, EVP_sha256(), NULL));
+	pthread_t hash;
+	alarm(20);
+	assert_int_equal(pthread_create(&hash, NULL, digest_thread, job), 0);
+	return hash;
+}
+
+/* Once the capture is done: the hash ends, and its digest is `want`. */
+static void digest_finish(struct digest_job *job, pthread_t hash, const unsigned char want[32])
+{
+	sharedfile_capture_done(job->shared);
+	pthread_join(hash, NULL);
+	alarm(0);
+	assert_int_equal(atomic_load(&job->rc), 0);
+	unsigned char got[32];
+	unsigned len = 0;
+	assert_true(EVP_DigestFinal_ex(job->md, got, &len));
+	assert_memory_equal(want, got, 32);
+	EVP_MD_CTX_free(job->md);
+}
+
+/* A file of 1514-byte records, at least `size` bytes, with its SHA-256 in want. */
+static char *digest_file(struct file *f, size_t size, unsigned char want[32])
+{
+	memset(f, 0, sizeof *f);
+	file_header(f, 0xa1b2c3d4, 2, 4, 65535);
+	for (unsigned i = 0; f->len < size; i++)
+		record(f, i, 0, 1514, 1514, i);
+	unsigned len = 0;
+	assert_true(EVP_Digest(f->data, f->len, want, &len, EVP_sha256(), NULL));
+	return write_file(f);
 }
 
 /*
  * The hash on a thread of its own beside the capture, which jumps ahead of
- * it by more than FILEMAP_LEAD: the capture waits until the hash is back
- * within half of that (without a deadlock: alarm() ends a hung test), and
- * the digest is the file's.
+ * it by more than the window: the capture waits until the hash is back
+ * within half of it (without a deadlock: alarm() ends a hung test), and the
+ * digest is the file's.
  */
 static void test_digest_beside(void **state)
 {
 	(void)state;
-	struct file f = { 0 };
-	file_header(&f, 0xa1b2c3d4, 2, 4, 65535);
-	for (unsigned i = 0; f.len < 4 * (size_t)FILEMAP_LEAD; i++)
-		record(&f, i, 0, 1514, 1514, i);
-	char *path = write_file(&f);
-	unsigned char want[32], got[32];
-	unsigned len = 0;
-	assert_true(EVP_Digest(f.data, f.len, want, &len, EVP_sha256(), NULL));
+	enum { WINDOW = 1 << 20 };
+	struct file f;
+	unsigned char want[32];
+	char *path = digest_file(&f, 8 * (size_t)WINDOW, want);
 	for (int round = 0; round < 2; round++) {
-		struct filemap *map = filemap_open(path, 1);
-		assert_non_null(map);
-		struct digest_job job = { map, EVP_MD_CTX_new(), -2 };
-		assert_true(EVP_DigestInit_ex(job.md, EVP_sha256(), NULL));
-		pthread_t hash;
-		alarm(20);
-		assert_int_equal(pthread_create(&hash, NULL, digest_thread, &job), 0);
+		struct sharedfile *shared = sharedfile_open(path, 1, WINDOW);
+		assert_non_null(shared);
+		struct digest_job job;
+		pthread_t hash = digest_start(&job, shared);
 		if (round == 0) {
-			/* Far ahead at once (once the hash has begun, and waits at FILEMAP_LAG), then in steps. */
+			/* Far ahead at once (once the hash has begun, and waits at the window), then in steps. */
 			usleep(50000);
-			filemap_capture_at(map, 3 * (size_t)FILEMAP_LEAD);
-			for (size_t at = 3 * (size_t)FILEMAP_LEAD; at < f.len; at += FILEMAP_STEP)
-				filemap_capture_at(map, at);
+			sharedfile_capture_at(shared, 4 * (size_t)WINDOW);
+			for (size_t at = 4 * (size_t)WINDOW; at < f.len; at += WINDOW / 8)
+				sharedfile_capture_at(shared, at);
 		} else {
-			for (size_t at = 0; at < f.len; at += FILEMAP_STEP / 2)
-				filemap_capture_at(map, at);
+			for (size_t at = 0; at < f.len; at += WINDOW / 16)
+				sharedfile_capture_at(shared, at);
 		}
-		filemap_capture_done(map);
-		pthread_join(hash, NULL);
-		alarm(0);
-		assert_int_equal(job.rc, 0);
-		assert_true(EVP_DigestFinal_ex(job.md, got, &len));
-		assert_memory_equal(want, got, 32);
-		EVP_MD_CTX_free(job.md);
-		filemap_close(map);
+		digest_finish(&job, hash, want);
+		sharedfile_close(shared);
 	}
+	unlink(path);
+	free(path);
+	free(f.data);
+}
+
+/* The hash goes no further than the window ahead of a capture that has not moved; it finishes once the capture is done. */
+static void test_hash_waits(void **state)
+{
+	(void)state;
+	enum { WINDOW = 256 << 10 };
+	struct file f;
+	unsigned char want[32];
+	char *path = digest_file(&f, 4 * (size_t)WINDOW, want);
+	struct sharedfile *shared = sharedfile_open(path, 1, WINDOW);
+	assert_non_null(shared);
+	assert_int_equal(sharedfile_size(shared), f.len);
+	struct digest_job job;
+	pthread_t hash = digest_start(&job, shared);
+	usleep(100000);
+	assert_int_equal(atomic_load(&job.rc), -2); /* still waiting */
+	sharedfile_capture_at(shared, 2 * (size_t)WINDOW);
+	usleep(100000);
+	assert_int_equal(atomic_load(&job.rc), -2); /* waiting again, further on */
+	digest_finish(&job, hash, want);
+	sharedfile_close(shared);
 	unlink(path);
 	free(path);
 	free(f.data);
@@ -368,34 +450,28 @@ static void test_digest_beside(void **state)
 static void test_digest(void **state)
 {
 	(void)state;
-	/* Larger than FILEMAP_LAG, so that the hash waits for the capture and pages are let go. */
-	struct file f = { 0 };
-	file_header(&f, 0xa1b2c3d4, 2, 4, 65535);
-	for (unsigned i = 0; f.len < 3 * (size_t)FILEMAP_LAG; i++)
-		record(&f, i, 0, 1514, 1514, i);
-	char *path = write_file(&f);
+	/* The capture done first (here on one thread), then the hash alone. */
+	struct file f;
 	unsigned char want[32], got[32];
 	unsigned len = 0;
-	assert_true(EVP_Digest(f.data, f.len, want, &len, EVP_sha256(), NULL));
-
-	struct filemap *map = filemap_open(path, 1);
-	assert_non_null(map);
-	assert_int_equal(filemap_size(map), f.len);
-	/* The capture advances beside the hash (here on one thread: capture first, in steps). */
+	char *path = digest_file(&f, 3 * (size_t)SHAREDFILE_CHUNK + 100, want);
+	struct sharedfile *shared = sharedfile_open(path, 1, 1 << 20);
+	assert_non_null(shared);
+	assert_int_equal(sharedfile_size(shared), f.len);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	assert_true(EVP_DigestInit_ex(md, EVP_sha256(), NULL));
-	for (size_t at = 0; at < f.len; at += FILEMAP_STEP)
-		filemap_capture_at(map, at);
-	filemap_capture_done(map);
-	assert_int_equal(filemap_digest(map, md), 0);
+	for (size_t at = 0; at < f.len; at += 4096)
+		sharedfile_capture_at(shared, at);
+	sharedfile_capture_done(shared);
+	assert_int_equal(sharedfile_digest(shared, md), 0);
 	assert_true(EVP_DigestFinal_ex(md, got, &len));
 	assert_memory_equal(want, got, 32);
 	EVP_MD_CTX_free(md);
-	filemap_close(map);
+	sharedfile_close(shared);
 
-	/* Not a regular file, or empty: not mapped. */
-	assert_null(filemap_open("/dev/null", 1));
-	assert_null(filemap_open("/nonexistent/file", 0));
+	/* Not a regular file, or empty, or not there: not shared. */
+	assert_null(sharedfile_open("/dev/null", 1, SHAREDFILE_WINDOW));
+	assert_null(sharedfile_open("/nonexistent/file", 0, SHAREDFILE_WINDOW));
 	unlink(path);
 	free(path);
 	free(f.data);
@@ -409,90 +485,36 @@ static void test_shrinks(void **state)
 	for (unsigned i = 0; f.len < 1 << 20; i++)
 		record(&f, i, 0, 1000, 1000, i);
 	char *path = write_file(&f);
-	struct filemap *map = filemap_open(path, 1);
-	assert_non_null(map);
-	/* Another program truncates the file: the next access past its end is an error, not SIGBUS. */
+	struct sharedfile *shared = sharedfile_open(path, 1, SHAREDFILE_WINDOW);
+	assert_non_null(shared);
+	/* Another program truncates the file: reading past its new end is an error, named as such. */
 	assert_int_equal(truncate(path, 4096), 0);
 	uint8_t byte;
-	assert_int_equal(filemap_copy(map, 0, &byte, 1), 0);
-	assert_int_equal(filemap_copy(map, 512 << 10, &byte, 1), -1);
-	assert_int_equal(filemap_copy(map, 8192, &byte, 1), -1);
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	uint8_t bytes[8192];
+	assert_int_equal(sharedfile_pread(fd, &byte, 1, 0, 1), 1);
+	assert_int_equal(sharedfile_pread(fd, &byte, 1, 8192, 1), -1);
+	assert_int_equal(errno, 0);
+	/* What there is, when that is at least what is asked for. */
+	assert_int_equal(sharedfile_pread(fd, bytes, sizeof bytes, 0, 100), 4096);
+	assert_int_equal(sharedfile_pread(fd, bytes, sizeof bytes, 4000, 96), 96);
+	assert_int_equal(sharedfile_pread(fd, bytes, sizeof bytes, 4000, 97), -1);
+	close(fd);
 
 	static struct seen s;
-	int mapped = 0;
-	read_with(path, map, NULL, &s, &mapped);
-	assert_true(mapped);
+	int direct = 0;
+	read_with(path, shared, NULL, &s, &direct);
+	assert_true(direct);
+	/* The records before the cut, then the error, with the packet it came at. */
+	assert_int_equal(s.frames, (4096 - 24) / 1016);
 	assert_non_null(strstr(s.text, "rc -1 "));
-	assert_non_null(strstr(s.text, "the file shrank while it was read"));
+	assert_non_null(strstr(s.text, "packet 5: the file shrank while it was read"));
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	assert_true(EVP_DigestInit_ex(md, EVP_sha256(), NULL));
-	assert_int_equal(filemap_digest(map, md), -1);
+	assert_int_equal(sharedfile_digest(shared, md), -1);
 	EVP_MD_CTX_free(md);
-	filemap_close(map);
-	unlink(path);
-	free(path);
-	free(f.data);
-}
-
-/* Resident KiB of the mapping that holds `p` (/proc/self/smaps), or -1. */
-static long resident_kib(const void *p)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	if (!f)
-		return -1;
-	char line[512];
-	int in = 0;
-	long rss = -1;
-	while (fgets(line, sizeof line, f)) {
-		unsigned long lo, hi;
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
-			in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
-			continue;
-		}
-		if (in && sscanf(line, "Rss: %ld kB", &rss) == 1)
-			break;
-	}
-	fclose(f);
-	return rss;
-}
-
-static void test_memory_let_go(void **state)
-{
-	(void)state;
-	/* A file read by the capture while the hash never comes: nothing of it stays mapped. */
-	struct file f = { 0 };
-	file_header(&f, 0xa1b2c3d4, 2, 4, 65535);
-	for (unsigned i = 0; f.len < 20u << 20; i++)
-		record(&f, i, 0, 1514, 1514, i);
-	char *path = write_file(&f);
-	struct filemap *map = filemap_open(path, 1);
-	assert_non_null(map);
-	static struct seen s;
-	int mapped = 0;
-	/* Every record read, none given on (too many to list). */
-	read_with(path, map, "len < 10", &s, &mapped);
-	assert_true(mapped);
-	assert_string_equal(s.text, "rc 0 \n");
-	uint8_t byte;
-	/* Where the mapping is (filemap has no accessor for its address): by the file's name. */
-	const void *inside = NULL;
-	{
-		FILE *maps = fopen("/proc/self/maps", "r");
-		char line[1024];
-		unsigned long lo;
-		while (maps && fgets(line, sizeof line, maps))
-			if (strstr(line, path) && sscanf(line, "%lx-", &lo) == 1)
-				inside = (const void *)lo;
-		if (maps)
-			fclose(maps);
-	}
-	assert_non_null(inside);
-	long rss = resident_kib(inside);
-	assert_true(rss >= 0 && rss <= 64);
-	/* Read again (the hash would fault it back in): still a copy of the file. */
-	assert_int_equal(filemap_copy(map, 10u << 20, &byte, 1), 0);
-	assert_int_equal(byte, f.data[10u << 20]);
-	filemap_close(map);
+	sharedfile_close(shared);
 	unlink(path);
 	free(path);
 	free(f.data);
@@ -501,50 +523,24 @@ static void test_memory_let_go(void **state)
 static void test_replaced(void **state)
 {
 	(void)state;
-	/* A file renamed over the one mapped when the run began is not read (its hash would be the old one's). */
+	/* A file renamed over the one opened when the run began is not read (its hash would be the old one's). */
 	struct file f = { 0 };
 	file_header(&f, 0xa1b2c3d4, 2, 4, 65535);
 	record(&f, 1, 0, 60, 60, 1);
 	char *path = write_file(&f);
 	char *other = write_file(&f);
-	struct filemap *map = filemap_open(path, 0);
-	assert_non_null(map);
+	struct sharedfile *shared = sharedfile_open(path, 0, SHAREDFILE_WINDOW);
+	assert_non_null(shared);
 	assert_int_equal(rename(other, path), 0);
 	static struct seen s;
-	int mapped = 1;
-	read_with(path, map, NULL, &s, &mapped);
-	assert_false(mapped);
+	int direct = 1;
+	read_with(path, shared, NULL, &s, &direct);
+	assert_false(direct);
 	assert_non_null(strstr(s.text, "the file was replaced since the run began"));
-	filemap_close(map);
+	sharedfile_close(shared);
 	unlink(path);
 	free(path);
 	free(other);
-	free(f.data);
-}
-
-static void test_other_sigbus(void **state)
-{
-	(void)state;
-	/* A SIGBUS sent to the process, not a fault in a guarded copy, still ends it. */
-	struct file f = { 0 };
-	file_header(&f, 0xa1b2c3d4, 2, 4, 65535);
-	char *path = write_file(&f);
-	pid_t child = fork();
-	assert_true(child >= 0);
-	if (child == 0) {
-		signal(SIGBUS, SIG_DFL);
-		struct filemap *map = filemap_open(path, 0);
-		if (!map)
-			_exit(2);
-		raise(SIGBUS);
-		_exit(0);
-	}
-	int status = 0;
-	assert_int_equal(waitpid(child, &status, 0), child);
-	assert_true(WIFSIGNALED(status));
-	assert_int_equal(WTERMSIG(status), SIGBUS);
-	unlink(path);
-	free(path);
 	free(f.data);
 }
 
@@ -555,13 +551,13 @@ int main(void)
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_left_to_libpcap),
 		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_not_mapped),
+		cmocka_unit_test(test_not_direct),
+		cmocka_unit_test(test_pieces),
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_digest_beside),
+		cmocka_unit_test(test_hash_waits),
 		cmocka_unit_test(test_shrinks),
-		cmocka_unit_test(test_memory_let_go),
 		cmocka_unit_test(test_replaced),
-		cmocka_unit_test(test_other_sigbus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
