@@ -5,7 +5,11 @@
  * only the head and tail; entries are written and read outside it, in space
  * that only one side may touch at a time.
  *
- * An empty ring starts again at its beginning (see queue_push_reserve()).
+ * An empty ring starts again at its beginning, and the writer goes back to
+ * it early, past its first MiB, when the reader has left it (see
+ * queue_push_reserve()): a reader that keeps up then has both sides work in
+ * the same few pages. The wrap padding is counted as used until the reader
+ * passes it, but not as waiting to be read.
  *
  * The two sides wake each other in batches, not per entry: the reader is woken
  * when READER_BATCH bytes (at most an eighth of the ring) are waiting, or
@@ -21,7 +25,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { ALIGN = 8, READER_NAP_MS = 100, READER_BATCH = 256 << 10 };
+enum { ALIGN = 8, READER_NAP_MS = 100, READER_BATCH = 256 << 10, EARLY_WRAP = 1 << 20 };
 #define WRAP UINT64_MAX
 
 struct queue {
@@ -30,9 +34,11 @@ struct queue {
 	size_t head;      /* next entry to read */
 	size_t tail;      /* where the next entry goes */
 	size_t used;      /* bytes between head and tail, wrap padding included */
+	size_t skipped;   /* of which wrap padding (bytes at the end of the ring left unused) */
 	size_t reserved;  /* bytes taken by the entry being written (0: none) */
 	size_t reserved_at;
 	size_t popped;    /* bytes of the entry being read (0: none) */
+	size_t popped_skip; /* of which wrap padding */
 	int closed;
 	int reader_waiting, writer_waiting;
 	uint64_t dropped;
@@ -123,6 +129,14 @@ void *queue_push_reserve(struct queue *queue, size_t size, int wait)
 	}
 	size_t at = queue->tail;
 	size_t cost = cost_at_tail(queue, need);
+	/*
+	 * Past EARLY_WRAP with the start free (the reader has moved on from
+	 * it): back to the start before the end, so that a reader that keeps
+	 * up has the writer work in the same first MiB or so of the ring, in
+	 * the caches, rather than walk (and fault in) all of it.
+	 */
+	if (cost == need && at >= EARLY_WRAP && at > queue->head && queue->head >= need)
+		cost = queue->capacity - at + need;
 	pthread_mutex_unlock(&queue->lock);
 
 	if (cost != need) {
@@ -144,12 +158,14 @@ void queue_push_commit(struct queue *queue)
 {
 	pthread_mutex_lock(&queue->lock);
 	queue->used += queue->reserved;
-	queue->tail = queue->reserved_at + padded(*(uint64_t *)(void *)(queue->ring + queue->reserved_at));
+	size_t entry = padded(*(uint64_t *)(void *)(queue->ring + queue->reserved_at));
+	queue->skipped += queue->reserved - entry;
+	queue->tail = queue->reserved_at + entry;
 	if (queue->tail == queue->capacity)
 		queue->tail = 0;
 	queue->reserved = 0;
-	if (queue->reader_waiting &&
-	    queue->used >= (queue->capacity / 8 < READER_BATCH ? queue->capacity / 8 : READER_BATCH))
+	if (queue->reader_waiting && queue->used - queue->skipped >=
+					     (queue->capacity / 8 < READER_BATCH ? queue->capacity / 8 : READER_BATCH))
 		pthread_cond_signal(&queue->not_empty);
 	pthread_mutex_unlock(&queue->lock);
 }
@@ -223,6 +239,7 @@ void *queue_pop_timed(struct queue *queue, size_t *size, int timeout_ms, int *ti
 		memcpy(&length, queue->ring, sizeof length);
 	}
 	queue->popped = skipped + padded((size_t)length);
+	queue->popped_skip = skipped;
 	*size = (size_t)length;
 	return queue->ring + at + ALIGN;
 }
@@ -237,7 +254,9 @@ void queue_pop_release(struct queue *queue)
 	pthread_mutex_lock(&queue->lock);
 	queue->head = (queue->head + queue->popped) % queue->capacity;
 	queue->used -= queue->popped;
+	queue->skipped -= queue->popped_skip;
 	queue->popped = 0;
+	queue->popped_skip = 0;
 	if (queue->writer_waiting && queue->used <= queue->capacity / 2)
 		pthread_cond_signal(&queue->not_full);
 	pthread_mutex_unlock(&queue->lock);

@@ -67,6 +67,47 @@ static void test_wrap_around(void **state)
 	queue_free(queue);
 }
 
+/*
+ * A reader that keeps up (one entry behind): past the first MiB, the writer
+ * goes back to the start of a large ring instead of walking all of it; the
+ * entries still come out whole and in order, and the queue's count of
+ * bytes waiting is right again once the reader has caught up.
+ */
+static void test_early_wrap(void **state)
+{
+	(void)state;
+	enum { CAPACITY = 16 << 20, SIZE = 1000 };
+	struct queue *queue = queue_new(CAPACITY);
+	assert_non_null(queue);
+	uint8_t *first = NULL, *lowest = NULL, *highest = NULL;
+	unsigned again_at_start = 0;
+	for (unsigned i = 0; i < 20000; i++) {
+		uint8_t *slot = queue_push_reserve(queue, SIZE, 0);
+		assert_non_null(slot);
+		for (size_t k = 0; k < SIZE; k++)
+			slot[k] = (uint8_t)(i + k);
+		queue_push_commit(queue);
+		if (!first)
+			first = lowest = highest = slot;
+		else if (slot == first)
+			again_at_start++;
+		if (slot < lowest)
+			lowest = slot;
+		if (slot > highest)
+			highest = slot;
+		if (i > 0)
+			pop_expect(queue, SIZE, (uint8_t)(i - 1));
+	}
+	assert_true(again_at_start >= 10);
+	/* Never far past the first MiB (plus an entry and its header). */
+	assert_true((size_t)(highest - lowest) < (1u << 20) + 2 * (SIZE + 16));
+	size_t got;
+	assert_non_null(queue_pop(queue, &got));
+	queue_pop_release(queue);
+	assert_int_equal(queue_used(queue), 0);
+	queue_free(queue);
+}
+
 static void test_full_drops_and_counts(void **state)
 {
 	(void)state;
@@ -148,6 +189,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fifo_and_sizes),
 		cmocka_unit_test(test_wrap_around),
+		cmocka_unit_test(test_early_wrap),
 		cmocka_unit_test(test_full_drops_and_counts),
 		cmocka_unit_test(test_close_drains),
 		cmocka_unit_test(test_bad_capacity),
