@@ -14,7 +14,27 @@
 #define TRACKWATCH_ARENA_H
 
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 void arena_reserve(size_t bytes);
+
+/*
+ * calloc(1, size) for a small structure made and freed over and over (a
+ * flow's, a stream's): malloc() and then zeroed. glibc's calloc() does not
+ * take from the thread's cache of freed chunks (tcache) as malloc() does,
+ * so each call went the allocator's slow way, and freed chunks piled up in
+ * its fast bins for malloc_consolidate() to sort. The empty asm keeps the
+ * compiler from turning the pair back into calloc().
+ */
+static inline void *arena_zalloc(size_t size)
+{
+	void *p = malloc(size);
+	if (p) {
+		__asm__ volatile("" : : "r"(p) : "memory");
+		memset(p, 0, size);
+	}
+	return p;
+}
 
 #endif

@@ -15,6 +15,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "arena.h"
+
 enum { LRU_TCP = 0, LRU_UDP = 1, LRU_CLOSED = 2, LRU_COUNT = 3 };
 
 struct lru_list {
@@ -326,7 +328,7 @@ struct flow *flow_table_lookup(struct flow_table *table, const struct decoded_pa
 		}
 		if (table->stats.active >= table->config.max_flows)
 			evict_one(table);
-		flow = calloc(1, sizeof *flow);
+		flow = arena_zalloc(sizeof *flow);
 		if (!flow)
 			return NULL;
 		flow->key = key;

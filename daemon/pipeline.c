@@ -27,6 +27,7 @@
 #include "../dissectors/http1.h"
 #include "../dissectors/quic.h"
 #include "../dissectors/tls.h"
+#include "arena.h"
 #include "consent.h"
 #include "decrypt.h"
 #include "dnscache.h"
@@ -1286,7 +1287,7 @@ static struct stream *stream_open(struct pipeline *pipeline, struct flow *flow,
 {
 	struct flow_dissect *d = flow->dissect;
 	d->opened |= (uint8_t)(1u << dir);
-	struct stream *stream = calloc(1, sizeof *stream);
+	struct stream *stream = arena_zalloc(sizeof *stream);
 	if (!stream) {
 		pipeline->stats.out_of_memory++;
 		return NULL;
@@ -1332,7 +1333,7 @@ static void stream_set_kind(struct pipeline *pipeline, struct flow *flow, struct
 	if (kind != STREAM_HTTP)
 		dpi_hand_over(pipeline, flow, kind == STREAM_TLS ? DPI_MASTER_TLS : DPI_MASTER_DNS);
 	if (kind == STREAM_HTTP && !d->http) {
-		d->http = calloc(1, sizeof *d->http);
+		d->http = arena_zalloc(sizeof *d->http);
 	}
 	/*
 	 * An HTTP/1 response reader must hear of every request (a HEAD's response
@@ -1932,7 +1933,7 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 	}
 	struct flow_dissect *d = flow->dissect;
 	if (!d) {
-		d = flow->dissect = calloc(1, sizeof *d);
+		d = flow->dissect = arena_zalloc(sizeof *d);
 		if (!d) {
 			stats->out_of_memory++;
 			return;

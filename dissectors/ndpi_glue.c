@@ -174,7 +174,7 @@ void dpi_engine_retire(struct dpi_engine *engine)
 
 struct dpi_flow *dpi_flow_new(void)
 {
-	return calloc(1, sizeof(struct dpi_flow));
+	return arena_zalloc(sizeof(struct dpi_flow));
 }
 
 void dpi_flow_free(struct dpi_flow *flow)
