@@ -285,28 +285,85 @@ void ident_key_free(struct ident_key *key)
 /*
  * The same values come again and again (a session cookie on every request,
  * a client id in every pixel's URL): each thread remembers the hash texts of
- * the short values it hashed last, by value and key, so that most values
- * cost a lookup rather than an HMAC. Only memory of this process holds them.
+ * the values it hashed, by value and key, in a table made at its first hash
+ * (MEMO_SLOTS, about 200 KiB), so that most values cost a lookup rather than
+ * an HMAC. A value up to MEMO_INLINE bytes is kept in its slot, a longer one
+ * (up to MEMO_VALUE_MAX) in a copy of its own. Only memory of this process
+ * holds them; a thread's table goes with the thread.
  */
-enum { MEMO_SLOTS = 512, MEMO_VALUE_MAX = 48 };
+enum { MEMO_SLOTS = 2048, MEMO_INLINE = 48, MEMO_VALUE_MAX = 1024 };
 
 struct memo_slot {
-	uint64_t key_id;          /* 0: empty */
-	uint8_t len;
-	char value[MEMO_VALUE_MAX];
+	uint64_t key_id; /* 0: empty */
+	uint32_t hash;   /* of the value (and key): most other values differ here */
+	uint16_t len;
+	char *copy;      /* the value when longer than MEMO_INLINE */
+	char value[MEMO_INLINE];
 	char text[IDENT_HASH_TEXT];
 };
 
-static _Thread_local struct memo_slot memo[MEMO_SLOTS];
+static _Thread_local struct memo_slot *memo;
+static pthread_key_t memo_owner;
+static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
+static int memo_owner_ok;
 
-static struct memo_slot *memo_slot(uint64_t key_id, const void *value, size_t len)
+static void memo_free(void *table)
 {
+	struct memo_slot *slots = table;
+	for (size_t i = 0; i < MEMO_SLOTS; i++)
+		free(slots[i].copy);
+	free(slots);
+}
+
+static void memo_setup(void)
+{
+	memo_owner_ok = pthread_key_create(&memo_owner, memo_free) == 0;
+}
+
+/* The slot for `value` in this thread's table, or NULL (no table: every value is hashed). */
+static struct memo_slot *memo_slot(uint64_t key_id, const void *value, size_t len, uint64_t *hash)
+{
+	if (!memo) {
+		pthread_once(&memo_once, memo_setup);
+		struct memo_slot *table = memo_owner_ok ? calloc(MEMO_SLOTS, sizeof *table) : NULL;
+		if (!table)
+			return NULL;
+		if (pthread_setspecific(memo_owner, table) != 0) {
+			free(table);
+			return NULL;
+		}
+		memo = table;
+	}
 	uint64_t h = 0xcbf29ce484222325ULL ^ key_id;
 	const unsigned char *p = value;
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ p[i]) * 0x100000001b3ULL;
 	h ^= h >> 31;
+	*hash = h;
 	return &memo[h % MEMO_SLOTS];
+}
+
+static const char *memo_value(const struct memo_slot *slot)
+{
+	return slot->len > MEMO_INLINE ? slot->copy : slot->value;
+}
+
+/* Keeps `value`'s hash text in `slot` (nothing when a long value's copy cannot be made). */
+static void memo_keep(struct memo_slot *slot, uint64_t key_id, uint64_t hash, const void *value,
+		      size_t len, const char text[IDENT_HASH_TEXT])
+{
+	char *copy = NULL;
+	if (len > MEMO_INLINE && !(copy = malloc(len))) {
+		slot->key_id = 0;
+		return;
+	}
+	free(slot->copy);
+	slot->copy = copy;
+	memcpy(len > MEMO_INLINE ? copy : slot->value, value, len);
+	slot->key_id = key_id;
+	slot->hash = (uint32_t)hash;
+	slot->len = (uint16_t)len;
+	memcpy(slot->text, text, IDENT_HASH_TEXT);
 }
 
 int ident_hash(const struct ident_key *key, const void *value, size_t len,
@@ -317,13 +374,12 @@ int ident_hash(const struct ident_key *key, const void *value, size_t len,
 	if (len == 0)
 		return 0;
 	struct memo_slot *slot = NULL;
-	if (len <= MEMO_VALUE_MAX && key->id) {
-		slot = memo_slot(key->id, value, len);
-		if (slot->key_id == key->id && slot->len == len &&
-		    memcmp(slot->value, value, len) == 0) {
-			memcpy(out, slot->text, IDENT_HASH_TEXT);
-			return 0;
-		}
+	uint64_t hash = 0;
+	if (len <= MEMO_VALUE_MAX && key->id && (slot = memo_slot(key->id, value, len, &hash)) &&
+	    slot->key_id == key->id && slot->hash == (uint32_t)hash && slot->len == len &&
+	    memcmp(memo_value(slot), value, len) == 0) {
+		memcpy(out, slot->text, IDENT_HASH_TEXT);
+		return 0;
 	}
 	EVP_MAC_CTX *context = context_for(key);
 	if (!context)
@@ -342,12 +398,8 @@ int ident_hash(const struct ident_key *key, const void *value, size_t len,
 		out[2 * i + 1] = hex[mac[i] & 0xf];
 	}
 	out[IDENT_HASH_HEX] = '\0';
-	if (slot) {
-		slot->key_id = key->id;
-		slot->len = (uint8_t)len;
-		memcpy(slot->value, value, len);
-		memcpy(slot->text, out, IDENT_HASH_TEXT);
-	}
+	if (slot)
+		memo_keep(slot, key->id, hash, value, len, out);
 	return 0;
 }
 

@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "../../daemon/identifiers.h"
 
 typedef struct ident_redaction (*redactor)(const struct ident_key *key, const char *in, size_t len,
@@ -295,6 +297,46 @@ static void test_hash_stable_and_keyed(void **state)
 	ident_key_free(&r1);
 	ident_key_free(&r2);
 	ident_key_free(&r1); /* twice: harmless */
+}
+
+/* HMAC-SHA256 of `data` with the test secret, by OpenSSL's one-shot call: its first 128 bits in hex. */
+static void reference_hmac(const void *data, size_t len, char out[IDENT_HASH_TEXT])
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	size_t mac_len = 0;
+	assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, test_secret,
+				  sizeof test_secret - 1, data, len, mac, sizeof mac, &mac_len));
+	for (size_t i = 0; i < IDENT_HASH_HEX / 2; i++)
+		snprintf(out + 2 * i, 3, "%02x", mac[i]);
+}
+
+/*
+ * The thread's table of values hashed before: short values (kept in their
+ * slot), long ones (kept in a copy), ones too long to keep, values that
+ * differ only in their last byte, and more values than the table has slots
+ * (so that they displace each other): every hash, first time and again in
+ * another order, is HMAC-SHA256's as OpenSSL computes it on its own.
+ */
+static void test_hash_remembered(void **state)
+{
+	(void)state;
+	enum { VALUES = 3000, LONGEST = 1100 };
+	static char value[LONGEST];
+	char got[IDENT_HASH_TEXT], want[IDENT_HASH_TEXT];
+	for (int round = 0; round < 3; round++) {
+		for (unsigned n = 0; n < VALUES; n++) {
+			unsigned i = round == 1 ? VALUES - 1 - n : (n * 7919u) % VALUES;
+			size_t len = 1 + (i * 37u) % LONGEST;
+			for (size_t k = 0; k < len; k++)
+				value[k] = (char)('a' + (k + i / 26) % 26);
+			value[len - 1] = (char)('A' + i % 26);
+			hash_text(&key, value, len, got);
+			reference_hmac(value, len, want);
+			if (strcmp(got, want) != 0)
+				fail_msg("round %d, value %u (%zu bytes): %s, expected %s", round, i, len, got,
+					 want);
+		}
+	}
 }
 
 static void test_hash_empty_and_no_key(void **state)
@@ -743,6 +785,7 @@ int main(void)
 		cmocka_unit_test(test_hash_stable_and_keyed),
 		cmocka_unit_test(test_hash_empty_and_no_key),
 		cmocka_unit_test(test_hash_threads),
+		cmocka_unit_test(test_hash_remembered),
 		cmocka_unit_test(test_cookie),
 		cmocka_unit_test(test_cookie_secrets),
 		cmocka_unit_test(test_cookie_many_pairs),
