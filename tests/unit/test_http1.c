@@ -1062,6 +1062,40 @@ static void test_not_http(void **state)
 	http1_parser_free(&p);
 }
 
+/*
+ * A control byte in a long request line, at every place among the eight
+ * bytes the start line is checked in at a time: not HTTP/1, except a tab
+ * (allowed); with a letter there instead, a request.
+ */
+static void test_start_line_controls(void **state)
+{
+	(void)state;
+	static const uint8_t controls[] = { 0x00, 0x01, 0x08, 0x0b, 0x0c, 0x0e, 0x1b, 0x1f, 0x7f, '\t', 'a' };
+	for (size_t c = 0; c < sizeof controls; c++) {
+		for (size_t at = 0; at < 24; at++) {
+			char line[96];
+			int n = snprintf(line, sizeof line, "GET /%s HTTP/1.1\r\nHost: x\r\n\r\n",
+					 "0123456789abcdefghijklmnopqrstuvwxyz");
+			assert_true(n > 0 && (size_t)n < sizeof line);
+			line[5 + at] = (char)controls[c];
+			struct http1_parser p;
+			http1_parser_init(&p, 1);
+			struct recorder *r = recorder_new(&p);
+			enum http1_end end = feed(&p, line, (size_t)n, r);
+			int allowed = controls[c] == '\t' || controls[c] == 'a';
+			if (allowed) {
+				assert_int_equal(end, HTTP1_MORE);
+				assert_int_equal(r->count, 1);
+			} else {
+				assert_int_equal(end, HTTP1_END_NOT_HTTP);
+				assert_int_equal(r->count, 0);
+			}
+			recorder_free(r);
+			http1_parser_free(&p);
+		}
+	}
+}
+
 static void test_callback_stops(void **state)
 {
 	(void)state;
@@ -1131,6 +1165,7 @@ int main(void)
 		cmocka_unit_test(test_content_length_errors),
 		cmocka_unit_test(test_upgrades),
 		cmocka_unit_test(test_not_http),
+		cmocka_unit_test(test_start_line_controls),
 		cmocka_unit_test(test_ssdp_methods),
 		cmocka_unit_test(test_callback_stops),
 		cmocka_unit_test(test_end_names),
