@@ -288,10 +288,11 @@ void ident_key_free(struct ident_key *key)
  * the values it hashed, by value and key, in a table made at its first hash
  * (MEMO_SLOTS, about 200 KiB), so that most values cost a lookup rather than
  * an HMAC. A value up to MEMO_INLINE bytes is kept in its slot, a longer one
- * (up to MEMO_VALUE_MAX) in a copy of its own. Only memory of this process
- * holds them; a thread's table goes with the thread.
+ * (up to MEMO_VALUE_MAX, as long as a browser keeps a cookie) in a copy of
+ * its own. Only memory of this process holds them; a thread's table goes
+ * with the thread.
  */
-enum { MEMO_SLOTS = 2048, MEMO_INLINE = 48, MEMO_VALUE_MAX = 1024 };
+enum { MEMO_SLOTS = 2048, MEMO_INLINE = 48, MEMO_VALUE_MAX = 4096 };
 
 struct memo_slot {
 	uint64_t key_id; /* 0: empty */
