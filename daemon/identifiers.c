@@ -272,10 +272,15 @@ static EVP_MAC_CTX *context_for(const struct ident_key *key)
 	return copy;
 }
 
+static void memo_wipe(void);
+
 void ident_key_free(struct ident_key *key)
 {
 	if (key->id != 0 && thread_key_id == key->id)
 		thread_context_drop();
+	/* This thread's values hashed with it (and any other): wiped (other threads' go with them). */
+	if (key->id != 0)
+		memo_wipe();
 	EVP_MAC_CTX_free(key->keyed);
 	memset(key, 0, sizeof *key);
 }
@@ -289,8 +294,9 @@ void ident_key_free(struct ident_key *key)
  * (MEMO_SLOTS, about 200 KiB), so that most values cost a lookup rather than
  * an HMAC. A value up to MEMO_INLINE bytes is kept in its slot, a longer one
  * (up to MEMO_VALUE_MAX, as long as a browser keeps a cookie) in a copy of
- * its own. Only memory of this process holds them; a thread's table goes
- * with the thread.
+ * its own: the table and its copies take 8 MiB at most. Only memory of this
+ * process holds them, wiped when they go: with the thread, when replaced,
+ * and when a key is let go (ident_key_free(), for the calling thread).
  */
 enum { MEMO_SLOTS = 2048, MEMO_INLINE = 48, MEMO_VALUE_MAX = 4096 };
 
@@ -308,12 +314,29 @@ static pthread_key_t memo_owner;
 static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
 static int memo_owner_ok;
 
+/* Wipes and frees a slot's copy, and the slot (values are identifiers). */
+static void memo_clear(struct memo_slot *slot)
+{
+	if (slot->copy) {
+		OPENSSL_cleanse(slot->copy, slot->len);
+		free(slot->copy);
+	}
+	OPENSSL_cleanse(slot, sizeof *slot);
+}
+
+static void memo_wipe(void)
+{
+	for (size_t i = 0; memo && i < MEMO_SLOTS; i++)
+		memo_clear(&memo[i]);
+}
+
 static void memo_free(void *table)
 {
 	struct memo_slot *slots = table;
 	for (size_t i = 0; i < MEMO_SLOTS; i++)
-		free(slots[i].copy);
+		memo_clear(&slots[i]);
 	free(slots);
+	memo = NULL;
 }
 
 static void memo_setup(void)
@@ -355,10 +378,10 @@ static void memo_keep(struct memo_slot *slot, uint64_t key_id, uint64_t hash, co
 {
 	char *copy = NULL;
 	if (len > MEMO_INLINE && !(copy = malloc(len))) {
-		slot->key_id = 0;
+		memo_clear(slot);
 		return;
 	}
-	free(slot->copy);
+	memo_clear(slot);
 	slot->copy = copy;
 	memcpy(len > MEMO_INLINE ? copy : slot->value, value, len);
 	slot->key_id = key_id;

@@ -5,11 +5,12 @@
  * only the head and tail; entries are written and read outside it, in space
  * that only one side may touch at a time.
  *
- * An empty ring starts again at its beginning, and the writer goes back to
- * it early, past its first MiB, when the reader has left it (see
- * queue_push_reserve()): a reader that keeps up then has both sides work in
- * the same few pages. The wrap padding is counted as used until the reader
- * passes it, but not as waiting to be read.
+ * An empty ring starts again at its beginning, and a writer that waits when
+ * the ring is full goes back to it early, past its first MiB, when the
+ * reader has caught up (see queue_push_reserve()): a reader that keeps up
+ * then has both sides work in the same few pages. The wrap padding is
+ * counted as used (room) until the reader passes it, but not as waiting to
+ * be read (the reader's wake-up, queue_used()).
  *
  * The two sides wake each other in batches, not per entry: the reader is woken
  * when READER_BATCH bytes (at most an eighth of the ring) are waiting, or
@@ -130,12 +131,17 @@ void *queue_push_reserve(struct queue *queue, size_t size, int wait)
 	size_t at = queue->tail;
 	size_t cost = cost_at_tail(queue, need);
 	/*
-	 * Past EARLY_WRAP with the start free (the reader has moved on from
-	 * it): back to the start before the end, so that a reader that keeps
-	 * up has the writer work in the same first MiB or so of the ring, in
-	 * the caches, rather than walk (and fault in) all of it.
+	 * Past EARLY_WRAP with the reader near (half of that behind at most):
+	 * back to the start before the end, so that a reader that keeps up has
+	 * the writer work in the same first MiB or so of the ring, in the
+	 * caches, rather than walk (and fault in) all of it. Until the reader
+	 * passes the wrap, the room is only the start of the ring it has left
+	 * (half a MiB at least): so only for a writer that waits when the ring
+	 * is full (a file run), never for one that would drop entries (live
+	 * capture).
 	 */
-	if (cost == need && at >= EARLY_WRAP && at > queue->head && queue->head >= need)
+	if (wait && cost == need && at >= EARLY_WRAP && at > queue->head &&
+	    at - queue->head <= EARLY_WRAP / 2 && queue->head >= need)
 		cost = queue->capacity - at + need;
 	pthread_mutex_unlock(&queue->lock);
 
@@ -274,7 +280,7 @@ uint64_t queue_dropped(const struct queue *queue)
 size_t queue_used(struct queue *queue)
 {
 	pthread_mutex_lock(&queue->lock);
-	size_t used = queue->used;
+	size_t used = queue->used - queue->skipped;
 	pthread_mutex_unlock(&queue->lock);
 	return used;
 }

@@ -47,7 +47,7 @@ struct sharedfile *sharedfile_open(const char *path, int hashed, size_t window)
 		return NULL;
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-	    (uint64_t)st.st_size > SIZE_MAX / 2 || window < 4) {
+	    (uint64_t)st.st_size > SIZE_MAX / 2 || window < 4 * (size_t)SHAREDFILE_CHUNK) {
 		close(fd);
 		errno = EINVAL;
 		return NULL;

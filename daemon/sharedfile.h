@@ -41,8 +41,9 @@ struct sharedfile;
 /*
  * Opens the regular file at `path` for the capture, and for the hash when
  * `hashed`; the two keep within `window` bytes (SHAREDFILE_WINDOW; tests use
- * less). NULL when it cannot (not a regular file, empty): the caller reads
- * the file as before; errno is set.
+ * less, but no less than 4 * SHAREDFILE_CHUNK: the hash reads a chunk at a
+ * time). NULL when it cannot (not a regular file, empty, too small a
+ * window): the caller reads the file as before; errno is set.
  */
 struct sharedfile *sharedfile_open(const char *path, int hashed, size_t window);
 void sharedfile_close(struct sharedfile *file);

@@ -82,7 +82,7 @@ static void test_early_wrap(void **state)
 	uint8_t *first = NULL, *lowest = NULL, *highest = NULL;
 	unsigned again_at_start = 0;
 	for (unsigned i = 0; i < 20000; i++) {
-		uint8_t *slot = queue_push_reserve(queue, SIZE, 0);
+		uint8_t *slot = queue_push_reserve(queue, SIZE, 1);
 		assert_non_null(slot);
 		for (size_t k = 0; k < SIZE; k++)
 			slot[k] = (uint8_t)(i + k);
@@ -106,6 +106,39 @@ static void test_early_wrap(void **state)
 	queue_pop_release(queue);
 	assert_int_equal(queue_used(queue), 0);
 	queue_free(queue);
+}
+
+/*
+ * The reader keeps up (one entry behind), then stops: a writer that drops
+ * when the ring is full (live capture) still has the whole ring, and one
+ * that waits has at least the start of the ring the reader left; what
+ * queue_used() says waiting is what was pushed, never the wrap's padding.
+ */
+static void test_reader_stops(void **state)
+{
+	(void)state;
+	enum { CAPACITY = 16 << 20, SIZE = 1000, ENTRY = SIZE + 8 + 0 };
+	for (int wait = 0; wait < 2; wait++) {
+		struct queue *queue = queue_new(CAPACITY);
+		assert_non_null(queue);
+		for (unsigned i = 0; i < 3000; i++) {
+			assert_int_equal(push(queue, SIZE, (uint8_t)i, wait), 0);
+			if (i > 0)
+				pop_expect(queue, SIZE, (uint8_t)(i - 1));
+		}
+		size_t pushed = 0;
+		while (queue_push_reserve(queue, SIZE, 0)) {
+			queue_push_commit(queue);
+			pushed++;
+			/* Waiting: the entries, padded to 8, with their lengths. */
+			assert_int_equal(queue_used(queue), (pushed + 1) * (8 + ((SIZE + 7) & ~7u)));
+		}
+		if (wait)
+			assert_true(pushed * SIZE >= (512u << 10));
+		else
+			assert_true(pushed * SIZE >= CAPACITY / 2 + (CAPACITY / 4));
+		queue_free(queue);
+	}
 }
 
 static void test_full_drops_and_counts(void **state)
@@ -190,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_fifo_and_sizes),
 		cmocka_unit_test(test_wrap_around),
 		cmocka_unit_test(test_early_wrap),
+		cmocka_unit_test(test_reader_stops),
 		cmocka_unit_test(test_full_drops_and_counts),
 		cmocka_unit_test(test_close_drains),
 		cmocka_unit_test(test_bad_capacity),
