@@ -322,11 +322,9 @@ static uint64_t wall_clock_us(void)
  * 0, or -1 when the file no longer has them (it shrank) or a read failed.
  * `need` is within the file's size when opened, and the buffer's.
  */
-static int direct_fill(struct capture *capture, size_t at, size_t need)
+static int direct_refill(struct capture *capture, size_t at, size_t need)
 {
 	size_t end = capture->buf_from + capture->buf_len;
-	if (at >= capture->buf_from && at + need <= end)
-		return 0;
 	size_t keep = 0;
 	if (at >= capture->buf_from && at < end) {
 		keep = end - at;
@@ -342,6 +340,14 @@ static int direct_fill(struct capture *capture, size_t at, size_t need)
 		return -1;
 	capture->buf_len = keep + (size_t)got;
 	return 0;
+}
+
+/* The same, as a test inline first: the bytes are mostly there already. */
+static inline int direct_fill(struct capture *capture, size_t at, size_t need)
+{
+	if (at >= capture->buf_from && at + need <= capture->buf_from + capture->buf_len)
+		return 0;
+	return direct_refill(capture, at, need);
 }
 
 /*
