@@ -138,7 +138,7 @@ test_keylog_SRC = dissectors/keylog.c
 test_keylog_LIBS = $(shell pkg-config --libs libcrypto)
 fuzz_decode_SRC = daemon/decode.c
 fuzz_capture_SRC = daemon/capture.c daemon/sharedfile.c daemon/decode.c
-fuzz_capture_CFLAGS = $(pkg_cflags)
+fuzz_capture_CFLAGS = $(pkg_cflags) -DCAPTURE_DIRECT_PIECE=512
 fuzz_capture_LIBS = $(pkg_libs)
 fuzz_flow_SRC = daemon/flow.c daemon/decode.c
 fuzz_reassembly_SRC = daemon/reassembly.c

@@ -18,6 +18,10 @@
 #include "decode.h"
 #include "sharedfile.h"
 
+#ifndef CAPTURE_DIRECT_PIECE
+#define CAPTURE_DIRECT_PIECE (256 << 10)
+#endif
+
 struct capture {
 	pcap_t *pcap;
 	char *name;
@@ -50,8 +54,12 @@ enum {
 	READ_BUFFER_SIZE = 1 << 20,
 	/* libpcap's stdio buffer when the records are read directly (it reads the header only). */
 	DIRECT_READ_BUFFER_SIZE = 16 << 10,
-	/* What the direct reading reads at a time: it stays in the core's cache while read. */
-	DIRECT_PIECE = 256 << 10,
+	/*
+	 * What the direct reading reads at a time: it stays in the core's cache
+	 * while read. The fuzzing build makes it small (CAPTURE_DIRECT_PIECE),
+	 * so that its inputs' records cross pieces too.
+	 */
+	DIRECT_PIECE = CAPTURE_DIRECT_PIECE,
 	MAX_FRAME = 262144,
 	PCAP_FILE_HEADER = 24,
 	PCAP_RECORD_HEADER = 16,
@@ -332,8 +340,11 @@ static int direct_refill(struct capture *capture, size_t at, size_t need)
 	}
 	capture->buf_from = at;
 	capture->buf_len = keep;
+	/* A piece, or the rest of the record when that is more (the buffer holds both). */
 	size_t left = sharedfile_size(capture->shared) - (at + keep);
-	size_t want = capture->buf_size - keep < left ? capture->buf_size - keep : left;
+	size_t want = need - keep > DIRECT_PIECE ? need - keep : DIRECT_PIECE;
+	if (want > left)
+		want = left;
 	/* What the file still has, so long as it is the record's whole. */
 	ssize_t got = sharedfile_pread(capture->fd, capture->buf + keep, want, at + keep, need - keep);
 	if (got < 0)

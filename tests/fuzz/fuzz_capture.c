@@ -3,9 +3,10 @@
  * input is a capture file (after a first byte: odd, a classic pcap file
  * header with the snapshot length of the next two bytes is put before the
  * rest, so that the fuzzer works on records), read once by libpcap alone and
- * once directly (daemon/sharedfile.c). libpcap is the oracle: the frames,
- * their times and lengths, and the result must be the same; any difference
- * aborts.
+ * once directly (daemon/sharedfile.c), in pieces of 512 bytes in this build
+ * (CAPTURE_DIRECT_PIECE) so that records cross them. libpcap is the oracle:
+ * the frames, their times and lengths, and the result must be the same; any
+ * difference aborts.
  */
 #include <stdint.h>
 #include <stdio.h>
