@@ -7,7 +7,7 @@
  *
  * An empty ring starts again at its beginning, and a writer that waits when
  * the ring is full goes back to it early, past its first MiB, when the
- * reader has caught up (see queue_push_reserve()): a reader that keeps up
+ * reader is near (see queue_push_reserve()): a reader that keeps up
  * then has both sides work in the same few pages. The wrap padding is
  * counted as used (room) until the reader passes it, but not as waiting to
  * be read (the reader's wake-up, queue_used()).

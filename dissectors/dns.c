@@ -53,12 +53,6 @@ static inline uint32_t get_be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* A byte a name's text shows as it is (others are written \DDD). */
-static int is_plain(uint8_t c)
-{
-	return c > 0x20 && c < 0x7f && c != '.' && c != '\\';
-}
-
 static enum dns_error read_name(const uint8_t *message, size_t len, size_t offset, char *text,
 				 size_t *next)
 {
@@ -106,20 +100,10 @@ static enum dns_error read_name(const uint8_t *message, size_t len, size_t offse
 			return DNS_ERR_TRUNCATED;
 		if (out != text)
 			*out++ = '.';
-		/* A label of plain bytes (most of them) is copied whole. */
-		size_t plain = 0;
-		while (plain < label && is_plain(message[pos + 1 + plain]))
-			plain++;
-		if (plain == label && (size_t)(out_end - out) >= label) {
-			memcpy(out, message + pos + 1, label);
-			out += label;
-			pos += (size_t)label + 1;
-			continue;
-		}
 		for (size_t i = 1; i <= label; i++) {
 			uint8_t c = message[pos + i];
 			/* 4 * 255 < DNS_NAME_TEXT_MAX: the checks below never fire on valid bounds. */
-			if (is_plain(c)) {
+			if (c > 0x20 && c < 0x7f && c != '.' && c != '\\') {
 				if (out >= out_end)
 					return DNS_ERR_NAME_TOO_LONG;
 				*out++ = (char)c;

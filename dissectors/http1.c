@@ -182,6 +182,11 @@ static int start_prefix_ok(const struct http1_parser *parser, const uint8_t *lin
 }
 
 /* Control bytes other than tab and the line end have no place in a start line. */
+static int start_byte_bad(uint8_t c)
+{
+	return (c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f;
+}
+
 static int start_bytes_ok(const uint8_t *p, size_t len)
 {
 	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
@@ -199,11 +204,11 @@ static int start_bytes_ok(const uint8_t *p, size_t len)
 		if (((x - 0x20 * ones) & ~x & highs) == 0 && ((del - ones) & ~del & highs) == 0)
 			continue;
 		for (size_t k = i; k < i + 8; k++)
-			if ((p[k] < 0x20 && p[k] != '\t' && p[k] != '\r' && p[k] != '\n') || p[k] == 0x7f)
+			if (start_byte_bad(p[k]))
 				return 0;
 	}
 	for (; i < len; i++)
-		if ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\r' && p[i] != '\n') || p[i] == 0x7f)
+		if (start_byte_bad(p[i]))
 			return 0;
 	return 1;
 }
