@@ -8,6 +8,7 @@
  * the caller's buffer.
  */
 #include "identifiers.h"
+#include "hash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -358,11 +359,7 @@ static struct memo_slot *memo_slot(uint64_t key_id, const void *value, size_t le
 		}
 		memo = table;
 	}
-	uint64_t h = 0xcbf29ce484222325ULL ^ key_id;
-	const unsigned char *p = value;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
-	h ^= h >> 31;
+	uint64_t h = hash_words(value, len, key_id);
 	*hash = h;
 	return &memo[h % MEMO_SLOTS];
 }
