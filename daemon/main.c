@@ -372,6 +372,25 @@ static void shared_done(struct sharedfile *const *shared, size_t count)
 			sharedfile_capture_done(shared[i]);
 }
 
+/*
+ * Whether what a run used is freed piece by piece before the process ends:
+ * only in a build with a leak checker (AddressSanitizer, as the tests run),
+ * which then shows that all of it can be. Otherwise the process's end gives
+ * it back at once; freeing the flows, lists, tables and nDPI's engine one by
+ * one (some 40 MB after a file run) made the run's end ~5 ms longer.
+ * Files and sockets are closed, and secrets wiped, either way.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define FREE_AT_EXIT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FREE_AT_EXIT 1
+#endif
+#endif
+#ifndef FREE_AT_EXIT
+#define FREE_AT_EXIT 0
+#endif
+
 /* The writer's timeline, lists and queue, let go at the run's end (free_leftovers()). */
 struct leftovers {
 	struct timeline *timeline;
@@ -1961,6 +1980,8 @@ int main(int argc, char **argv)
 
 	/* Ending the flows emits what nDPI found in flows still open. */
 	pipeline_flush(run.pipeline);
+	if (FREE_AT_EXIT)
+		pipeline_retire_dpi(run.pipeline);
 	queue_close(run.queue);
 	pthread_join(run.writer_thread, NULL);
 	int close_failed = run.writer && observation_writer_close(run.writer) != 0;
@@ -1976,7 +1997,7 @@ int main(int argc, char **argv)
 	 * closed (mostly a wait for the disk).
 	 */
 	leftovers = (struct leftovers){ .timeline = run.timeline, .matcher = run.matcher, .queue = run.queue };
-	if (!live_run)
+	if (FREE_AT_EXIT && !live_run)
 		freeing = thread_start_quiet(&leftovers.thread, free_leftovers, &leftovers);
 	if (freeing) {
 		run.timeline = NULL;
@@ -2050,28 +2071,32 @@ early_exit:
 		pthread_join(leftovers.thread, NULL);
 	if (run.writer)
 		observation_writer_close(run.writer);
-	timeline_free(run.timeline);
-	matcher_free(run.matcher);
-	lists_free(&run.lists);
-	pipeline_free(run.pipeline);
-	consent_rules_free(run.rules);
-	queue_free(run.queue);
 	control_close(run.control);
 	live_free(&run.live);
-	if (run.writer_config != run.config)
-		retire_config(run.writer_config);
-	retire_config(run.config);
-	matcher_free(run.mail.matcher);
-	retire_config(run.mail.config);
-	config_free(&dconfig);
-	config_list_clear(&over.interfaces);
-	config_list_clear(&over.keylogs);
-	free(run.lists_json);
 	for (size_t i = 0; i < run.follow_count; i++)
 		keylog_follow_free(run.follows[i]);
 	keylog_free(run.keylog);
-	if (run.mail.lock_ready)
-		pthread_mutex_destroy(&run.mail.lock);
+	if (FREE_AT_EXIT) {
+		timeline_free(run.timeline);
+		matcher_free(run.matcher);
+		lists_free(&run.lists);
+		pipeline_free(run.pipeline);
+		consent_rules_free(run.rules);
+		queue_free(run.queue);
+		if (run.writer_config != run.config)
+			retire_config(run.writer_config);
+		retire_config(run.config);
+		matcher_free(run.mail.matcher);
+		retire_config(run.mail.config);
+		config_free(&dconfig);
+		config_list_clear(&over.interfaces);
+		config_list_clear(&over.keylogs);
+		free(run.lists_json);
+		if (run.mail.lock_ready)
+			pthread_mutex_destroy(&run.mail.lock);
+	} else {
+		pipeline_settle(run.pipeline);
+	}
 	log_close();
 	return status;
 }

@@ -2003,8 +2003,17 @@ void pipeline_flush(struct pipeline *pipeline)
 {
 	flow_table_flush(pipeline->flows);
 	pipeline->next_expiry_us = 0;
-	/* No flow is left for nDPI: its engine is let go beside what follows. */
+}
+
+void pipeline_retire_dpi(struct pipeline *pipeline)
+{
 	dpi_engine_retire(pipeline->dpi);
+}
+
+void pipeline_settle(struct pipeline *pipeline)
+{
+	if (pipeline)
+		dpi_engine_settle(pipeline->dpi);
 }
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *pipeline)

@@ -137,11 +137,17 @@ void pipeline_packet(struct pipeline *pipeline, int dlt, uint64_t ts_us, const u
 /* Expires idle flows at `now_us`; for live capture when no packets arrive. */
 void pipeline_tick(struct pipeline *pipeline, uint64_t now_us);
 
-/*
- * Ends every flow, as at the end of a capture file. nDPI's engine is let go
- * meanwhile (dpi_engine_retire()): packets after this start a new one.
- */
+/* Ends every flow, as at the end of a capture file. */
 void pipeline_flush(struct pipeline *pipeline);
+
+/*
+ * Lets nDPI's engine go on a thread of its own (dpi_engine_retire()), beside
+ * what follows a pipeline_flush(): packets after this start a new one.
+ */
+void pipeline_retire_dpi(struct pipeline *pipeline);
+
+/* Waits for the threads of nDPI's engine: for a program about to end without pipeline_free(). */
+void pipeline_settle(struct pipeline *pipeline);
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *pipeline);
 

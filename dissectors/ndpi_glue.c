@@ -155,6 +155,17 @@ void dpi_engine_free(struct dpi_engine *engine)
 	free(engine);
 }
 
+void dpi_engine_settle(struct dpi_engine *engine)
+{
+	if (!engine)
+		return;
+	if (engine->starting) {
+		pthread_join(engine->starter, NULL);
+		engine->starting = 0;
+	}
+	stopper_join(engine);
+}
+
 void dpi_engine_retire(struct dpi_engine *engine)
 {
 	if (engine->starting) {

@@ -59,6 +59,12 @@ struct dpi_engine *dpi_engine_new(void);
 void dpi_engine_prestart(void);
 void dpi_engine_free(struct dpi_engine *engine);
 /*
+ * Waits for the engine's own threads (its start-up, a retired engine's end)
+ * and frees nothing: for a program about to end without dpi_engine_free(),
+ * so that nothing of nDPI runs beside its exit.
+ */
+void dpi_engine_settle(struct dpi_engine *engine);
+/*
  * Lets the engine go, on a thread of its own, when no flow needs it any
  * more (the end of a capture: the run's last steps go on meanwhile). A
  * call that needs it after that starts a new one, its caches empty, and
