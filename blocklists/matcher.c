@@ -1175,7 +1175,6 @@ struct psl_cached {
 	char name[PSL_CACHE_NAME];
 	int16_t offset;
 };
-static _Thread_local struct psl_cached psl_cache[PSL_CACHE];
 
 /*
  * Whether `suffix` is a public suffix (libpsl, ICANN and private rules),
@@ -1187,14 +1186,56 @@ struct suffix_cached {
 	char name[SUFFIX_CACHE_NAME];
 	int8_t is_public;          /* 1, 0; the entry is empty when name[0] is 0 */
 };
-static _Thread_local struct suffix_cached suffix_cache[SUFFIX_CACHE];
+
+/*
+ * A thread's two caches (260 KiB), made at its first lookup and freed when
+ * it ends: as thread-local arrays, every thread of the program (the capture,
+ * the file hash, nDPI's start) had them zeroed at its start. NULL when they
+ * cannot be made: every lookup then asks libpsl.
+ */
+struct psl_caches {
+	struct psl_cached psl[PSL_CACHE];
+	struct suffix_cached suffix[SUFFIX_CACHE];
+};
+static _Thread_local struct psl_caches *thread_caches;
+static pthread_key_t caches_owner;
+static pthread_once_t caches_once = PTHREAD_ONCE_INIT;
+static int caches_owner_ok;
+
+static void caches_free(void *caches)
+{
+	free(caches);
+	thread_caches = NULL;
+}
+
+static void caches_setup(void)
+{
+	caches_owner_ok = pthread_key_create(&caches_owner, caches_free) == 0;
+}
+
+static struct psl_caches *caches(void)
+{
+	if (!thread_caches) {
+		pthread_once(&caches_once, caches_setup);
+		struct psl_caches *c = caches_owner_ok ? calloc(1, sizeof *c) : NULL;
+		if (!c)
+			return NULL;
+		if (pthread_setspecific(caches_owner, c) != 0) {
+			free(c);
+			return NULL;
+		}
+		thread_caches = c;
+	}
+	return thread_caches;
+}
 
 static bool public_suffix(const char *suffix)
 {
 	size_t len = strlen(suffix);
-	if (len >= SUFFIX_CACHE_NAME)
+	struct psl_caches *caches_now = caches();
+	if (len >= SUFFIX_CACHE_NAME || !caches_now)
 		return psl_is_public_suffix2(psl, suffix, PSL_TYPE_ANY) != 0;
-	struct suffix_cached *c = &suffix_cache[hash_bytes(suffix, len) & (SUFFIX_CACHE - 1)];
+	struct suffix_cached *c = &caches_now->suffix[hash_bytes(suffix, len) & (SUFFIX_CACHE - 1)];
 	if (memcmp(c->name, suffix, len + 1) != 0) {
 		c->is_public = psl_is_public_suffix2(psl, suffix, PSL_TYPE_ANY) != 0;
 		memcpy(c->name, suffix, len + 1);
@@ -1230,9 +1271,10 @@ static const char *registrable_uncached(const char *host)
 const char *matcher_registrable_domain(const char *host)
 {
 	size_t len = strlen(host);
-	if (len == 0 || len >= PSL_CACHE_NAME)
+	struct psl_caches *caches_now = len == 0 || len >= PSL_CACHE_NAME ? NULL : caches();
+	if (!caches_now)
 		return registrable_uncached(host);
-	struct psl_cached *c = &psl_cache[hash_bytes(host, len) & (PSL_CACHE - 1)];
+	struct psl_cached *c = &caches_now->psl[hash_bytes(host, len) & (PSL_CACHE - 1)];
 	if (memcmp(c->name, host, len + 1) != 0) {
 		const char *reg = registrable_uncached(host);
 		memcpy(c->name, host, len + 1);
