@@ -314,7 +314,7 @@ static struct device_state *device_state_find(struct timeline *t, const char *ke
 		i = h & (DEVICE_SLOTS - 1);
 	}
 	struct device_state *d = &t->devices[i];
-	snprintf(d->key, sizeof d->key, "%s", key);
+	copy_text(d->key, sizeof d->key, key);
 	d->hash = h;
 	d->name = config_device_name(t->config, mac, address);
 	t->device_count++;
@@ -480,7 +480,7 @@ static int header_site(const char *value, char *site, size_t size, char host[OBS
 		host[n] = '\0';
 		if (!n)
 			return 0;
-		snprintf(site, size, "%s", host);
+		copy_text(site, size, host);
 		return 1;
 	}
 	for (size_t i = 0; i < host_len && value[at + i] != ':'; i++)
@@ -489,7 +489,7 @@ static int header_site(const char *value, char *site, size_t size, char host[OBS
 	if (!n)
 		return 0;
 	const char *domain = matcher_registrable_domain(host);
-	snprintf(site, size, "%s", domain ? domain : host);
+	copy_text(site, size, domain ? domain : host);
 	return 1;
 }
 
@@ -768,22 +768,26 @@ int timeline_observe(struct timeline *t, const struct observation *obs)
 	 */
 	if (t->matcher && kind == OBS_HTTP_REQUEST && obs->http_path && obs->http_path[0] == '/' &&
 	    host[0]) {
+		/* "scheme://host/path", cut to the buffer (as snprintf would, without its cost per row). */
 		char url[8192];
-		int n = snprintf(url, sizeof url, "%s://%s%s", obs->decrypted ? "https" : "http", host,
-				 obs->http_path);
-		if (n > 0) {
-			struct match by_url;
-			lookup_url(t, url, (size_t)n < sizeof url ? (size_t)n : sizeof url - 1, site,
-				   &by_url);
-			uint64_t lists = m.lists | by_url.lists;
-			if (by_url.tracker && !m.tracker) {
-				const char *entity = m.entity;
-				m = by_url;
-				if (!m.entity)
-					m.entity = entity;
-			}
-			m.lists = lists;
+		size_t n = 0;
+		const char *parts[] = { obs->decrypted ? "https://" : "http://", host, obs->http_path };
+		for (size_t i = 0; i < 3 && n < sizeof url - 1; i++) {
+			size_t len = strnlen(parts[i], sizeof url - 1 - n);
+			memcpy(url + n, parts[i], len);
+			n += len;
 		}
+		url[n] = '\0';
+		struct match by_url;
+		lookup_url(t, url, n, site, &by_url);
+		uint64_t lists = m.lists | by_url.lists;
+		if (by_url.tracker && !m.tracker) {
+			const char *entity = m.entity;
+			m = by_url;
+			if (!m.entity)
+				m.entity = entity;
+		}
+		m.lists = lists;
 	}
 
 	/*
