@@ -409,6 +409,11 @@ static int parse_files(struct matcher *m, int list, const struct list_source *sr
 	size_t len = f->len, entities_len = f->entities_len;
 	f->buf = f->entities = NULL;
 	struct list_info *info = matcher_list(m, list);
+	if (!info) { /* not one matcher_add_list() gave */
+		free(buf);
+		free(entities);
+		return load_error(error, path, 0, "%s", "no such list in the matcher");
+	}
 	memcpy(info->sha256, f->sha256, sizeof info->sha256);
 	info->bytes = len;
 	struct parse_error perr = { 0 };
