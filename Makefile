@@ -19,7 +19,7 @@ DATADIR ?= $(PREFIX)/share/trackwatch
 
 CC ?= cc
 CLANG ?= clang
-CFLAGS ?= -O2 -g
+CFLAGS ?= -O2 -g -flto=auto
 TW_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror -MMD -MP -DTW_DATADIR='"$(DATADIR)"'
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
