@@ -19,6 +19,8 @@ DATADIR ?= $(PREFIX)/share/trackwatch
 
 CC ?= cc
 CLANG ?= clang
+# Link-time optimisation lets GCC inline the capture's and the writer's steps
+# across files; CFLAGS=... on the command line replaces all of this.
 CFLAGS ?= -O2 -g -flto=auto
 TW_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror -MMD -MP -DTW_DATADIR='"$(DATADIR)"'
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
