@@ -10,6 +10,7 @@
  * probe. Everything a list says of a domain hangs off that domain's node.
  */
 #include "matcher.h"
+#include "../daemon/thread.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -1198,9 +1199,6 @@ struct psl_caches {
 	struct suffix_cached suffix[SUFFIX_CACHE];
 };
 static _Thread_local struct psl_caches *thread_caches;
-static pthread_key_t caches_owner;
-static pthread_once_t caches_once = PTHREAD_ONCE_INIT;
-static int caches_owner_ok;
 
 static void caches_free(void *caches)
 {
@@ -1208,24 +1206,12 @@ static void caches_free(void *caches)
 	thread_caches = NULL;
 }
 
-static void caches_setup(void)
-{
-	caches_owner_ok = pthread_key_create(&caches_owner, caches_free) == 0;
-}
+static struct thread_table caches_tables = THREAD_TABLE_INIT(caches_free);
 
 static struct psl_caches *caches(void)
 {
-	if (!thread_caches) {
-		pthread_once(&caches_once, caches_setup);
-		struct psl_caches *c = caches_owner_ok ? calloc(1, sizeof *c) : NULL;
-		if (!c)
-			return NULL;
-		if (pthread_setspecific(caches_owner, c) != 0) {
-			free(c);
-			return NULL;
-		}
-		thread_caches = c;
-	}
+	if (!thread_caches)
+		thread_caches = thread_table_make(&caches_tables, sizeof *thread_caches);
 	return thread_caches;
 }
 

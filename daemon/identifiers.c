@@ -9,6 +9,7 @@
  */
 #include "identifiers.h"
 #include "hash.h"
+#include "thread.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -311,9 +312,6 @@ struct memo_slot {
 };
 
 static _Thread_local struct memo_slot *memo;
-static pthread_key_t memo_owner;
-static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
-static int memo_owner_ok;
 
 /* Wipes and frees a slot's copy, and the slot (values are identifiers). */
 static void memo_clear(struct memo_slot *slot)
@@ -340,25 +338,13 @@ static void memo_free(void *table)
 	memo = NULL;
 }
 
-static void memo_setup(void)
-{
-	memo_owner_ok = pthread_key_create(&memo_owner, memo_free) == 0;
-}
+static struct thread_table memo_tables = THREAD_TABLE_INIT(memo_free);
 
 /* The slot for `value` in this thread's table, or NULL (no table: every value is hashed). */
 static struct memo_slot *memo_slot(uint64_t key_id, const void *value, size_t len, uint64_t *hash)
 {
-	if (!memo) {
-		pthread_once(&memo_once, memo_setup);
-		struct memo_slot *table = memo_owner_ok ? calloc(MEMO_SLOTS, sizeof *table) : NULL;
-		if (!table)
-			return NULL;
-		if (pthread_setspecific(memo_owner, table) != 0) {
-			free(table);
-			return NULL;
-		}
-		memo = table;
-	}
+	if (!memo && !(memo = thread_table_make(&memo_tables, MEMO_SLOTS * sizeof *memo)))
+		return NULL;
 	uint64_t h = hash_words(value, len, key_id);
 	*hash = h;
 	return &memo[h % MEMO_SLOTS];

@@ -391,23 +391,6 @@ static void shared_done(struct sharedfile *const *shared, size_t count)
 #define FREE_AT_EXIT 0
 #endif
 
-/* The writer's timeline, lists and queue, let go at the run's end (free_leftovers()). */
-struct leftovers {
-	struct timeline *timeline;
-	struct matcher *matcher;
-	struct queue *queue;
-	pthread_t thread;
-};
-
-static void *free_leftovers(void *context)
-{
-	struct leftovers *l = context;
-	timeline_free(l->timeline);
-	matcher_free(l->matcher);
-	queue_free(l->queue);
-	return NULL;
-}
-
 static void *lists_main(void *context)
 {
 	struct run *run = context;
@@ -1701,8 +1684,6 @@ int main(int argc, char **argv)
 	/* Open live capture before anything else can fail on the way; an interface not there is retried. */
 	struct file_hash hash = { .files = files, .count = file_count };
 	static struct sharedfile *shared[MAX_FILES];
-	static struct leftovers leftovers; /* let go beside the run's last steps */
-	int freeing = 0;
 	char source[4096] = "";
 	if (live_run) {
 		/* What the run reads, for its record and the log: "interfaces eth0, wlan0". */
@@ -1980,8 +1961,6 @@ int main(int argc, char **argv)
 
 	/* Ending the flows emits what nDPI found in flows still open. */
 	pipeline_flush(run.pipeline);
-	if (FREE_AT_EXIT)
-		pipeline_retire_dpi(run.pipeline);
 	queue_close(run.queue);
 	pthread_join(run.writer_thread, NULL);
 	int close_failed = run.writer && observation_writer_close(run.writer) != 0;
@@ -1991,19 +1970,6 @@ int main(int argc, char **argv)
 		run.hashing = 0;
 	}
 	uint64_t dropped = queue_dropped(run.queue);
-	/*
-	 * What the writer used goes on a thread of its own (40 MB or so to give
-	 * back, a few milliseconds) while a file run's record and database are
-	 * closed (mostly a wait for the disk).
-	 */
-	leftovers = (struct leftovers){ .timeline = run.timeline, .matcher = run.matcher, .queue = run.queue };
-	if (FREE_AT_EXIT && !live_run)
-		freeing = thread_start_quiet(&leftovers.thread, free_leftovers, &leftovers);
-	if (freeing) {
-		run.timeline = NULL;
-		run.matcher = NULL;
-		run.queue = NULL;
-	}
 	/* Where a file run's time went, thread by thread (the capture's includes the start). */
 	if (!live_run)
 		log_debug("CPU seconds: capture %.3f, file hash %.3f, writer %.3f, lists %.3f", capture_cpu_s,
@@ -2058,6 +2024,7 @@ int main(int argc, char **argv)
 	}
 early_exit:
 	lists_abandon(&run);
+	dpi_engine_prestart_drop();
 	shared_done(shared, file_count);
 	if (run.hashing)
 		pthread_join(hash.thread, NULL);
@@ -2067,8 +2034,6 @@ early_exit:
 		fprintf(stderr, "%s: %s: cannot close the database\n", program, db_path);
 		status = EXIT_RUNTIME;
 	}
-	if (freeing)
-		pthread_join(leftovers.thread, NULL);
 	if (run.writer)
 		observation_writer_close(run.writer);
 	control_close(run.control);

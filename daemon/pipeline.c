@@ -2005,11 +2005,6 @@ void pipeline_flush(struct pipeline *pipeline)
 	pipeline->next_expiry_us = 0;
 }
 
-void pipeline_retire_dpi(struct pipeline *pipeline)
-{
-	dpi_engine_retire(pipeline->dpi);
-}
-
 void pipeline_settle(struct pipeline *pipeline)
 {
 	if (pipeline)

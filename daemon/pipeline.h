@@ -140,12 +140,6 @@ void pipeline_tick(struct pipeline *pipeline, uint64_t now_us);
 /* Ends every flow, as at the end of a capture file. */
 void pipeline_flush(struct pipeline *pipeline);
 
-/*
- * Lets nDPI's engine go on a thread of its own (dpi_engine_retire()), beside
- * what follows a pipeline_flush(): packets after this start a new one.
- */
-void pipeline_retire_dpi(struct pipeline *pipeline);
-
 /* Waits for the threads of nDPI's engine: for a program about to end without pipeline_free(). */
 void pipeline_settle(struct pipeline *pipeline);
 

@@ -27,11 +27,6 @@ struct dpi_engine {
 	struct ndpi_detection_module_struct *ndpi;
 	pthread_t starter;
 	int starting;   /* the starter thread is running or not yet joined */
-	/* dpi_engine_retire(): the engine let go on a thread of its own. */
-	struct ndpi_detection_module_struct *retired;
-	pthread_t stopper;
-	int stopping;
-	int reused;     /* needed again after a retirement: kept from then on */
 };
 
 static struct ndpi_detection_module_struct *engine_start(void)
@@ -56,19 +51,12 @@ static void *starter_main(void *context)
 	return NULL;
 }
 
-static void *stopper_main(void *context)
+/* Waits for the starter thread, if there is one still to join. */
+static void starter_join(struct dpi_engine *engine)
 {
-	struct dpi_engine *engine = context;
-	ndpi_exit_detection_module(engine->retired);
-	return NULL;
-}
-
-static void stopper_join(struct dpi_engine *engine)
-{
-	if (engine->stopping) {
-		pthread_join(engine->stopper, NULL);
-		engine->stopping = 0;
-		engine->retired = NULL;
+	if (engine->starting) {
+		pthread_join(engine->starter, NULL);
+		engine->starting = 0;
 	}
 }
 
@@ -76,19 +64,8 @@ static void stopper_join(struct dpi_engine *engine)
 static struct ndpi_detection_module_struct *ready(struct dpi_engine *engine)
 {
 	/* `starting` first: while it is set, the starter thread writes `ndpi`. */
-	if (!engine->starting && !engine->ndpi) {
-		/* Retired, and needed again: a new one, kept from now on (dpi_engine_retire()). */
-		stopper_join(engine);
-		engine->reused = 1;
-		engine->ndpi = engine_start();
-		if (!engine->ndpi) {
-			fputs("nDPI: cannot start: out of memory\n", stderr);
-			abort();
-		}
-	}
 	if (engine->starting) {
-		pthread_join(engine->starter, NULL);
-		engine->starting = 0;
+		starter_join(engine);
 		if (!engine->ndpi)
 			engine->ndpi = engine_start(); /* once more, on this thread */
 		if (!engine->ndpi) {
@@ -121,6 +98,15 @@ void dpi_engine_prestart(void)
 	pthread_mutex_unlock(&prestart_lock);
 }
 
+void dpi_engine_prestart_drop(void)
+{
+	pthread_mutex_lock(&prestart_lock);
+	struct dpi_engine *engine = prestarted;
+	prestarted = NULL;
+	pthread_mutex_unlock(&prestart_lock);
+	dpi_engine_free(engine);
+}
+
 struct dpi_engine *dpi_engine_new(void)
 {
 	pthread_mutex_lock(&prestart_lock);
@@ -147,9 +133,7 @@ void dpi_engine_free(struct dpi_engine *engine)
 {
 	if (!engine)
 		return;
-	if (engine->starting)
-		pthread_join(engine->starter, NULL);
-	stopper_join(engine);
+	starter_join(engine);
 	if (engine->ndpi)
 		ndpi_exit_detection_module(engine->ndpi);
 	free(engine);
@@ -157,30 +141,8 @@ void dpi_engine_free(struct dpi_engine *engine)
 
 void dpi_engine_settle(struct dpi_engine *engine)
 {
-	if (!engine)
-		return;
-	if (engine->starting) {
-		pthread_join(engine->starter, NULL);
-		engine->starting = 0;
-	}
-	stopper_join(engine);
-}
-
-void dpi_engine_retire(struct dpi_engine *engine)
-{
-	if (engine->starting) {
-		pthread_join(engine->starter, NULL);
-		engine->starting = 0;
-	}
-	if (!engine->ndpi || engine->stopping || engine->reused)
-		return;
-	engine->retired = engine->ndpi;
-	engine->ndpi = NULL;
-	engine->stopping = thread_start_quiet(&engine->stopper, stopper_main, engine);
-	if (!engine->stopping) {
-		ndpi_exit_detection_module(engine->retired);
-		engine->retired = NULL;
-	}
+	if (engine)
+		starter_join(engine);
 }
 
 struct dpi_flow *dpi_flow_new(void)

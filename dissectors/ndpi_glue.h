@@ -57,21 +57,15 @@ struct dpi_engine *dpi_engine_new(void);
  * beside the program's own). Once; later calls do nothing.
  */
 void dpi_engine_prestart(void);
+/* An engine dpi_engine_prestart() began and no dpi_engine_new() took (a run that ended early): freed. */
+void dpi_engine_prestart_drop(void);
 void dpi_engine_free(struct dpi_engine *engine);
 /*
- * Waits for the engine's own threads (its start-up, a retired engine's end)
- * and frees nothing: for a program about to end without dpi_engine_free(),
- * so that nothing of nDPI runs beside its exit.
+ * Waits for the engine's start-up thread, if it still runs, and frees
+ * nothing: for a program about to end without dpi_engine_free(), so that
+ * nothing of nDPI runs beside its exit.
  */
 void dpi_engine_settle(struct dpi_engine *engine);
-/*
- * Lets the engine go, on a thread of its own, when no flow needs it any
- * more (the end of a capture: the run's last steps go on meanwhile). A
- * call that needs it after that starts a new one, its caches empty, and
- * that one is kept: an engine used on after its flows ended once (a fuzzer
- * that ends them after each input) is not let go again.
- */
-void dpi_engine_retire(struct dpi_engine *engine);
 
 struct dpi_flow *dpi_flow_new(void);
 void dpi_flow_free(struct dpi_flow *flow);
