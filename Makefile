@@ -52,7 +52,7 @@ DAEMON_SRC = $(CORE_SRC) $(STORE_SRC) $(LISTS_SRC) daemon/queue.c daemon/timelin
 LISTS_SRC = blocklists/matcher.c blocklists/parse_text.c blocklists/parse_data.c blocklists/lists.c blocklists/yamlfile.c
 CLI_SRC = cli/trackwatch.c cli/control.c daemon/config.c cli/lists.c cli/timeline.c cli/report.c cli/db.c cli/phases.c cli/syncing.c cli/consent.c $(LISTS_SRC) $(STORE_SRC) blocklists/fetch.c daemon/observation.c cli/tcf.c dissectors/tcf.c
 UNIT_TESTS = test_decode test_capture test_flow test_observation test_queue test_dns test_reassembly test_tls test_quic test_http1 test_http2 test_identifiers test_dnscache test_parse_data test_parse_text test_matcher test_lists test_lists_live test_psl test_store test_cli_db test_config test_timeline test_cookie test_tcf test_consent test_phases test_progress test_privileges test_control test_keylog test_tlsdec
-FUZZERS = fuzz_decode fuzz_capture fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_http2 fuzz_identifiers fuzz_observation fuzz_disconnect fuzz_tds fuzz_cookiedb fuzz_abp fuzz_hosts fuzz_lists_config fuzz_daemon_config fuzz_timeline fuzz_cookie fuzz_tcf fuzz_consent fuzz_control fuzz_keylog fuzz_tlsdec
+FUZZERS = fuzz_decode fuzz_capture fuzz_flow fuzz_pipeline fuzz_dns fuzz_reassembly fuzz_tls fuzz_quic fuzz_http1 fuzz_http2 fuzz_identifiers fuzz_observation fuzz_disconnect fuzz_tds fuzz_cookiedb fuzz_abp fuzz_hosts fuzz_snapshot fuzz_lists_config fuzz_daemon_config fuzz_timeline fuzz_cookie fuzz_tcf fuzz_consent fuzz_control fuzz_keylog fuzz_tlsdec
 
 obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
@@ -174,6 +174,9 @@ fuzz_abp_LIBS = $(pkg_libs)
 fuzz_hosts_SRC = $(LISTS_SRC)
 fuzz_hosts_CFLAGS = $(pkg_cflags)
 fuzz_hosts_LIBS = $(pkg_libs)
+fuzz_snapshot_SRC = $(LISTS_SRC)
+fuzz_snapshot_CFLAGS = $(pkg_cflags)
+fuzz_snapshot_LIBS = $(pkg_libs)
 fuzz_lists_config_SRC = $(LISTS_SRC)
 fuzz_lists_config_CFLAGS = $(pkg_cflags)
 fuzz_lists_config_LIBS = $(pkg_libs)

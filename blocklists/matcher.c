@@ -2548,6 +2548,179 @@ static bool snap_place(const struct snap_array *a, size_t item, size_t size)
 	return a->offset % 64 == 0 && a->offset <= size && a->count <= (size - a->offset) / item;
 }
 
+/*
+ * What lookups take on trust, checked once a snapshot's arrays and strings
+ * are in place: every index in range (chains of rules, entities and
+ * categories run forward, a domain's host patterns backward, so that none
+ * can loop), every list number below the matcher's count (they are shift
+ * counts), every string a lookup reads there, and the hash tables' sizes
+ * their arrays' and never full (their probes stop at an empty slot). A
+ * cache is checksummed and the user's own, but a reader of bytes from a
+ * file does not crash on them whatever they are.
+ */
+static bool chain_ok(uint32_t next, size_t at, size_t count, bool backward)
+{
+	return next == NONE || (next < count && (backward ? next < at : next > at));
+}
+
+static bool span_ok(uint32_t first, uint32_t n, size_t count)
+{
+	return first <= count && n <= count - first;
+}
+
+static bool rule_head_ok(const struct matcher *m, const struct rule_head *r, size_t at, size_t count)
+{
+	return chain_ok(r->next, at, count, false) && r->list < m->list_count && r->text &&
+	       span_ok(r->domopt_first, r->domopt_count, m->domopts.count);
+}
+
+static bool table_ok(const void *slots, size_t item, size_t slots_count, size_t mask)
+{
+	if (!slots)
+		return mask == 0;
+	if (mask == SIZE_MAX || (mask & (mask + 1)) != 0 || mask + 1 != slots_count)
+		return false;
+	for (size_t i = 0; i < slots_count; i++) {
+		uint64_t v = 0;
+		memcpy(&v, (const char *)slots + i * item, item);
+		if (v == 0)
+			return true;
+	}
+	return false; /* full: a probe for a name not there would not stop */
+}
+
+/* A bool's byte as the file has it: 0 or 1, or reading it as a bool is undefined. */
+static bool byte_bool(const bool *b)
+{
+	uint8_t v;
+	memcpy(&v, b, 1);
+	return v <= 1;
+}
+
+/* The bools in a snapshot's arrays, checked before anything reads them. */
+static bool snap_bools_ok(const struct matcher *m)
+{
+	for (size_t i = 0; i < m->host_patterns.count; i++)
+		if (!byte_bool(&VEC_AT(m->host_patterns, const struct host_pattern, i)->on_dom))
+			return false;
+	for (size_t i = 0; i < m->cookies.count; i++)
+		if (!byte_bool(&VEC_AT(m->cookies, const struct cookie_info, i)->prefix))
+			return false;
+	for (size_t i = 0; i < m->domopts.count; i++) {
+		const struct domopt *o = VEC_AT(m->domopts, const struct domopt, i);
+		if (!byte_bool(&o->exclude) || !byte_bool(&o->any_tld))
+			return false;
+	}
+	return true;
+}
+
+/* A string of the snapshot's that `len` bytes may be read of: they end inside the strings. */
+static bool text_ok(const char *text, size_t len, const char *strings, size_t strings_len)
+{
+	return text && len < strings_len - (size_t)(text - strings);
+}
+
+/* Each item, once its strings are in place (matcher_from_snapshot() checks it as it fixes them). */
+static bool dom_ok(const struct matcher *m, const struct dom *d, const char *strings, size_t strings_len)
+{
+	return text_ok(d->name, d->len, strings, strings_len) && d->cname_list >= (d->cname ? 0 : -1) &&
+	       d->cname_list < m->list_count &&
+	       (d->host_rules == NONE || d->host_rules < m->host_rules.count) &&
+	       (d->url_rules == NONE || d->url_rules < m->url_rules.count) &&
+	       (d->regex_rules == NONE || d->regex_rules < m->regex_rules.count) &&
+	       (d->entities == NONE || d->entities < m->entities.count) &&
+	       (d->host_patterns == NONE || d->host_patterns < m->host_patterns.count);
+}
+
+static bool url_rule_ok(const struct matcher *m, const struct url_rule *r, size_t at, const char *strings,
+			size_t strings_len)
+{
+	return rule_head_ok(m, &r->head, at, m->url_rules.count) &&
+	       (r->pattern ? text_ok(r->pattern, r->pattern_len, strings, strings_len) : !r->pattern_len);
+}
+
+static bool entity_ok(const struct matcher *m, const struct entity *e, size_t at)
+{
+	return chain_ok(e->next, at, m->entities.count, false) && e->list < m->list_count && e->name &&
+	       (e->categories == NONE || e->categories < m->categories.count);
+}
+
+static bool domopt_ok(const struct domopt *o, const char *strings, size_t strings_len)
+{
+	return text_ok(o->name, o->len, strings, strings_len);
+}
+
+static bool cookie_ok(const struct matcher *m, const struct cookie_info *c)
+{
+	return c->name && c->list >= 0 && c->list < m->list_count;
+}
+
+/* The rest, once every string is in place: the arrays that hold only numbers, and the tables. */
+static bool snap_valid(const struct matcher *m, const struct snap_header *h)
+{
+	size_t doms = m->doms.count, urls = m->url_rules.count, patterns = m->host_patterns.count;
+	for (int l = 0; l < m->list_count; l++)
+		if (!m->lists[l].name || m->lists[l].skip_reasons > 16)
+			return false;
+	for (size_t i = 0; i < m->regex_rules.count; i++) {
+		const struct regex_rule *r = VEC_AT(m->regex_rules, const struct regex_rule, i);
+		if (!chain_ok(r->next, i, m->regex_rules.count, false) || r->list >= m->list_count ||
+		    !span_ok(r->domopt_first, r->domopt_count, m->domopts.count) ||
+		    !span_ok(r->except_first, r->except_count, m->domopts.count))
+			return false;
+	}
+	for (size_t i = 0; i < m->categories.count; i++) {
+		const struct category *c = VEC_AT(m->categories, const struct category, i);
+		if (!chain_ok(c->next, i, m->categories.count, false) || !c->name)
+			return false;
+	}
+	for (size_t i = 0; i < m->generic_rules.count; i++)
+		if (*VEC_AT(m->generic_rules, const uint32_t, i) >= urls)
+			return false;
+	for (size_t i = 0; i < patterns; i++) {
+		const struct host_pattern *p = VEC_AT(m->host_patterns, const struct host_pattern, i);
+		/* Its rule's pattern begins "||" (host_pattern_only()). */
+		if (p->rule >= urls || !chain_ok(p->next, i, patterns, true) ||
+		    VEC_AT(m->url_rules, const struct url_rule, p->rule)->pattern_len < 2)
+			return false;
+	}
+	/* The arrays made beside the vectors: what their counts say is used, in range. */
+	if (m->keyed_count > h->keyed.count || m->unkeyed_count > h->unkeyed.count ||
+	    (m->keyed_count && !m->keyed_patterns) || (m->unkeyed_count && !m->unkeyed_patterns) ||
+	    (m->token_rule_count && !m->token_rules) || (m->token_fallback_count && !m->token_fallback) ||
+	    m->cookie_prefix_count > h->cookie_prefixes.count || (m->cookie_prefix_count && !m->cookie_prefixes))
+		return false;
+	for (size_t i = 0; i < m->keyed_count; i++)
+		if (m->keyed_patterns[i] >= patterns)
+			return false;
+	for (size_t i = 0; i < m->unkeyed_count; i++)
+		if (m->unkeyed_patterns[i] >= patterns)
+			return false;
+	for (size_t i = 0; i < m->token_rule_count; i++)
+		if (m->token_rules[i].rule >= urls)
+			return false;
+	for (size_t i = 0; i < m->token_fallback_count; i++)
+		if (m->token_fallback[i] >= urls)
+			return false;
+	for (size_t i = 0; i < m->cookie_prefix_count; i++)
+		if (m->cookie_prefixes[i] >= m->cookies.count)
+			return false;
+	if (!table_ok(m->slots, sizeof *m->slots, h->slots.count, m->slot_mask) ||
+	    !m->cookie_slots ||
+	    !table_ok(m->cookie_slots, sizeof *m->cookie_slots, h->cookie_slots.count, m->cookie_mask))
+		return false;
+	for (size_t i = 0; m->slots && i <= m->slot_mask; i++)
+		if (m->slots[i] && ((uint32_t)m->slots[i] == 0 || (uint32_t)m->slots[i] > doms))
+			return false;
+	for (size_t i = 0; m->cookie_slots && i <= m->cookie_mask; i++)
+		if (m->cookie_slots[i] > m->cookies.count)
+			return false;
+	/* The filter: a power of two of bits, all in its array. */
+	return m->filter ? m->filter_mask != SIZE_MAX && (m->filter_mask & (m->filter_mask + 1)) == 0 &&
+				   m->filter_mask >= 63 && (m->filter_mask + 1) / 64 == h->filter.count
+			 : m->filter_mask == 0;
+}
+
 struct matcher *matcher_from_snapshot(void *block, size_t size)
 {
 	struct snap_header h;
@@ -2569,12 +2742,12 @@ struct matcher *matcher_from_snapshot(void *block, size_t size)
 	snap_vecs(m, vecs);
 	for (int i = 0; i < SNAP_VECS && ok; i++) {
 		ok = snap_place(&h.vecs[i], vecs[i]->size, size) && h.vecs[i].cap >= h.vecs[i].count;
-		vecs[i]->items = h.vecs[i].offset ? base + h.vecs[i].offset : NULL;
+		vecs[i]->items = ok && h.vecs[i].offset ? base + h.vecs[i].offset : NULL;
 		vecs[i]->count = h.vecs[i].count;
 		vecs[i]->cap = h.vecs[i].cap;
 	}
 	ok = ok && snap_place(&h.strings, 1, size);
-	const char *strings = base + h.strings.offset;
+	const char *strings = ok ? base + h.strings.offset : NULL;
 	size_t strings_len = h.strings.count;
 	/* Every string ends inside the strings: the last byte is a NUL. */
 	ok = ok && strings_len > 0 && strings[strings_len - 1] == '\0';
@@ -2592,6 +2765,7 @@ struct matcher *matcher_from_snapshot(void *block, size_t size)
 	SNAP_TAKE(m->cookie_slots, h.cookie_slots, uint32_t);
 	SNAP_TAKE(m->cookie_prefixes, h.cookie_prefixes, uint32_t);
 #undef SNAP_TAKE
+	ok = ok && snap_bools_ok(m);
 	if (!ok) {
 		free(m); /* its arrays are in the block */
 		free(block);
@@ -2616,28 +2790,37 @@ struct matcher *matcher_from_snapshot(void *block, size_t size)
 	for (size_t i = 0; i < m->cookies.count; i++)
 		m->cookie_prefix_count += VEC_AT(m->cookies, const struct cookie_info, i)->prefix;
 	/* The strings. */
+	/* The strings, and each item checked as its strings are fixed (snap_valid() does the rest). */
 	for (size_t k = 0; ok && k < m->doms.count; k++) {
 		struct dom *d = VEC_AT(m->doms, struct dom, k);
-		ok = snap_fix(&d->name, strings, strings_len) && snap_fix(&d->cname, strings, strings_len);
+		ok = snap_fix(&d->name, strings, strings_len) && snap_fix(&d->cname, strings, strings_len) &&
+		     dom_ok(m, d, strings, strings_len);
 	}
-	for (size_t k = 0; ok && k < m->host_rules.count; k++)
-		ok = snap_fix(&VEC_AT(m->host_rules, struct host_rule, k)->text, strings, strings_len);
+	for (size_t k = 0; ok && k < m->host_rules.count; k++) {
+		struct host_rule *r = VEC_AT(m->host_rules, struct host_rule, k);
+		ok = snap_fix(&r->text, strings, strings_len) && rule_head_ok(m, &r->head, k, m->host_rules.count);
+	}
 	for (size_t k = 0; ok && k < m->url_rules.count; k++) {
 		struct url_rule *r = VEC_AT(m->url_rules, struct url_rule, k);
-		ok = snap_fix(&r->text, strings, strings_len) && snap_fix(&r->pattern, strings, strings_len);
+		ok = snap_fix(&r->text, strings, strings_len) && snap_fix(&r->pattern, strings, strings_len) &&
+		     url_rule_ok(m, r, k, strings, strings_len);
 	}
-	for (size_t k = 0; ok && k < m->entities.count; k++)
-		ok = snap_fix(&VEC_AT(m->entities, struct entity, k)->name, strings, strings_len);
+	for (size_t k = 0; ok && k < m->entities.count; k++) {
+		struct entity *e = VEC_AT(m->entities, struct entity, k);
+		ok = snap_fix(&e->name, strings, strings_len) && entity_ok(m, e, k);
+	}
 	for (size_t k = 0; ok && k < m->categories.count; k++)
 		ok = snap_fix(&VEC_AT(m->categories, struct category, k)->name, strings, strings_len);
-	for (size_t k = 0; ok && k < m->domopts.count; k++)
-		ok = snap_fix(&VEC_AT(m->domopts, struct domopt, k)->name, strings, strings_len);
+	for (size_t k = 0; ok && k < m->domopts.count; k++) {
+		struct domopt *o = VEC_AT(m->domopts, struct domopt, k);
+		ok = snap_fix(&o->name, strings, strings_len) && domopt_ok(o, strings, strings_len);
+	}
 	for (size_t k = 0; ok && k < m->cookies.count; k++) {
 		struct cookie_info *c = VEC_AT(m->cookies, struct cookie_info, k);
 		ok = snap_fix(&c->name, strings, strings_len) && snap_fix(&c->platform, strings, strings_len) &&
 		     snap_fix(&c->category, strings, strings_len) && snap_fix(&c->domain, strings, strings_len) &&
 		     snap_fix(&c->retention, strings, strings_len) &&
-		     snap_fix(&c->controller, strings, strings_len);
+		     snap_fix(&c->controller, strings, strings_len) && cookie_ok(m, c);
 	}
 	for (int l = 0; ok && l < MATCHER_MAX_LISTS; l++) {
 		struct list_info *info = &m->lists[l];
@@ -2646,6 +2829,7 @@ struct matcher *matcher_from_snapshot(void *block, size_t size)
 		for (size_t k = 0; ok && k < sizeof info->skips / sizeof info->skips[0]; k++)
 			ok = snap_fix(&info->skips[k].reason, strings, strings_len);
 	}
+	ok = ok && snap_valid(m, &h);
 	/* The regular expressions, compiled again (they compiled when the lists were read). */
 	size_t compiled = 0;
 	for (; ok && compiled < m->regex_rules.count; compiled++) {

@@ -268,7 +268,8 @@ size_t matcher_snapshot(const struct matcher *m, void **out);
 /*
  * The matcher a snapshot holds; takes `block` (from aligned_alloc(64, ...),
  * freed with the matcher, or at once when NULL is returned: not a whole
- * snapshot).
+ * snapshot, or one whose arrays, strings, indices, list numbers or tables
+ * do not hold together, so that no lookup could read outside the block).
  */
 struct matcher *matcher_from_snapshot(void *block, size_t size);
 

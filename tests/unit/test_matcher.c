@@ -1051,6 +1051,130 @@ static void test_threads(void **state)
 	matcher_free(m);
 }
 
+/* ---- snapshots (the lists' cache) ------------------------------------------ */
+
+/* What a snapshot's lookups answer, to compare a matcher read back with the one written. */
+struct snap_answers {
+	int tracker[4], host_only[4];
+	uint64_t lists[4];
+	char entity[4][32];
+	char cname[32];
+	char cookie[2][16];
+};
+
+static const char *const snap_names[] = { "ads.example.com", "a.tracker.test", "x.y.cloak.test", "example.org" };
+static const char *const snap_urls[] = { "https://example.org/pixel.gif?id=1", "https://news.example/collect?tid=1",
+					 "https://cdn.tracker.test/tr/abc", "https://example.org/" };
+
+static void snap_ask(const struct matcher *m, struct snap_answers *a)
+{
+	memset(a, 0, sizeof *a);
+	struct match out;
+	for (int i = 0; i < 4; i++) {
+		matcher_lookup_host(m, snap_names[i], strlen(snap_names[i]), NULL, &out);
+		a->tracker[i] = out.tracker;
+		a->lists[i] = out.lists;
+		snprintf(a->entity[i], sizeof a->entity[i], "%s", out.entity ? out.entity : "");
+		if (i == 2)
+			snprintf(a->cname, sizeof a->cname, "%s", out.cname ? out.cname : "");
+		matcher_lookup_url(m, snap_urls[i], strlen(snap_urls[i]), "news.example", 0, &out);
+		a->tracker[i] |= out.tracker << 1;
+		a->host_only[i] = out.host_only;
+		a->lists[i] |= out.lists << 8;
+	}
+	const struct cookie_info *c = matcher_lookup_cookie(m, "_ga_XYZ", 7);
+	snprintf(a->cookie[0], sizeof a->cookie[0], "%s", c ? c->name : "");
+	c = matcher_lookup_cookie(m, "_fbp", 4);
+	snprintf(a->cookie[1], sizeof a->cookie[1], "%s", c ? c->name : "");
+}
+
+static void *snap_copy(const void *snapshot, size_t size)
+{
+	void *block = aligned_alloc(64, (size + 63) & ~(size_t)63);
+	assert_non_null(block);
+	memcpy(block, snapshot, size);
+	return block;
+}
+
+/*
+ * A snapshot reads back as the matcher it was written from (its answers the
+ * same); cut short, or with any word of its first 32 KiB or last 8 KiB (its
+ * header and every array of this small matcher but the domain table) set to
+ * all ones or to one, it is refused or answers without reading outside
+ * itself (AddressSanitizer would stop the test); damage to its magic or its
+ * size is always refused.
+ */
+static void test_snapshot(void **state)
+{
+	(void)state;
+	struct matcher *m = new_matcher();
+	int l0 = add_list(m, "abp", LIST_ABP, "Advertising");
+	int l1 = add_list(m, "entities", LIST_DISCONNECT, NULL);
+	abp(m, l0, "||ads.example.com^\n||example.org/pixel.gif$image\n/collect?tid=$domain=news.example\n"
+		   "@@||cdn.tracker.test/a.js\n/tr/$third-party\n||*.tracker.test^$third-party\n");
+	entity(m, l1, "tracker.test", "Tracker Inc.", "Analytics", 1);
+	assert_int_equal(matcher_add_cname(m, l1, "x.y.cloak.test", 14, "a.tracker.test", 14), 0);
+	struct cookie_info ga = { .name = "_ga_", .prefix = true, .platform = "Google Analytics" };
+	struct cookie_info fbp = { .name = "_fbp", .platform = "Meta" };
+	assert_int_equal(matcher_add_cookie(m, l1, &ga), 0);
+	assert_int_equal(matcher_add_cookie(m, l1, &fbp), 0);
+	assert_int_equal(matcher_finish(m), 0);
+	struct snap_answers want, got;
+	snap_ask(m, &want);
+	assert_true(want.tracker[0] && want.tracker[1]);
+	assert_string_equal(want.cname, "a.tracker.test");
+	assert_string_equal(want.cookie[0], "_ga_");
+
+	void *snapshot = NULL;
+	size_t size = matcher_snapshot(m, &snapshot);
+	assert_true(size > 0 && size % 64 == 0);
+	struct matcher *back = matcher_from_snapshot(snap_copy(snapshot, size), size);
+	assert_non_null(back);
+	snap_ask(back, &got);
+	assert_memory_equal(&got, &want, sizeof want);
+	assert_int_equal(matcher_snapshot(back, &(void *){ NULL }), 0); /* a snapshot's matcher makes none */
+	matcher_free(back);
+
+	assert_null(matcher_from_snapshot(snap_copy(snapshot, size), size - 64));
+	assert_null(matcher_from_snapshot(snap_copy(snapshot, size), 8));
+
+	/*
+	 * The header and the arrays before the domain table (its 512 KiB of
+	 * slots and the filter are plain numbers), and the end: the cookie
+	 * table, the prefixes and the strings.
+	 */
+	size_t words = size / 8, head = (32 << 10) / 8, tail = (8 << 10) / 8, refused = 0;
+	for (size_t w = 0; w < words; w++) {
+		if (w == head && words > head + tail)
+			w = words - tail;
+		/* All ones in every word; one as well in every word not zero, and every eighth zero one
+		   (most zero words are the header's unused list slots). */
+		for (int kind = 0; kind < 2; kind++) {
+			uint8_t *block = snap_copy(snapshot, size);
+			uint64_t v = kind ? 1 : UINT64_MAX, old;
+			memcpy(&old, block + w * 8, 8);
+			if (kind && old == 0 && w % 8) {
+				free(block);
+				continue;
+			}
+			if (old == v)
+				v = 2;
+			memcpy(block + w * 8, &v, 8);
+			struct matcher *d = matcher_from_snapshot(block, size);
+			if (!d) {
+				refused++;
+				continue;
+			}
+			assert_true(w >= 2); /* the magic and the size are checked first */
+			snap_ask(d, &got);
+			matcher_free(d);
+		}
+	}
+	assert_true(refused > 0);
+	free(snapshot);
+	matcher_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1072,6 +1196,7 @@ int main(void)
 		cmocka_unit_test(test_skip_reasons),
 		cmocka_unit_test(test_abp_patterns),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_snapshot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
