@@ -959,6 +959,23 @@ int matcher_add_cname(struct matcher *m, int list, const char *name, size_t name
 	return 0;
 }
 
+/*
+ * Whether a rule's expression may be compiled and run: no back-reference
+ * ("(.*)\\1" makes glibc's matcher exponential in the URL's length; the TDS
+ * has none) and a cost matcher_regex_cost() accepts. The same test when a
+ * snapshot is read back.
+ */
+static bool regex_acceptable(const char *regex)
+{
+	for (const char *b = strchr(regex, '\\'); b; b = strchr(b + 2, '\\')) {
+		if (b[1] >= '1' && b[1] <= '9')
+			return false;
+		if (!b[1])
+			break;
+	}
+	return matcher_regex_cost(regex, strlen(regex)) > 0;
+}
+
 int matcher_add_regex_rule(struct matcher *m, int list, const char *domain, size_t domain_len,
 			   const char *regex, const struct rule_options *options,
 			   const char *except_domains, size_t except_domains_len, uint32_t except_types)
@@ -969,15 +986,9 @@ int matcher_add_regex_rule(struct matcher *m, int list, const char *domain, size
 	uint32_t d = dom_get(m, domain, domain_len);
 	if (d == NONE)
 		return -1;
-	/* A back-reference ("(.*)\\1") makes glibc's matcher exponential in the
-	   URL's length; the TDS has none. Such a rule is left out like one that
-	   does not compile. */
-	for (const char *b = strchr(regex, '\\'); b; b = strchr(b + 2, '\\')) {
-		if (b[1] >= '1' && b[1] <= '9')
-			return 1;
-		if (!b[1])
-			break;
-	}
+	/* Left out like one that does not compile: see regex_acceptable(). */
+	if (!regex_acceptable(regex))
+		return 1;
 	struct regex_rule *r = vec_push(&m->regex_rules);
 	if (!r)
 		return -1;
@@ -2233,6 +2244,117 @@ void matcher_stats(const struct matcher *m, struct matcher_stats *out)
 		out->bytes += vecs[i]->cap * vecs[i]->size;
 }
 
+/* ---- Regular expressions' cost (TDS rules) ---- */
+
+/*
+ * glibc's regcomp() copies a subexpression once per repetition that an
+ * interval implies, and its epsilon closures grow with the square of the
+ * optional parts in a row: "a{1,256}" takes 0.6 MB, "a?" 1000 times 8 MB,
+ * "s+" with 100 '+' more than 2 GB (found by fuzz_tds). The real TDS's
+ * 1,985 rules have at most 2 repetitions each, no interval, no group and at
+ * most 928 characters; so an expression is refused when it is longer than
+ * REGEX_MAX_LEN, repeats a repetition, nests groups deeper than
+ * REGEX_MAX_DEPTH, has more than REGEX_MAX_REPEATS repetitions or an
+ * interval bound above REGEX_MAX_BOUND, or when its estimated size
+ * (characters, times the repetitions of what holds them) passes
+ * REGEX_MAX_COST. And a list compiles at most MATCHER_REGEX_BUDGET of
+ * that size in all (the real TDS: about 83,000), bounding the memory a hostile
+ * file can make the matcher take.
+ */
+enum {
+	REGEX_MAX_LEN = 2048,
+	REGEX_MAX_DEPTH = 8,
+	REGEX_MAX_REPEATS = 16,
+	REGEX_MAX_BOUND = 16,
+	REGEX_MAX_COST = 4096,
+};
+
+size_t matcher_regex_cost(const char *re, size_t len)
+{
+	if (len == 0 || len > REGEX_MAX_LEN)
+		return 0;
+	/* Per nesting level: the size so far, and that of its last atom. */
+	size_t size[REGEX_MAX_DEPTH + 1] = { 0 }, last[REGEX_MAX_DEPTH + 1] = { 0 };
+	unsigned depth = 0, repeats = 0;
+	bool after_repeat = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = re[i];
+		size_t atom = 1;
+		if (c == '\\') {
+			i++;
+		} else if (c == '[') {
+			/* A bracket expression: "[]a]", "[^]a]", "[[:alpha:]]" are one atom. */
+			size_t j = i + 1;
+			if (j < len && re[j] == '^')
+				j++;
+			if (j < len && re[j] == ']')
+				j++;
+			while (j < len && re[j] != ']') {
+				if (re[j] == '[' && j + 1 < len && (re[j + 1] == ':' || re[j + 1] == '.' ||
+								   re[j + 1] == '=')) {
+					char close = re[j + 1];
+					j += 2;
+					while (j + 1 < len && !(re[j] == close && re[j + 1] == ']'))
+						j++;
+					j++;
+				}
+				j++;
+			}
+			if (j >= len)
+				return 0;   /* unterminated: regcomp() would refuse it */
+			i = j;
+		} else if (c == '(') {
+			if (depth == REGEX_MAX_DEPTH)
+				return 0;
+			depth++;
+			size[depth] = last[depth] = 0;
+			after_repeat = false;
+			continue;
+		} else if (c == ')' && depth > 0) {
+			atom = size[depth] + 1;
+			depth--;
+		} else if (c == '*' || c == '+' || c == '?' || c == '{') {
+			size_t times = 2;
+			if (c == '{') {
+				/* "{m}", "{m,}", "{m,n}": the bound that counts is the largest given. */
+				size_t j = i + 1, bound = 0, n = 0;
+				for (; j < len && (re[j] == ',' || (re[j] >= '0' && re[j] <= '9')); j++) {
+					if (re[j] == ',') {
+						n = 0;
+						continue;
+					}
+					n = n * 10 + (size_t)(re[j] - '0');
+					if (n > REGEX_MAX_BOUND)
+						return 0;
+					if (n > bound)
+						bound = n;
+				}
+				if (j >= len || re[j] != '}')
+					return 0;
+				times = bound + 1;
+				i = j;
+			}
+			if (after_repeat || ++repeats > REGEX_MAX_REPEATS)
+				return 0;
+			after_repeat = true;
+			size[depth] += last[depth] * (times - 1);
+			last[depth] *= times;
+			if (size[depth] > REGEX_MAX_COST)
+				return 0;
+			continue;
+		}
+		after_repeat = false;
+		size[depth] += atom;
+		last[depth] = atom;
+		if (size[depth] > REGEX_MAX_COST)
+			return 0;
+	}
+	size_t total = 0;
+	for (unsigned d = 0; d <= depth; d++)
+		total += size[d];
+	return total > REGEX_MAX_COST ? 0 : total + 1;
+}
+
 /* ---- Snapshots ---- */
 
 /*
@@ -2614,10 +2736,10 @@ static bool snap_bools_ok(const struct matcher *m)
 	return true;
 }
 
-/* A string of the snapshot's that `len` bytes may be read of: they end inside the strings. */
+/* A string of the snapshot's `len` bytes long: they end inside the strings, at its NUL. */
 static bool text_ok(const char *text, size_t len, const char *strings, size_t strings_len)
 {
-	return text && len < strings_len - (size_t)(text - strings);
+	return text && len < strings_len - (size_t)(text - strings) && strnlen(text, len + 1) == len;
 }
 
 /* Each item, once its strings are in place (matcher_from_snapshot() checks it as it fixes them). */
@@ -2641,7 +2763,8 @@ static bool url_rule_ok(const struct matcher *m, const struct url_rule *r, size_
 
 static bool entity_ok(const struct matcher *m, const struct entity *e, size_t at)
 {
-	return chain_ok(e->next, at, m->entities.count, false) && e->list < m->list_count && e->name &&
+	/* A name may be NULL: a TDS tracker with no owner, an empty Disconnect company. */
+	return chain_ok(e->next, at, m->entities.count, false) && e->list < m->list_count &&
 	       (e->categories == NONE || e->categories < m->categories.count);
 }
 
@@ -2656,12 +2779,64 @@ static bool cookie_ok(const struct matcher *m, const struct cookie_info *c)
 }
 
 /* The rest, once every string is in place: the arrays that hold only numbers, and the tables. */
+/* Where one array of a snapshot lies, for snap_apart(). */
+struct snap_span {
+	uint64_t from, to;
+};
+
+static int by_from(const void *a, const void *b)
+{
+	const struct snap_span *x = a, *y = b;
+	return x->from < y->from ? -1 : x->from > y->from;
+}
+
+/*
+ * Whether a snapshot's arrays and strings lie apart, after its header, as
+ * matcher_snapshot() lays them out: the reader writes into some of them
+ * (pointers to strings, compiled expressions), which must not change what
+ * it has checked in others. Empty arrays take no room.
+ */
+static bool snap_apart(const struct snap_header *h, const struct matcher *m)
+{
+	struct vec *vecs[SNAP_VECS];
+	snap_vecs((struct matcher *)m, vecs);
+	struct snap_span spans[SNAP_VECS + 9];
+	size_t n = 0;
+	for (int i = 0; i < SNAP_VECS; i++)
+		spans[n++] = (struct snap_span){ h->vecs[i].offset, h->vecs[i].offset + h->vecs[i].count * vecs[i]->size };
+	const struct {
+		const struct snap_array *a;
+		size_t item;
+	} plain[] = { { &h->token_rules, sizeof(struct token_rule) }, { &h->token_fallback, 4 },
+		      { &h->keyed, 4 }, { &h->unkeyed, 4 }, { &h->slots, 8 }, { &h->filter, 8 },
+		      { &h->cookie_slots, 4 }, { &h->cookie_prefixes, 4 }, { &h->strings, 1 } };
+	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+		spans[n++] = (struct snap_span){ plain[i].a->offset, plain[i].a->offset + plain[i].a->count * plain[i].item };
+	qsort(spans, n, sizeof spans[0], by_from);
+	uint64_t end = sizeof *h;
+	for (size_t i = 0; i < n; i++) {
+		if (spans[i].to == spans[i].from)
+			continue;
+		if (spans[i].from < end)
+			return false;
+		end = spans[i].to;
+	}
+	return true;
+}
+
 static bool snap_valid(const struct matcher *m, const struct snap_header *h)
 {
 	size_t doms = m->doms.count, urls = m->url_rules.count, patterns = m->host_patterns.count;
-	for (int l = 0; l < m->list_count; l++)
-		if (!m->lists[l].name || m->lists[l].skip_reasons > 16)
+	for (int l = 0; l < m->list_count; l++) {
+		const struct list_info *info = &m->lists[l];
+		size_t skips = sizeof info->skips / sizeof info->skips[0];
+		if (!info->name || !info->path || info->sha256[sizeof info->sha256 - 1] != '\0' ||
+		    info->skip_reasons > skips)
 			return false;
+		for (size_t k = 0; k < info->skip_reasons; k++)
+			if (!info->skips[k].reason)
+				return false;
+	}
 	for (size_t i = 0; i < m->regex_rules.count; i++) {
 		const struct regex_rule *r = VEC_AT(m->regex_rules, const struct regex_rule, i);
 		if (!chain_ok(r->next, i, m->regex_rules.count, false) || r->list >= m->list_count ||
@@ -2765,7 +2940,7 @@ struct matcher *matcher_from_snapshot(void *block, size_t size)
 	SNAP_TAKE(m->cookie_slots, h.cookie_slots, uint32_t);
 	SNAP_TAKE(m->cookie_prefixes, h.cookie_prefixes, uint32_t);
 #undef SNAP_TAKE
-	ok = ok && snap_bools_ok(m);
+	ok = ok && snap_apart(&h, m) && snap_bools_ok(m);
 	if (!ok) {
 		free(m); /* its arrays are in the block */
 		free(block);
@@ -2830,11 +3005,16 @@ struct matcher *matcher_from_snapshot(void *block, size_t size)
 			ok = snap_fix(&info->skips[k].reason, strings, strings_len);
 	}
 	ok = ok && snap_valid(m, &h);
-	/* The regular expressions, compiled again (they compiled when the lists were read). */
-	size_t compiled = 0;
+	/*
+	 * The regular expressions, compiled again (they compiled when the lists
+	 * were read): only what matcher_add_regex_rule() takes, within a list's
+	 * budget, as a hostile file could otherwise make regcomp() take gigabytes.
+	 */
+	size_t compiled = 0, cost[MATCHER_MAX_LISTS] = { 0 };
 	for (; ok && compiled < m->regex_rules.count; compiled++) {
 		struct regex_rule *r = VEC_AT(m->regex_rules, struct regex_rule, compiled);
-		ok = snap_fix(&r->text, strings, strings_len) && r->text &&
+		ok = snap_fix(&r->text, strings, strings_len) && r->text && regex_acceptable(r->text) &&
+		     (cost[r->list] += matcher_regex_cost(r->text, strlen(r->text))) <= MATCHER_REGEX_BUDGET &&
 		     regcomp(&r->re, r->text, REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0;
 		if (!ok)
 			break;

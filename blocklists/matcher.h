@@ -188,6 +188,14 @@ struct cookie_info {
 };
 int matcher_add_cookie(struct matcher *m, int list, const struct cookie_info *cookie);
 
+/*
+ * The estimated size glibc's regcomp() gives a POSIX extended expression of
+ * `len` bytes, or 0 when it is refused as too costly to compile or to run
+ * (see matcher.c); a list compiles at most MATCHER_REGEX_BUDGET of it.
+ */
+size_t matcher_regex_cost(const char *re, size_t len);
+enum { MATCHER_REGEX_BUDGET = 512 * 1024 };
+
 /* Freezes the matcher; 0, or -1 when out of memory. */
 int matcher_finish(struct matcher *m);
 
@@ -266,10 +274,11 @@ const char *matcher_registrable_domain(const char *host);
  */
 size_t matcher_snapshot(const struct matcher *m, void **out);
 /*
- * The matcher a snapshot holds; takes `block` (from aligned_alloc(64, ...),
- * freed with the matcher, or at once when NULL is returned: not a whole
- * snapshot, or one whose arrays, strings, indices, list numbers or tables
- * do not hold together, so that no lookup could read outside the block).
+ * The matcher a snapshot holds; takes `block` (64-byte aligned, from
+ * malloc()'s family): freed with the matcher, or at once when NULL is
+ * returned: not a whole snapshot, or one whose arrays overlap, or whose
+ * strings, indices, list numbers, tables or expressions do not hold
+ * together, so that no lookup could read outside the block or run away.
  */
 struct matcher *matcher_from_snapshot(void *block, size_t size);
 

@@ -346,117 +346,6 @@ static const char *tds_company(json_t *owned, json_t *entities, const char *name
 }
 
 /*
- * glibc's regcomp() copies a subexpression once per repetition that an
- * interval implies, and its epsilon closures grow with the square of the
- * optional parts in a row: "a{1,256}" takes 0.6 MB, "a?" 1000 times 8 MB,
- * "s+" with 100 '+' more than 2 GB (found by fuzz_tds). The real TDS's
- * 1,985 rules have at most 2 repetitions each, no interval, no group and at
- * most 928 characters; so an expression is refused when it is longer than
- * TDS_REGEX_MAX_LEN, repeats a repetition, nests groups deeper than
- * TDS_REGEX_MAX_DEPTH, has more than TDS_REGEX_MAX_REPEATS repetitions or an
- * interval bound above TDS_REGEX_MAX_BOUND, or when its estimated size
- * (characters, times the repetitions of what holds them) passes
- * TDS_REGEX_MAX_COST. And a list compiles at most TDS_REGEX_BUDGET of that
- * size in all (the real TDS: about 83,000), bounding the memory a hostile
- * file can make the matcher take.
- */
-enum {
-	TDS_REGEX_MAX_LEN = 2048,
-	TDS_REGEX_MAX_DEPTH = 8,
-	TDS_REGEX_MAX_REPEATS = 16,
-	TDS_REGEX_MAX_BOUND = 16,
-	TDS_REGEX_MAX_COST = 4096,
-	TDS_REGEX_BUDGET = 512 * 1024,
-};
-
-/* The estimated size of a POSIX extended expression, or 0 when it is refused. */
-static size_t tds_regex_cost(const char *re, size_t len)
-{
-	if (len == 0 || len > TDS_REGEX_MAX_LEN)
-		return 0;
-	/* Per nesting level: the size so far, and that of its last atom. */
-	size_t size[TDS_REGEX_MAX_DEPTH + 1] = { 0 }, last[TDS_REGEX_MAX_DEPTH + 1] = { 0 };
-	unsigned depth = 0, repeats = 0;
-	bool after_repeat = false;
-	for (size_t i = 0; i < len; i++) {
-		char c = re[i];
-		size_t atom = 1;
-		if (c == '\\') {
-			i++;
-		} else if (c == '[') {
-			/* A bracket expression: "[]a]", "[^]a]", "[[:alpha:]]" are one atom. */
-			size_t j = i + 1;
-			if (j < len && re[j] == '^')
-				j++;
-			if (j < len && re[j] == ']')
-				j++;
-			while (j < len && re[j] != ']') {
-				if (re[j] == '[' && j + 1 < len && (re[j + 1] == ':' || re[j + 1] == '.' ||
-								   re[j + 1] == '=')) {
-					char close = re[j + 1];
-					j += 2;
-					while (j + 1 < len && !(re[j] == close && re[j + 1] == ']'))
-						j++;
-					j++;
-				}
-				j++;
-			}
-			if (j >= len)
-				return 0;   /* unterminated: regcomp() would refuse it */
-			i = j;
-		} else if (c == '(') {
-			if (depth == TDS_REGEX_MAX_DEPTH)
-				return 0;
-			depth++;
-			size[depth] = last[depth] = 0;
-			after_repeat = false;
-			continue;
-		} else if (c == ')' && depth > 0) {
-			atom = size[depth] + 1;
-			depth--;
-		} else if (c == '*' || c == '+' || c == '?' || c == '{') {
-			size_t times = 2;
-			if (c == '{') {
-				/* "{m}", "{m,}", "{m,n}": the bound that counts is the largest given. */
-				size_t j = i + 1, bound = 0, n = 0;
-				for (; j < len && (re[j] == ',' || (re[j] >= '0' && re[j] <= '9')); j++) {
-					if (re[j] == ',') {
-						n = 0;
-						continue;
-					}
-					n = n * 10 + (size_t)(re[j] - '0');
-					if (n > TDS_REGEX_MAX_BOUND)
-						return 0;
-					if (n > bound)
-						bound = n;
-				}
-				if (j >= len || re[j] != '}')
-					return 0;
-				times = bound + 1;
-				i = j;
-			}
-			if (after_repeat || ++repeats > TDS_REGEX_MAX_REPEATS)
-				return 0;
-			after_repeat = true;
-			size[depth] += last[depth] * (times - 1);
-			last[depth] *= times;
-			if (size[depth] > TDS_REGEX_MAX_COST)
-				return 0;
-			continue;
-		}
-		after_repeat = false;
-		size[depth] += atom;
-		last[depth] = atom;
-		if (size[depth] > TDS_REGEX_MAX_COST)
-			return 0;
-	}
-	size_t total = 0;
-	for (unsigned d = 0; d <= depth; d++)
-		total += size[d];
-	return total > TDS_REGEX_MAX_COST ? 0 : total + 1;
-}
-
-/*
  * Appends the domains of a JSON array to a "$domain=" text, each with
  * `prefix` ("" or "~"). Domains that are not one are counted as skipped.
  */
@@ -523,7 +412,7 @@ static int tds_rule(struct matcher *m, int list, const char *domain, size_t doma
 		matcher_skip(m, list, "malformed rule", 0);
 		return 0;
 	}
-	size_t cost = tds_regex_cost(regex, json_string_length(json_object_get(rule, "rule")));
+	size_t cost = matcher_regex_cost(regex, json_string_length(json_object_get(rule, "rule")));
 	if (cost == 0) {
 		matcher_skip(m, list, "regex too complex", 0);
 		return 0;
@@ -679,7 +568,7 @@ int parse_tds(struct matcher *m, int list, const char *buf, size_t len, struct p
 
 	int rc = 0;
 	struct data_buf sites[2] = { { 0 }, { 0 } };
-	size_t budget = TDS_REGEX_BUDGET;
+	size_t budget = MATCHER_REGEX_BUDGET;
 	json_t *owned = json_object();   /* owner name -> company, for "domains" */
 	if (!owned) {
 		json_decref(root);

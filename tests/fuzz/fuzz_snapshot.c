@@ -5,8 +5,9 @@
  *
  * A snapshot's layout is this build's, so the harness makes its own at the
  * start: a matcher from small lists of every kind the cache holds (host
- * rules, URL rules with options, a regular expression, entities, a CNAME,
- * cookies and a cookie prefix). The input then says how to damage it: a
+ * rules, URL rules with options, a host pattern, TDS regular expressions
+ * with site options, a tracker with no owner, entities, a CNAME, cookies
+ * and a cookie prefix). The input then says how to damage it: a
  * size to cut or pad it to, then patches (offset, length, bytes) written
  * over it, so that the fuzzer reaches past the header into every array.
  * Whatever it makes, matcher_from_snapshot() must refuse it or give a
@@ -82,10 +83,11 @@ static void lookups(const struct matcher *m, struct match *host_out, struct matc
 	}
 }
 
+/* A block of exactly `size` bytes (as lists.c reads it), so that ASan sees a read past it. */
 static void *block_of(const void *data, size_t size)
 {
-	void *block = aligned_alloc(64, (size + 63) & ~(size_t)63);
-	if (!block)
+	void *block = NULL;
+	if (posix_memalign(&block, 64, size ? size : 1) != 0)
 		abort();
 	memcpy(block, data, size);
 	return block;
@@ -103,7 +105,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	add(m, "abp", LIST_ABP, parse_abp,
 	    "||ads.example.com^\n||example.org/pixel.gif$image,third-party\n"
 	    "/collect?tid=$domain=news.example|~other.example\n@@||cdn.tracker.test/a.js\n"
-	    "/\\/tr\\/[a-z]*$/\n*$script,domain=news.example\n");
+	    "||cdn*.tracker.test^$third-party\n*$script,domain=news.example\n");
+	add(m, "tds", LIST_TDS, parse_tds,
+	    "{\"trackers\": {\"tracker.test\": {\"domain\": \"tracker.test\", \"default\": \"ignore\","
+	    " \"rules\": [{\"rule\": \"tracker\\\\.test/tr/[a-z]+\", \"options\": {\"domains\": [\"news.example\"]}},"
+	    " {\"rule\": \"tracker\\\\.test/px\", \"exceptions\": {\"domains\": [\"other.example\"]}}]}},"
+	    " \"entities\": {}, \"domains\": {}}");
 	add(m, "cookies", LIST_COOKIEDB, parse_cookiedb,
 	    "ID,Platform,Category,Cookie / Data Key name,Domain,Description,Retention period,"
 	    "Data Controller,User Privacy & GDPR Rights Portals,Wildcard match\n"
@@ -115,6 +122,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	    matcher_add_cname(m, list, "x.y.z.cloak.test", 16, "a.tracker.test", 14) != 0 ||
 	    matcher_finish(m) != 0)
 		abort();
+	struct matcher_stats stats;
+	matcher_stats(m, &stats);
+	if (stats.regex_rules != 2 || stats.entities < 2 || stats.cnames != 1 || stats.cookies != 3)
+		abort(); /* the lists above did not give what the harness means to damage */
 	lookups(m, &want_host, &want_url, NULL);
 	want_cookie = matcher_lookup_cookie(m, "_ga", 3);
 	snapshot_size = matcher_snapshot(m, &snapshot);

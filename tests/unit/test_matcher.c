@@ -1064,7 +1064,7 @@ struct snap_answers {
 
 static const char *const snap_names[] = { "ads.example.com", "a.tracker.test", "x.y.cloak.test", "example.org" };
 static const char *const snap_urls[] = { "https://example.org/pixel.gif?id=1", "https://news.example/collect?tid=1",
-					 "https://cdn.tracker.test/tr/abc", "https://example.org/" };
+					 "https://pixel.test/tr/abc", "https://cdn2.tracker.test/x" };
 
 static void snap_ask(const struct matcher *m, struct snap_answers *a)
 {
@@ -1088,10 +1088,11 @@ static void snap_ask(const struct matcher *m, struct snap_answers *a)
 	snprintf(a->cookie[1], sizeof a->cookie[1], "%s", c ? c->name : "");
 }
 
+/* A block of exactly `size` bytes, as the lists' cache reads one. */
 static void *snap_copy(const void *snapshot, size_t size)
 {
-	void *block = aligned_alloc(64, (size + 63) & ~(size_t)63);
-	assert_non_null(block);
+	void *block = NULL;
+	assert_int_equal(posix_memalign(&block, 64, size), 0);
 	memcpy(block, snapshot, size);
 	return block;
 }
@@ -1100,9 +1101,10 @@ static void *snap_copy(const void *snapshot, size_t size)
  * A snapshot reads back as the matcher it was written from (its answers the
  * same); cut short, or with any word of its first 32 KiB or last 8 KiB (its
  * header and every array of this small matcher but the domain table) set to
- * all ones or to one, it is refused or answers without reading outside
- * itself (AddressSanitizer would stop the test); damage to its magic or its
- * size is always refused.
+ * all ones, to one or to 64 more, it is refused or answers without reading
+ * outside itself (AddressSanitizer would stop the test); damage to its magic
+ * or its size is always refused. The matcher has every kind of thing a
+ * snapshot holds, a TDS tracker with no owner and expressions among them.
  */
 static void test_snapshot(void **state)
 {
@@ -1110,18 +1112,32 @@ static void test_snapshot(void **state)
 	struct matcher *m = new_matcher();
 	int l0 = add_list(m, "abp", LIST_ABP, "Advertising");
 	int l1 = add_list(m, "entities", LIST_DISCONNECT, NULL);
+	int l2 = add_list(m, "tds", LIST_TDS, NULL);
 	abp(m, l0, "||ads.example.com^\n||example.org/pixel.gif$image\n/collect?tid=$domain=news.example\n"
-		   "@@||cdn.tracker.test/a.js\n/tr/$third-party\n||*.tracker.test^$third-party\n");
+		   "@@||cdn.tracker.test/a.js\n/tr/$third-party\n||cdn*.tracker.test^$third-party\n");
 	entity(m, l1, "tracker.test", "Tracker Inc.", "Analytics", 1);
+	/* A TDS tracker with no owner (an entity with no name) and two expressions. */
+	static const char tds[] =
+		"{\"trackers\": {\"pixel.test\": {\"domain\": \"pixel.test\", \"default\": \"ignore\", \"rules\": ["
+		"{\"rule\": \"pixel\\\\.test/tr/[a-z]+\", \"options\": {\"domains\": [\"news.example\"]}},"
+		"{\"rule\": \"pixel\\\\.test/px\", \"exceptions\": {\"domains\": [\"other.example\"]}}]}},"
+		"\"entities\": {}, \"domains\": {}}";
+	struct parse_error err = { 0 };
+	assert_int_equal(parse_tds(m, l2, tds, strlen(tds), &err), 0);
 	assert_int_equal(matcher_add_cname(m, l1, "x.y.cloak.test", 14, "a.tracker.test", 14), 0);
 	struct cookie_info ga = { .name = "_ga_", .prefix = true, .platform = "Google Analytics" };
 	struct cookie_info fbp = { .name = "_fbp", .platform = "Meta" };
 	assert_int_equal(matcher_add_cookie(m, l1, &ga), 0);
 	assert_int_equal(matcher_add_cookie(m, l1, &fbp), 0);
 	assert_int_equal(matcher_finish(m), 0);
+	struct matcher_stats stats;
+	matcher_stats(m, &stats);
+	assert_int_equal(stats.regex_rules, 2);
 	struct snap_answers want, got;
 	snap_ask(m, &want);
 	assert_true(want.tracker[0] && want.tracker[1]);
+	assert_true(want.tracker[2] & 2); /* the TDS expression, on news.example */
+	assert_true(want.tracker[3] & 2); /* the host pattern ||cdn*.tracker.test^ */
 	assert_string_equal(want.cname, "a.tracker.test");
 	assert_string_equal(want.cookie[0], "_ga_");
 
@@ -1147,13 +1163,18 @@ static void test_snapshot(void **state)
 	for (size_t w = 0; w < words; w++) {
 		if (w == head && words > head + tail)
 			w = words - tail;
-		/* All ones in every word; one as well in every word not zero, and every eighth zero one
-		   (most zero words are the header's unused list slots). */
-		for (int kind = 0; kind < 2; kind++) {
+		/*
+		 * All ones in every word; one as well in every word not zero, and
+		 * every eighth zero one (most zero words are the header's unused
+		 * list slots); and 64 more in every word not zero (an array's
+		 * offset moved onto the next one's).
+		 */
+		for (int kind = 0; kind < 3; kind++) {
 			uint8_t *block = snap_copy(snapshot, size);
-			uint64_t v = kind ? 1 : UINT64_MAX, old;
+			uint64_t old;
 			memcpy(&old, block + w * 8, 8);
-			if (kind && old == 0 && w % 8) {
+			uint64_t v = kind == 0 ? UINT64_MAX : kind == 1 ? 1 : old + 64;
+			if ((kind == 1 && old == 0 && w % 8) || (kind == 2 && old == 0)) {
 				free(block);
 				continue;
 			}
