@@ -767,31 +767,20 @@ static bool write_all(int fd, const void *buf, size_t len)
 
 /*
  * The block a snapshot is read into, its pages made at once (20 MB page by
- * page, as read() would fault them in, is 5000 page faults), in 2 MiB pages
- * where the kernel has them (transparent huge pages on request): ten pages
- * to make and zero rather than 5000, measured 19 -> 16 ms of the lists
- * thread's start. Without them, 4 KiB pages as before.
+ * page, as read() would fault them in, is 5000 page faults).
  */
-enum { BLOCK_ALIGN = 2 << 20 };
-
 static void *block_alloc(size_t size)
 {
-	void *block = NULL;
-	if (posix_memalign(&block, size >= BLOCK_ALIGN ? BLOCK_ALIGN : 64, size) != 0)
-		return NULL;
-	if (size >= (1 << 20)) {
+	void *block = aligned_alloc(64, size);
+#ifdef MADV_POPULATE_WRITE
+	if (block && size >= (1 << 20)) {
 		uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
 		uintptr_t start = ((uintptr_t)block + page - 1) & ~(page - 1);
 		uintptr_t end = ((uintptr_t)block + size) & ~(page - 1);
-		if (end > start) {
-#ifdef MADV_HUGEPAGE
-			madvise((void *)start, end - start, MADV_HUGEPAGE);
-#endif
-#ifdef MADV_POPULATE_WRITE
+		if (end > start)
 			madvise((void *)start, end - start, MADV_POPULATE_WRITE);
-#endif
-		}
 	}
+#endif
 	return block;
 }
 
